@@ -1,0 +1,53 @@
+/**
+ * Errors of @devq/core. Check them by `name` (or `code`, which equals it), never by message.
+ * Across the network they travel as `{name, message, data}` (see `toJSON`).
+ */
+
+/** The shape an error takes on the wire and in logs. */
+export interface ErrorJson<D> {
+  name: string
+  message: string
+  data: D
+}
+
+/** Base of every DevQ core error: a literal `name`, `code === name`, typed `data`. */
+export abstract class DevqError<D extends object = Record<string, unknown>> extends Error {
+  abstract override readonly name: string
+  readonly data: D
+  /** Whether repeating the same operation may succeed. */
+  readonly retryable: boolean
+
+  constructor (message: string, data: D, options: { cause?: unknown, retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.data = data
+    this.retryable = options.retryable ?? false
+  }
+
+  get code (): string {
+    return this.name
+  }
+
+  toJSON (): ErrorJson<D> {
+    return { name: this.name, message: this.message, data: this.data }
+  }
+}
+
+/** The on-disk ledger cannot be read back; the user may move it aside and rebuild from peers. */
+export class LedgerCorruptError extends DevqError<{ path: string, detail: string, rebuildFlag: string }> {
+  readonly name = 'LedgerCorruptError'
+}
+
+/** An event could not be encoded or signed locally (a bug in the caller, not bad network input). */
+export class EventEncodeError extends DevqError<{ type: string, detail: string }> {
+  readonly name = 'EventEncodeError'
+}
+
+/** A `.devq.yml` file is not valid; `data` locates the problem. */
+export class PipelineError extends DevqError<{ file: string, line: number, col: number, key: string, detail: string }> {
+  readonly name = 'PipelineError'
+}
+
+/** The ledger is closed or not yet open. */
+export class LedgerClosedError extends DevqError<{ path: string }> {
+  readonly name = 'LedgerClosedError'
+}

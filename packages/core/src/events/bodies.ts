@@ -1,0 +1,134 @@
+import { z } from 'zod'
+
+/** Hex sha256, the id of an event and therefore of a job (a job's id is its announce event's id). */
+export const EventId = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex sha256 id')
+/** A libp2p peer id string (base58btc). */
+export const PeerIdString = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{40,64}$/, 'expected a base58 peer id')
+/** `sha256:<hex>` content digest of an artifact or a log. */
+export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<hex>')
+const Attempt = z.number().int().min(1).max(1000)
+const Label = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:\-/=]+$/, 'labels are [A-Za-z0-9_.:-/=]')
+const Ms = z.number().int().min(0).max(30 * 24 * 3600 * 1000)
+
+/** Priority levels, highest first. */
+export const Priority = z.enum(['critical', 'high', 'normal', 'low'])
+export type Priority = z.infer<typeof Priority>
+
+/** When a failed attempt is retried automatically. */
+export const RetryWhen = z.union([
+  z.enum(['runner_lost', 'source_failed', 'timeout']),
+  z.string().regex(/^exit_code:\d{1,3}$/, 'expected exit_code:N')
+])
+export type RetryWhen = z.infer<typeof RetryWhen>
+
+export const RetryPolicy = z.strictObject({
+  max: z.number().int().min(0).max(20),
+  when: z.array(RetryWhen).max(16)
+})
+export type RetryPolicy = z.infer<typeof RetryPolicy>
+
+/** How willing a peer's owner is to lend it: a dedicated box, a shared laptop, or only while idle. */
+export const ShareMode = z.enum(['dedicated', 'shared', 'idle-only'])
+export type ShareMode = z.infer<typeof ShareMode>
+
+/** A synthetic job: sleeps, optionally fails with a code and prints N bytes. For load and chaos tests. */
+export const SyntheticSpec = z.strictObject({
+  durationMs: Ms,
+  exitCode: z.number().int().min(0).max(255),
+  outputBytes: z.number().int().min(0).max(64 * 1024 * 1024)
+})
+export type SyntheticSpec = z.infer<typeof SyntheticSpec>
+
+export const JobAnnounced = z.strictObject({
+  repo: z.string().min(1).max(128),
+  ref: z.string().max(256),
+  commit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a git commit id'),
+  tree: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/).optional(),
+  pipelineJob: z.string().min(1).max(200),
+  priority: Priority,
+  labels: z.array(Label).max(32),
+  group: z.strictObject({ name: z.string().min(1).max(256), cancelInProgress: z.boolean() }).optional(),
+  repoCap: z.number().int().min(1).max(1000).optional(),
+  retry: RetryPolicy,
+  timeoutMs: Ms,
+  cache: z.boolean(),
+  cacheKey: EventId.optional(),
+  sensitive: z.boolean(),
+  source: z.strictObject({ addrs: z.array(z.string().max(256)).max(16) }),
+  synthetic: SyntheticSpec.optional()
+})
+
+export const BidScore = z.strictObject({
+  freeSlots: z.number().int().min(0).max(1024),
+  cores: z.number().int().min(1).max(4096),
+  /** 1-minute load average divided by cores. */
+  load: z.number().min(0).max(1000),
+  warm: z.boolean(),
+  shareMode: ShareMode,
+  userActive: z.boolean(),
+  recentFailures: z.number().int().min(0).max(1000)
+})
+export type BidScore = z.infer<typeof BidScore>
+
+export const JobBid = z.strictObject({ job: EventId, attempt: Attempt, labels: z.array(Label).max(64), score: BidScore })
+export const JobAwarded = z.strictObject({ job: EventId, attempt: Attempt, runner: PeerIdString })
+export const JobStarted = z.strictObject({ job: EventId, attempt: Attempt })
+
+export const FinishStatus = z.enum(['succeeded', 'failed', 'cancelled', 'cached'])
+export type FinishStatus = z.infer<typeof FinishStatus>
+/** Why an attempt failed, as the retry policy sees it. */
+export const FailureKind = z.enum(['exit_code', 'timeout', 'source_failed', 'runner_error'])
+export type FailureKind = z.infer<typeof FailureKind>
+
+export const ArtifactRef = z.strictObject({
+  name: z.string().min(1).max(200),
+  kind: z.enum(['binary', 'package', 'container']),
+  digest: Digest,
+  size: z.number().int().min(0)
+})
+export type ArtifactRef = z.infer<typeof ArtifactRef>
+
+export const JobFinished = z.strictObject({
+  job: EventId,
+  attempt: Attempt,
+  status: FinishStatus,
+  exitCode: z.number().int().min(-1).max(255).nullable(),
+  failure: FailureKind.optional(),
+  durations: z.strictObject({ fetchMs: Ms.optional(), runMs: Ms, totalMs: Ms }),
+  artifacts: z.array(ArtifactRef).max(256),
+  logDigest: Digest.nullable(),
+  cachedFrom: EventId.optional()
+})
+export const JobLost = z.strictObject({ job: EventId, attempt: Attempt, runner: PeerIdString, reason: z.literal('runner_lost') })
+export const JobCancelRequested = z.strictObject({ job: EventId, reason: z.string().max(256).optional() })
+export const JobPriorityChanged = z.strictObject({ job: EventId, priority: Priority })
+export const JobRetryRequested = z.strictObject({ job: EventId })
+export const JobSuperseded = z.strictObject({ job: EventId, by: EventId })
+
+export const Role = z.enum(['member', 'trusted', 'admin'])
+export type Role = z.infer<typeof Role>
+export const TeamCreated = z.strictObject({ name: z.string().min(1).max(128), mode: z.enum(['open', 'strict']) })
+export const TeamMemberAdded = z.strictObject({ peer: PeerIdString, role: Role })
+export const TeamMemberRemoved = z.strictObject({ peer: PeerIdString })
+
+/** Every event type and the schema of its body. Unknown types are rejected. */
+export const bodySchemas = {
+  'job.announced': JobAnnounced,
+  'job.bid': JobBid,
+  'job.awarded': JobAwarded,
+  'job.started': JobStarted,
+  'job.finished': JobFinished,
+  'job.lost': JobLost,
+  'job.cancel_requested': JobCancelRequested,
+  'job.priority_changed': JobPriorityChanged,
+  'job.retry_requested': JobRetryRequested,
+  'job.superseded': JobSuperseded,
+  'team.created': TeamCreated,
+  'team.member_added': TeamMemberAdded,
+  'team.member_removed': TeamMemberRemoved
+} as const
+
+export type EventType = keyof typeof bodySchemas
+/** The body type of each event type. */
+export type BodyOf<T extends EventType> = z.infer<(typeof bodySchemas)[T]>
+export const eventTypes = Object.keys(bodySchemas) as EventType[]

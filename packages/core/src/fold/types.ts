@@ -1,0 +1,101 @@
+import type { ArtifactRef, BidScore, FailureKind, FinishStatus, Priority, RetryPolicy, Role, SyntheticSpec } from '../events/bodies.ts'
+
+/** Where a job stands. `announced` is instantaneous in the fold: a valid announce is `queued`. */
+export type JobStatus = 'queued' | 'awarded' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'superseded' | 'cached'
+
+/** Terminal statuses: nothing but a manual retry moves a job out of them. */
+export const terminalStatuses: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached'])
+
+/** How one attempt ended. `lost` means its runner stopped sending presence for the lease time. */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'cancelled' | 'lost'
+
+/** One attempt of a job: awarded to one runner; only the winning award of an attempt counts. */
+export interface AttemptState {
+  n: number
+  runner: string
+  awardedBy: string
+  /** Award event id (ties between conflicting awards settle on the lowest `(lamport, author, id)`). */
+  award: string
+  awardedAt: number
+  startedAt?: number
+  finishedAt?: number
+  outcome?: AttemptOutcome
+  failure?: FailureKind | 'runner_lost'
+  exitCode?: number | null
+}
+
+/** A bid for the current attempt. */
+export interface BidState {
+  peer: string
+  labels: string[]
+  score: BidScore
+  /** Event time of the bid (author's wall clock, ms). */
+  at: number
+}
+
+/** The accepted result of a job. */
+export interface JobResult {
+  status: FinishStatus
+  attempt: number
+  exitCode: number | null
+  artifacts: ArtifactRef[]
+  logDigest: string | null
+  by: string
+  at: number
+  runMs: number
+  cachedFrom?: string
+}
+
+/** A job as every peer with the same events sees it. Plain data; the fold never mutates a returned object. */
+export interface JobState {
+  id: string
+  origin: string
+  repo: string
+  ref: string
+  commit: string
+  tree?: string
+  pipelineJob: string
+  priority: Priority
+  labels: string[]
+  group?: { name: string, cancelInProgress: boolean }
+  repoCap?: number
+  retry: RetryPolicy
+  timeoutMs: number
+  cache: boolean
+  cacheKey?: string
+  sensitive: boolean
+  source: { addrs: string[] }
+  synthetic?: SyntheticSpec
+  /** Announce event time (origin's wall clock, ms): the start of the job's wait, for aging. */
+  announcedAt: number
+  announceLamport: number
+  status: JobStatus
+  /** Current attempt number (1-based); `queued` with attempt n means attempt n awaits its award. */
+  attempt: number
+  /** Earliest wall time (ms) the current attempt may be awarded (retry backoff). */
+  notBefore: number
+  /** When the job entered its current queued spell (ms), for aging of retries. */
+  queuedAt: number
+  /** Runners of earlier attempts, so the next attempt can prefer another. */
+  attempts: AttemptState[]
+  bids: BidState[]
+  result?: JobResult
+  /** Number of automatic retries used. */
+  retries: number
+  supersededBy?: string
+  cancelReason?: string
+}
+
+/** Team membership as folded from team events. */
+export interface TeamState {
+  name?: string
+  mode: 'open' | 'strict'
+  members: Record<string, Role>
+}
+
+/** A job whose status changed in one `apply`, for indexes and listeners. */
+export interface JobChange {
+  job: string
+  before: JobStatus | undefined
+  after: JobStatus
+}
