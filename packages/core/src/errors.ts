@@ -51,3 +51,21 @@ export class PipelineError extends DevqError<{ file: string, line: number, col: 
 export class LedgerClosedError extends DevqError<{ path: string }> {
   readonly name = 'LedgerClosedError'
 }
+
+/** Another process (or another ledger in this one) holds the LevelDB lock on the ledger store. */
+export class LedgerLockedError extends DevqError<{ path: string }> {
+  readonly name = 'LedgerLockedError'
+}
+
+/**
+ * Writing to the ledger store failed. The ledger has closed itself because its fold may be ahead
+ * of the disk; open a new ledger with a fresh fold to continue.
+ */
+export class LedgerWriteError extends DevqError<{ path: string, detail: string }> {
+  readonly name = 'LedgerWriteError'
+}
+
+/** This peer's own event was refused by its own ledger (e.g. this peer is not a member of the team). */
+export class LedgerAppendError extends DevqError<{ type: string, reason: string, detail: string }> {
+  readonly name = 'LedgerAppendError'
+}

@@ -1,0 +1,113 @@
+import type { Clock, Logger } from '../ports.ts'
+import type { JobState } from '../fold/types.ts'
+import type { SchedulerPolicy } from './policy.ts'
+import type { PresenceInfo, PresenceTable } from './presence.ts'
+import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
+import { activeIndex, eligible, groupKey, type ActiveIndex } from './assign.ts'
+import { bestBid, coordinatorFor } from './score.ts'
+
+/** What a coordinator remembers between passes (local, never replicated). */
+export interface CoordinatorMemory {
+  /** `job:attempt` -> local monotonic ms when a live bid was first seen. */
+  firstBidSeen: Map<string, number>
+  /** `job:attempt` -> local monotonic ms when its award was first seen: a lease never starts earlier. */
+  awardSeen: Map<string, number>
+  /** Events already written by this peer, so a pass never writes one twice. */
+  written: Set<string>
+  /** Local monotonic ms this scheduler started: a runner is given a full lease from then. */
+  startedMs: number
+  /** Local monotonic ms another peer was last live, if ever: a peer alone for a lease is cut off. */
+  lastPeerSeenMs: number | undefined
+}
+
+interface CoordinatorComponents {
+  view: LedgerView
+  publish: Publish
+  presence: PresenceTable
+  clock: Clock
+  logger: Logger
+  results?: ResultAvailability | undefined
+}
+
+interface CoordinatorContext {
+  peerId: string
+  policy: SchedulerPolicy
+  /** Live peers including this one. */
+  peers: readonly PresenceInfo[]
+}
+
+function prune (memory: CoordinatorMemory, view: LedgerView): void {
+  if (memory.firstBidSeen.size + memory.awardSeen.size + memory.written.size < 20_000) return
+  const open = new Set<string>()
+  for (const job of view.openJobs()) open.add(job.id)
+  for (const k of memory.firstBidSeen.keys()) if (!open.has(k.slice(0, 64))) memory.firstBidSeen.delete(k)
+  for (const k of memory.awardSeen.keys()) if (!open.has(k.slice(0, 64))) memory.awardSeen.delete(k)
+  for (const k of memory.written) if (!open.has(k.slice(k.indexOf(':') + 1, k.indexOf(':') + 65))) memory.written.delete(k)
+}
+
+/**
+ * The coordinator's duties for every open job this peer coordinates (its own while it is live,
+ * inherited ones by rendezvous failover): reuse a cached result, award the best live bid after the
+ * bid window, and write `lost` for an attempt whose runner's lease ran out.
+ */
+export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory): Promise<void> {
+  prune(memory, c.view)
+  const live = ctx.peers.map((p) => p.peer)
+  const mono = c.clock.monotonicMs()
+  const wall = c.clock.wallMs()
+  const open = [...c.view.openJobs()]
+  const active = activeIndex(open)
+  for (const job of open) {
+    if (coordinatorFor(job, live) !== ctx.peerId) continue
+    if (job.status === 'queued') await coordinateQueued(c, ctx, memory, job, { live, mono, wall, active })
+    else await checkLease(c, ctx, memory, job, mono)
+  }
+}
+
+interface PassFacts {
+  live: readonly string[]
+  mono: number
+  wall: number
+  active: ActiveIndex
+}
+
+async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, f: PassFacts): Promise<void> {
+  const k = `${job.id}:${job.attempt}`
+  if (job.cache && job.cacheKey !== undefined && !memory.written.has(`cached:${k}`)) {
+    const prev = c.view.succeededWithKey(job.cacheKey)
+    if (prev !== undefined && prev.id !== job.id && prev.result !== undefined && (c.results?.fetchable(prev) ?? true)) {
+      memory.written.add(`cached:${k}`)
+      const r = prev.result
+      await c.publish('job.finished', { job: job.id, attempt: job.attempt, status: 'cached', exitCode: r.exitCode, durations: { runMs: 0, totalMs: 0 }, artifacts: r.artifacts, logDigest: r.logDigest, cachedFrom: prev.id })
+      return
+    }
+  }
+  const bids = job.bids.filter((b) => f.live.includes(b.peer))
+  if (bids.length === 0 || memory.written.has(`award:${k}`)) return
+  let first = memory.firstBidSeen.get(k)
+  if (first === undefined) memory.firstBidSeen.set(k, first = f.mono)
+  if (f.mono - first < ctx.policy.bidWindowMs || !eligible(job, f.wall, f.active)) return
+  const best = bestBid(job, bids)
+  if (best === undefined) return
+  memory.written.add(`award:${k}`)
+  const g = groupKey(job)
+  if (g !== undefined) f.active.groups.add(g)
+  f.active.repos.set(job.repo, (f.active.repos.get(job.repo) ?? 0) + 1)
+  await c.publish('job.awarded', { job: job.id, attempt: job.attempt, runner: best.peer })
+}
+
+async function checkLease (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, mono: number): Promise<void> {
+  const runner = job.attempts.find((a) => a.n === job.attempt)?.runner
+  if (runner === undefined || runner === ctx.peerId) return
+  const attemptKey = `${job.id}:${job.attempt}`
+  let seen = memory.awardSeen.get(attemptKey)
+  if (seen === undefined) memory.awardSeen.set(attemptKey, seen = mono)
+  // After a partition heals, an award made on the other side arrives before its runner's next
+  // heartbeat: the lease runs from when this peer learned of the award, not from the last heartbeat.
+  const last = Math.max(c.presence.lastSeen(runner) ?? -Infinity, memory.startedMs, seen)
+  const k = `lost:${attemptKey}`
+  if (mono - last <= ctx.policy.leaseMs || memory.written.has(k)) return
+  memory.written.add(k)
+  c.logger.info({ job_id: job.id, attempt: job.attempt, runner }, 'runner lease ran out')
+  await c.publish('job.lost', { job: job.id, attempt: job.attempt, runner, reason: 'runner_lost' })
+}

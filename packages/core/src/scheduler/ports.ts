@@ -1,0 +1,57 @@
+import type { ArtifactRef, BodyOf, EventType, FailureKind, ShareMode } from '../events/bodies.ts'
+import type { JobState, TeamState } from '../fold/types.ts'
+
+/** The read side of the ledger the scheduler decides on (the fold). */
+export interface LedgerView {
+  job(id: string): JobState | undefined
+  jobs(): IterableIterator<JobState>
+  openJobs(): IterableIterator<JobState>
+  succeededWithKey(cacheKey: string): JobState | undefined
+  team(): TeamState
+}
+
+/** Appends this peer's own event to its ledger and spreads it. Resolves once it is in the local fold. */
+export type Publish = <T extends EventType>(type: T, body: BodyOf<T>) => Promise<unknown>
+
+/** What one attempt produced, as the executor reports it. */
+export interface AttemptReport {
+  status: 'succeeded' | 'failed' | 'cancelled'
+  exitCode: number | null
+  failure?: FailureKind
+  artifacts: ArtifactRef[]
+  logDigest: string | null
+  /** Time spent fetching source (ms), if any. */
+  fetchMs?: number
+}
+
+/**
+ * Runs attempts of jobs awarded to this peer (synthetic jobs, or real pipelines from the runner
+ * package). Called once per attempt; attempts run concurrently up to the peer's slots. When `signal`
+ * aborts, stop promptly and resolve with status `cancelled`. Should not reject; a rejection is
+ * reported as a failed attempt with failure `runner_error`.
+ */
+export interface JobExecutor {
+  run(job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport>
+}
+
+/** Whether a previous successful result can be reused (its artifacts can still be fetched). */
+export interface ResultAvailability {
+  fetchable(job: JobState): boolean
+}
+
+/** Facts about this peer that change while it runs. */
+export interface LocalStatus {
+  /** 1-minute load average divided by cores. */
+  load: number
+  userActive: boolean
+  warmRepos: string[]
+}
+
+/** Static description of this peer as a runner. */
+export interface RunnerProfile {
+  slots: number
+  labels: string[]
+  cores: number
+  shareMode: ShareMode
+  version: string
+}

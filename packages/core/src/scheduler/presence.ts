@@ -1,0 +1,57 @@
+import { z } from 'zod'
+import { PeerIdString, ShareMode } from '../events/bodies.ts'
+
+/** Largest presence message accepted, in bytes. */
+export const MAX_PRESENCE_BYTES = 8 * 1024
+
+/** A peer's heartbeat: ephemeral, sent about every second on the presence topic, never in the ledger. */
+export const PresenceInfo = z.strictObject({
+  peer: PeerIdString,
+  status: z.enum(['idle', 'busy', 'draining']),
+  slots: z.number().int().min(0).max(1024),
+  freeSlots: z.number().int().min(0).max(1024),
+  cores: z.number().int().min(1).max(4096),
+  /** 1-minute load average divided by cores. */
+  load: z.number().min(0).max(1000),
+  labels: z.array(z.string().max(64)).max(64),
+  shareMode: ShareMode,
+  userActive: z.boolean(),
+  recentFailures: z.number().int().min(0).max(1000),
+  /** Repo ids with a warm workspace on this peer. */
+  warmRepos: z.array(z.string().max(128)).max(64),
+  version: z.string().max(32),
+  /** Sender's wall clock (ms), for display. */
+  time: z.number().int().min(0)
+})
+export type PresenceInfo = z.infer<typeof PresenceInfo>
+
+/** What this process knows of other peers' presence, stamped on its own monotonic clock. */
+export interface PresenceTable {
+  /** Records a heartbeat received at local monotonic time `atMs`. Idempotent; newer wins. */
+  observe(info: PresenceInfo, atMs: number): void
+  /** Forgets a peer (it left cleanly). */
+  forget(peer: string): void
+  /** Local monotonic time (ms) of the last heartbeat from `peer`, if any. */
+  lastSeen(peer: string): number | undefined
+  get(peer: string): PresenceInfo | undefined
+  /** Peers heard from within `leaseMs` before `nowMs`, sorted by peer id. */
+  live(nowMs: number, leaseMs: number): PresenceInfo[]
+}
+
+export function createPresenceTable (): PresenceTable {
+  const seen = new Map<string, { info: PresenceInfo, at: number }>()
+  return {
+    observe (info, atMs) {
+      const prev = seen.get(info.peer)
+      if (prev === undefined || prev.at <= atMs) seen.set(info.peer, { info, at: atMs })
+    },
+    forget (peer) { seen.delete(peer) },
+    lastSeen: (peer) => seen.get(peer)?.at,
+    get: (peer) => seen.get(peer)?.info,
+    live (nowMs, leaseMs) {
+      const out: PresenceInfo[] = []
+      for (const { info, at } of seen.values()) if (nowMs - at <= leaseMs) out.push(info)
+      return out.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto'
+import type { BidScore } from '../events/bodies.ts'
+import type { JobState } from '../fold/types.ts'
+
+/**
+ * How well a peer suits a job; higher is better. Free slots, cores and a warm workspace help; load,
+ * an active user on a shared laptop, recent failures and having run an earlier attempt of the same
+ * job (a retry prefers another runner) hurt. Deterministic; ties are broken by peer id by callers.
+ */
+export function bidScore (score: BidScore, peer: string, job: JobState): number {
+  let s = 100
+  s += 8 * Math.min(score.freeSlots, 4)
+  s += 4 * Math.log2(Math.max(1, score.cores))
+  s -= 20 * Math.min(score.load, 2)
+  if (score.warm) s += 30
+  if (score.shareMode === 'shared') s -= score.userActive ? 25 : 5
+  if (score.shareMode === 'idle-only') s -= score.userActive ? 1000 : 10
+  s -= 10 * Math.min(score.recentFailures, 5)
+  if (job.attempts.some((a) => a.runner === peer)) s -= 60
+  return s
+}
+
+/** Rendezvous (highest random weight) hash of a job id and a peer id, as hex: larger ranks first. */
+export function rendezvousWeight (jobId: string, peer: string): string {
+  return createHash('sha256').update(jobId).update('\u0000').update(peer).digest('hex')
+}
+
+/**
+ * The peer that coordinates a job: its origin while the origin is live, otherwise the live peer
+ * ranked first by rendezvous hashing of the job id. `live` must include this peer itself.
+ */
+export function coordinatorFor (job: JobState, live: readonly string[]): string | undefined {
+  if (live.includes(job.origin)) return job.origin
+  let best: string | undefined
+  let bestWeight = ''
+  for (const peer of live) {
+    const w = rendezvousWeight(job.id, peer)
+    if (best === undefined || w > bestWeight) {
+      best = peer
+      bestWeight = w
+    }
+  }
+  return best
+}
+
+/** Picks the best bid of a job: highest score, then lowest peer id. */
+export function bestBid<T extends { peer: string, score: BidScore }> (job: JobState, bids: readonly T[]): T | undefined {
+  let best: T | undefined
+  let bestScore = -Infinity
+  for (const bid of bids) {
+    const s = bidScore(bid.score, bid.peer, job)
+    if (best === undefined || s > bestScore || (s === bestScore && bid.peer < best.peer)) {
+      best = bid
+      bestScore = s
+    }
+  }
+  return best
+}

@@ -1,0 +1,183 @@
+import type { DecodedEvent } from '../events/envelope.ts'
+import type { ShareMode } from '../events/bodies.ts'
+import { createSeedSigner } from '../events/peer-id.ts'
+import { silentLogger, type Signer } from '../ports.ts'
+import { createPresenceTable, type PresenceInfo } from '../scheduler/presence.ts'
+import { createScheduler, type Scheduler } from '../scheduler/scheduler.ts'
+import type { SchedulerPolicy } from '../scheduler/policy.ts'
+import type { AttemptReport, JobExecutor, Publish } from '../scheduler/ports.ts'
+import type { JobState } from '../fold/types.ts'
+import type { SimLoop, Timer } from './loop.ts'
+import type { SimNetwork } from './network.ts'
+import { createReplica, type Replica } from './replica.ts'
+import type { Rng } from './rng.ts'
+
+/** What simulated peers send each other. */
+export type SimMessage =
+  | { kind: 'event', events: DecodedEvent[] }
+  | { kind: 'presence', info: PresenceInfo }
+  | { kind: 'sync', vv: Record<string, number> }
+  | { kind: 'events', events: DecodedEvent[], more: boolean }
+
+export interface SimPeerSpec {
+  slots: number
+  labels?: string[]
+  cores?: number
+  shareMode?: ShareMode
+}
+
+/** One run of an attempt on a simulated runner. */
+export interface ExecutionRecord {
+  job: string
+  peer: string
+  attempt: number
+  startMs: number
+  endMs?: number
+  /** Ran to its end (was not stopped). */
+  completed: boolean
+}
+
+export interface SimTimings {
+  tickMs: number
+  presenceMs: number
+  syncMs: number
+  syncBatch: number
+}
+
+interface SimPeerContext {
+  loop: SimLoop
+  net: SimNetwork<SimMessage>
+  rng: Rng
+  timings: SimTimings
+  policy: Partial<SchedulerPolicy>
+  executions: ExecutionRecord[]
+}
+
+/** A simulated DevQ peer: a replica, a presence table and the real scheduler, on simulated time. */
+export class SimPeer {
+  readonly signer: Signer
+  readonly id: string
+  readonly replica: Replica = createReplica()
+  up = false
+  scheduler: Scheduler | undefined
+  private timers: Timer[] = []
+  private tickPending = false
+  private windowTickPending = false
+  private presenceTable = createPresenceTable()
+  private readonly ctx: SimPeerContext
+  readonly spec: SimPeerSpec
+
+  constructor (ctx: SimPeerContext, spec: SimPeerSpec) {
+    // Keys come from the simulation's seed, so peer ids, job ids and every tie-break replay exactly.
+    this.signer = createSeedSigner(Uint8Array.from({ length: 32 }, () => ctx.rng.int(0, 255)))
+    this.id = this.signer.peerId
+    this.ctx = ctx
+    this.spec = spec
+    ctx.net.attach(this.id, (from, m) => { this.receive(from, m) })
+  }
+
+  /** Appends an event of this peer and gossips it; does nothing while the peer is down. */
+  readonly publish: Publish = async (type, body) => {
+    if (!this.up) return undefined
+    const e = await this.replica.append(this.signer, type, body, this.ctx.loop.wallMs())
+    this.ctx.net.broadcast(this.id, { kind: 'event', events: [e] })
+    this.soon()
+    return e
+  }
+
+  start (): void {
+    const { loop, net, timings, rng } = this.ctx
+    this.up = true
+    net.setDown(this.id, false)
+    const presence = createPresenceTable()
+    this.presenceTable = presence
+    this.scheduler = createScheduler(
+      { view: this.replica.fold, publish: this.publish, presence, executor: this.executor(), clock: loop, logger: silentLogger },
+      { peerId: this.id, slots: this.spec.slots, labels: this.spec.labels ?? ['linux'], cores: this.spec.cores ?? 4, shareMode: this.spec.shareMode ?? 'dedicated', version: 'sim', policy: this.ctx.policy }
+    )
+    const jitter = rng.int(0, timings.tickMs)
+    this.timers = [
+      loop.every(timings.tickMs, () => { void this.scheduler?.tick() }, jitter),
+      loop.every(timings.presenceMs, () => { net.broadcast(this.id, { kind: 'presence', info: this.scheduler!.presence() }) }, jitter),
+      loop.every(timings.syncMs, () => { this.syncWithRandomPeer() }, rng.int(0, timings.syncMs))
+    ]
+    net.broadcast(this.id, { kind: 'presence', info: this.scheduler.presence() })
+    this.syncWithRandomPeer()
+  }
+
+  /** Stops at once, like kill -9: no more messages, running attempts vanish unreported. */
+  async crash (): Promise<void> {
+    this.up = false
+    this.ctx.net.setDown(this.id, true)
+    for (const t of this.timers) this.ctx.loop.cancel(t)
+    this.timers = []
+    await this.scheduler?.stop()
+  }
+
+  private soon (): void {
+    if (!this.up) return
+    const bidWindow = this.scheduler?.policy.bidWindowMs ?? 25
+    if (!this.tickPending) {
+      this.tickPending = true
+      this.ctx.loop.after(1, () => {
+        this.tickPending = false
+        void this.scheduler?.tick()
+      })
+    }
+    if (this.windowTickPending) return
+    this.windowTickPending = true
+    this.ctx.loop.after(bidWindow + 1, () => {
+      this.windowTickPending = false
+      void this.scheduler?.tick()
+    })
+  }
+
+  private syncWithRandomPeer (): void {
+    const others = this.ctx.net.peers().filter((p) => p !== this.id)
+    if (others.length > 0) this.ctx.net.send(this.id, this.ctx.rng.pick(others), { kind: 'sync', vv: this.replica.versionVector() })
+  }
+
+  private receive (from: string, m: SimMessage): void {
+    if (!this.up) return
+    switch (m.kind) {
+      case 'presence':
+        this.presenceTable.observe(m.info, this.ctx.loop.monotonicMs())
+        return
+      case 'sync': {
+        const events = this.replica.missingFor(m.vv, this.ctx.timings.syncBatch)
+        this.ctx.net.send(this.id, from, { kind: 'events', events, more: events.length >= this.ctx.timings.syncBatch })
+        return
+      }
+      case 'event':
+      case 'events': {
+        const { accepted, gap } = this.replica.ingest(m.events)
+        if (accepted.length > 0) this.soon()
+        if (gap || (m.kind === 'events' && m.more)) this.ctx.net.send(this.id, from, { kind: 'sync', vv: this.replica.versionVector() })
+      }
+    }
+  }
+
+  private executor (): JobExecutor {
+    const { loop, executions } = this.ctx
+    return {
+      run: async (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> => {
+        const record: ExecutionRecord = { job: job.id, peer: this.id, attempt, startMs: loop.now(), completed: false }
+        executions.push(record)
+        const spec = job.synthetic ?? { durationMs: 1000, exitCode: 0, outputBytes: 0 }
+        return await new Promise<AttemptReport>((resolve) => {
+          const timer = loop.after(spec.durationMs, () => {
+            record.endMs = loop.now()
+            record.completed = true
+            const failed = spec.exitCode !== 0
+            resolve({ status: failed ? 'failed' : 'succeeded', exitCode: spec.exitCode, ...(failed ? { failure: 'exit_code' as const } : {}), artifacts: [], logDigest: null })
+          })
+          signal.addEventListener('abort', () => {
+            loop.cancel(timer)
+            record.endMs = loop.now()
+            resolve({ status: 'cancelled', exitCode: null, artifacts: [], logDigest: null })
+          }, { once: true })
+        })
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest'
+import { buildKey, createSimulation, type Simulation } from '../../src/index.ts'
+
+const grid = (seed: number, n = 3, labels?: (i: number) => string[]): Simulation =>
+  createSimulation({ seed, peers: Array.from({ length: n }, (_, i) => ({ slots: 1, ...(labels === undefined ? {} : { labels: labels(i) }) })) })
+
+const job = (sim: Simulation, id: string) => sim.peers[0]!.replica.fold.job(id)!
+
+describe('scheduling behaviour a team notices', () => {
+  it('runs a job only on a peer whose labels cover the job\'s', async () => {
+    const sim = grid(1, 3, (i) => (i === 2 ? ['linux', 'gpu'] : ['linux']))
+    await sim.run(2_000)
+    const ids = await Promise.all([1, 2, 3].map(async () => await sim.announce(0, { durationMs: 1_000, labels: ['gpu'] })))
+    expect(await sim.settle(120_000)).toBe(true)
+    for (const id of ids) expect(job(sim, id)).toMatchObject({ status: 'succeeded', result: { by: sim.peers[2]!.id } })
+    await sim.close()
+  })
+
+  it('retries an exit code the pipeline names, on another runner, and fails other codes at once', async () => {
+    const sim = grid(2)
+    await sim.run(2_000)
+    const flaky = await sim.announce(0, { durationMs: 500, exitCode: 75, retry: { max: 2, when: ['exit_code:75'] } })
+    const broken = await sim.announce(0, { durationMs: 500, exitCode: 1, retry: { max: 2, when: ['exit_code:75'] } })
+    expect(await sim.settle(120_000)).toBe(true)
+    const f = job(sim, flaky)
+    expect(f.status).toBe('failed')
+    expect(f.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed'])
+    expect(new Set(f.attempts.map((a) => a.runner)).size).toBeGreaterThan(1)
+    expect(job(sim, broken).attempts).toHaveLength(1)
+    await sim.close()
+  })
+
+  it('keeps one running and one pending job per concurrency group; newer pending replaces older', async () => {
+    const sim = grid(3)
+    await sim.run(2_000)
+    const group = { name: 'refs/heads/main', cancelInProgress: false }
+    const first = await sim.announce(0, { durationMs: 5_000, group })
+    await sim.run(3_000)
+    const second = await sim.announce(0, { durationMs: 5_000, group })
+    await sim.run(sim.loop.now() + 500)
+    const third = await sim.announce(1, { durationMs: 5_000, group })
+    expect(await sim.settle(120_000)).toBe(true)
+    expect(job(sim, first).status).toBe('succeeded')
+    expect(job(sim, second)).toMatchObject({ status: 'superseded', supersededBy: third })
+    expect(job(sim, third).status).toBe('succeeded')
+    expect(job(sim, third).attempts[0]!.awardedAt).toBeGreaterThanOrEqual(job(sim, first).result!.at)
+    await sim.close()
+  })
+
+  it('cancel-in-progress stops the running job of the group', async () => {
+    const sim = grid(4)
+    await sim.run(2_000)
+    const group = { name: 'pr-7', cancelInProgress: true }
+    const first = await sim.announce(0, { durationMs: 60_000, group })
+    await sim.run(5_000)
+    expect(job(sim, first).status).toBe('running')
+    const second = await sim.announce(0, { durationMs: 1_000, group })
+    expect(await sim.settle(120_000)).toBe(true)
+    expect(job(sim, first).status).toBe('cancelled')
+    expect(job(sim, second).status).toBe('succeeded')
+    const run = sim.executions.find((r) => r.job === first)!
+    expect(run.completed).toBe(false)
+    expect(run.endMs! - run.startMs).toBeLessThan(10_000)
+    await sim.close()
+  })
+
+  it('a cancel request stops a running job on its runner; a timeout fails it', async () => {
+    const sim = grid(5)
+    await sim.run(2_000)
+    const long = await sim.announce(0, { durationMs: 600_000 })
+    const slow = await sim.announce(1, { durationMs: 600_000, timeoutMs: 5_000 })
+    await sim.run(5_000)
+    await sim.peers[2]!.publish('job.cancel_requested', { job: long, reason: 'wrong branch' })
+    expect(await sim.settle(120_000)).toBe(true)
+    expect(job(sim, long)).toMatchObject({ status: 'cancelled', cancelReason: 'wrong branch' })
+    expect(sim.executions.find((r) => r.job === long)!.completed).toBe(false)
+    expect(job(sim, slow)).toMatchObject({ status: 'failed', attempts: [{ failure: 'timeout' }] })
+    await sim.close()
+  })
+
+  it('reuses a successful result with the same build key instead of building again', async () => {
+    const sim = grid(6)
+    await sim.run(2_000)
+    const key = buildKey({ tree: 'a'.repeat(40), pipelineJob: 'build', labels: ['linux'], env: { CI: 'true' } })
+    const first = await sim.announce(0, { durationMs: 2_000, cacheKey: key })
+    expect(await sim.settle(60_000)).toBe(true)
+    const again = await sim.announce(1, { durationMs: 2_000, cacheKey: key })
+    expect(await sim.settle(60_000)).toBe(true)
+    expect(job(sim, again)).toMatchObject({ status: 'cached', result: { cachedFrom: first } })
+    expect(sim.executions.filter((r) => r.job === again)).toHaveLength(0)
+    await sim.close()
+  })
+
+  it('runs sensitive jobs only on trusted peers', async () => {
+    const sim = grid(7, 4)
+    await sim.run(1_000)
+    await sim.peers[0]!.publish('team.created', { name: 'team', mode: 'open' })
+    await sim.peers[0]!.publish('team.member_added', { peer: sim.peers[3]!.id, role: 'trusted' })
+    await sim.run(3_000)
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6].map(async () => await sim.announce(1, { durationMs: 5_000, sensitive: true })))
+    expect(await sim.settle(120_000)).toBe(true)
+    // Peer 0 created the team (admin), peer 3 is trusted, peer 1 announced them; peer 2 may not run them.
+    for (const id of ids) expect(job(sim, id).attempts.map((a) => a.runner)).not.toContain(sim.peers[2]!.id)
+    expect(sim.executions.filter((r) => r.peer === sim.peers[2]!.id)).toHaveLength(0)
+    await sim.close()
+  })
+
+  it('moves a crashed runner\'s job to another runner within lease + grace', async () => {
+    const sim = grid(8)
+    await sim.run(2_000)
+    const id = await sim.announce(0, { durationMs: 30_000 })
+    await sim.run(4_000)
+    const runner = sim.peers.findIndex((p) => p.id === job(sim, id).attempts[0]?.runner)
+    expect(runner).toBeGreaterThan(0)
+    const crashedAt = sim.loop.now()
+    await sim.crash(runner)
+    await sim.run(crashedAt + 14_000)
+    const j = job(sim, id)
+    expect(j.attempts[0]).toMatchObject({ outcome: 'lost', failure: 'runner_lost' })
+    expect(j.attempts[1]?.runner).not.toBe(sim.peers[runner]!.id)
+    expect(j.attempts[1]!.awardedAt - sim.loop.wallMs() + sim.loop.now() - crashedAt).toBeLessThan(13_000)
+    expect(await sim.settle(120_000)).toBe(true)
+    expect(job(sim, id).status).toBe('succeeded')
+    await sim.close()
+  })
+})
