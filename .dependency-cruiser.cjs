@@ -2,6 +2,7 @@
 const impure = '^(libp2p|@libp2p/|@chainsafe/|electron|react|react-dom|ws|fastify|node:child_process|child_process|node:net|net|node:http|http|node:https|https|node:dgram|dgram|node:tls|tls)'
 module.exports = {
   forbidden: [
+    { name: 'no-unresolvable', severity: 'error', comment: 'Every import resolves (a typo or a missing package fails here).', from: {}, to: { couldNotResolve: true } },
     { name: 'no-circular', severity: 'error', comment: 'No import cycles anywhere.', from: {}, to: { circular: true } },
     {
       name: 'core-is-pure', severity: 'error',

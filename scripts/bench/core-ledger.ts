@@ -85,7 +85,7 @@ function* jobEvents (n: number, authors: number): Generator<{ by: number, type: 
 }
 
 /** `count` valid events from `signers`, each author's chain contiguous, lamport global. */
-async function generate (signers: Signer[], count: number): Promise<DecodedEvent[]> {
+export async function generate (signers: Signer[], count: number): Promise<DecodedEvent[]> {
   const heads = signers.map(() => ({ seq: 0, prev: null as string | null }))
   const out: DecodedEvent[] = []
   let lamport = 0
@@ -109,7 +109,7 @@ async function generate (signers: Signer[], count: number): Promise<DecodedEvent
 }
 
 /** Signs with an all-zero signature: for setup data fed through a trusting verifier. */
-function fakeSigner (seedFrom: Signer): Signer {
+export function fakeSigner (seedFrom: Signer): Signer {
   return { peerId: seedFrom.peerId, sign: () => new Uint8Array(64) }
 }
 
