@@ -13,7 +13,7 @@ import {
 
 /** Knobs of the bench; the defaults are the reported configuration. */
 export interface LedgerBenchOptions {
-  /** Makes the fold under test; default `createFold`, or a trivial fold while that is not implemented. */
+  /** Makes the fold under test; default `createFold`. */
   createFold?: () => Fold
   /** Events ingested in the timed throughput run. */
   ingestEvents?: number
@@ -27,36 +27,6 @@ export interface LedgerFigures {
   ledger_ingest_events_per_s: number
   ledger_reopen_100k_ms: number
   [key: string]: number
-}
-
-/** A fold that only counts: stands in while the real fold is not implemented. */
-function trivialFold (): Fold {
-  const ids = new Set<string>()
-  return {
-    apply (events) {
-      for (const ev of events) ids.add(ev.id)
-      return []
-    },
-    markFaulty: () => [],
-    job: () => undefined,
-    jobs: () => [][Symbol.iterator](),
-    openJobs: () => [][Symbol.iterator](),
-    succeededWithKey: () => undefined,
-    team: () => ({ mode: 'open', members: {} }),
-    stateHash: () => sha256Hex(String(ids.size))
-  }
-}
-
-function pickFold (log: (line: string) => void, factory?: () => Fold): () => Fold {
-  if (factory !== undefined) return factory
-  try {
-    createFold()
-    log('fold: createFold()')
-    return createFold
-  } catch {
-    log('fold: trivial (createFold is not implemented yet)')
-    return trivialFold
-  }
 }
 
 const HEX = (n: number): string => sha256Hex(String(n))
@@ -195,7 +165,7 @@ async function measureReopen (log: (line: string) => void, path: string, makeFol
 
 /** Runs both measurements and returns the figures; `log` receives human-readable progress. */
 export async function runLedgerBench (log: (line: string) => void, opts: LedgerBenchOptions = {}): Promise<LedgerFigures> {
-  const makeFold = pickFold(log, opts.createFold)
+  const makeFold = opts.createFold ?? createFold
   const signers = Array.from({ length: opts.authors ?? 8 }, () => generateSigner())
   const dir = await mkdtemp(join(tmpdir(), 'devq-bench-ledger-'))
   try {

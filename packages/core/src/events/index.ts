@@ -5,4 +5,4 @@ export {
   type LedgerEvent, type LedgerEventOf, type DecodedEvent, type DecodeResult, type RejectReason, type EventHeader
 } from './envelope.ts'
 export { peerIdFromPublicKey, publicKeyFromPeerId, createSeedSigner, generateSigner } from './peer-id.ts'
-export { createInlineVerifier } from './verifier.ts'
+export { createInlineVerifier, createWorkerVerifier, type WorkerVerifier, type WorkerVerifierInit } from './verifier.ts'

@@ -9,7 +9,7 @@ import { idKey } from './keys.ts'
 import { loadLedger, type FaultyAuthor } from './load.ts'
 import { decodeInput, groupByAuthor, planChains, reject, settle, verifyItems, type Decoded, type Head, type Settled } from './plan.ts'
 import * as queries from './queries.ts'
-import { moveStoreAside, openStore, type LedgerDb } from './store.ts'
+import { moveStoreAside, openStore, writeOptions, type LedgerDb, type OpenDatabase } from './store.ts'
 import type { AcceptedListener, IngestResult, Ledger, LedgerComponents, LedgerInit, LedgerStats, MissingLimits, Rejection } from './types.ts'
 
 /** Evidence kept per faulty author; more equivocations are still counted but not stored. */
@@ -31,6 +31,7 @@ export class LevelLedger implements Ledger {
   private readonly clock: Clock
   private readonly logger: Logger
   private readonly path: string
+  private readonly openDatabase: OpenDatabase | undefined
   private readonly isMember: ((peerId: string) => boolean) | undefined
   private readonly rebuild: boolean
   private state: State = 'new'
@@ -52,6 +53,7 @@ export class LevelLedger implements Ledger {
     this.clock = components.clock
     this.logger = components.logger.child({ component: 'ledger' })
     this.path = init.path
+    this.openDatabase = components.openDatabase
     this.isMember = init.isMember
     this.rebuild = init.rebuild === true
   }
@@ -66,8 +68,8 @@ export class LevelLedger implements Ledger {
         const moved = await moveStoreAside(this.path, this.clock.wallMs())
         if (moved !== undefined) this.logger.warn({ path: this.path, movedTo: moved }, 'moved the ledger store aside; peers will refill it by sync')
       }
-      const db = await openStore(this.path)
-      const loaded = await loadLedger(db, this.fold).catch(async (err: unknown) => {
+      const db = await openStore(this.path, this.openDatabase)
+      const loaded = await loadLedger(db, this.path, this.fold).catch(async (err: unknown) => {
         await db.close().catch(() => {})
         throw err
       })
@@ -224,7 +226,7 @@ export class LevelLedger implements Ledger {
     const commit = await this.foldCommit(settled)
     const heads = newHeads(settled.accepted)
     try {
-      await db.batch(buildBatch(commit, heads), { sync })
+      await db.batch(buildBatch(commit, heads), writeOptions(sync))
     } catch (err) {
       this.logger.error({ err, path: this.path }, 'ledger write failed; closing the ledger')
       await this.shutDown()

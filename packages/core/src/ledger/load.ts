@@ -35,7 +35,7 @@ export interface Loaded {
 class BrokenStore extends Error {}
 
 /** Loads heads, lamport and faulty authors, feeds the fold, and repairs the status index. */
-export async function loadLedger (db: LedgerDb, fold: Fold): Promise<Loaded> {
+export async function loadLedger (db: LedgerDb, path: string, fold: Fold): Promise<Loaded> {
   try {
     const chains = await loadChains(db, fold)
     await checkHeads(db, chains.heads)
@@ -43,8 +43,8 @@ export async function loadLedger (db: LedgerDb, fold: Fold): Promise<Loaded> {
     const statusFixes = await reconcileStatusIndex(db, fold)
     return { ...chains, faulty, statusFixes }
   } catch (err) {
-    if (err instanceof BrokenStore) return await markCorrupt(db, err.message)
-    if (isCorruption(err)) return await markCorrupt(db, `LevelDB read failed: ${(err as Error).message}`)
+    if (err instanceof BrokenStore) return await markCorrupt(db, path, err.message)
+    if (isCorruption(err)) return await markCorrupt(db, path, `LevelDB read failed: ${(err as Error).message}`)
     throw err
   }
 }
@@ -70,7 +70,8 @@ async function loadChains (db: LedgerDb, fold: Fold): Promise<Pick<Loaded, 'head
   let author = ''
   let head: Head = { seq: 0, id: '' }
   let chunk: DecodedEvent[] = []
-  const it = db.iterator({ ...allEvents, keyEncoding: 'buffer', valueEncoding: 'view', highWaterMarkBytes: READ_BYTES })
+  // highWaterMarkBytes is classic-level's read-ahead; other databases ignore it.
+  const it = db.iterator({ ...allEvents, keyEncoding: 'buffer', valueEncoding: 'view', ...{ highWaterMarkBytes: READ_BYTES } })
   try {
     let pending = it.nextv(READ_CHUNK)
     for (;;) {

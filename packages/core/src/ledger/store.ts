@@ -2,12 +2,30 @@
 import { existsSync } from 'node:fs'
 import { readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import { LedgerCorruptError, LedgerLockedError } from '../errors.ts'
 import { FORMAT_VERSION, META_KEY } from './keys.ts'
 
-/** Keys are Buffers (keys.ts builds them); values are views over LevelDB's bytes. */
-export type LedgerDb = ClassicLevel<Buffer, Uint8Array>
+/** Keys are Buffers (keys.ts builds them); values are views over the stored bytes. */
+export type LedgerDb = AbstractLevel<string | Buffer | Uint8Array, Buffer, Uint8Array>
+
+/**
+ * The database port: makes an unopened abstract-level database for a store directory, with
+ * Buffer keys and view values. The default is LevelDB on disk (classic-level).
+ */
+export type OpenDatabase = (path: string) => LedgerDb
+
+/**
+ * Write options: `sync` asks classic-level to fsync before it answers; other abstract-level
+ * databases ignore options they do not know, so it is passed through untyped.
+ */
+export function writeOptions (sync: boolean): object {
+  return { sync }
+}
+
+/** LevelDB on disk. */
+export const openClassicLevel: OpenDatabase = (path) => new ClassicLevel<Buffer, Uint8Array>(path, { keyEncoding: 'buffer', valueEncoding: 'view' })
 
 /** The command-line flag that moves a corrupt store aside. */
 export const REBUILD_FLAG = '--rebuild-ledger'
@@ -57,9 +75,9 @@ export async function moveStoreAside (path: string, nowMs: number = Date.now()):
  * LedgerCorruptError if LevelDB reports corruption, dropped damaged log records while recovering,
  * lost its meta record, or an earlier open marked it corrupt.
  */
-export async function openStore (path: string): Promise<LedgerDb> {
+export async function openStore (path: string, openDatabase: OpenDatabase = openClassicLevel): Promise<LedgerDb> {
   const existed = existsSync(join(path, 'CURRENT'))
-  const db: LedgerDb = new ClassicLevel<Buffer, Uint8Array>(path, { keyEncoding: 'buffer', valueEncoding: 'view' })
+  const db = openDatabase(path)
   try {
     await db.open({ createIfMissing: true })
   } catch (err) {
@@ -83,7 +101,7 @@ async function checkMeta (db: LedgerDb, path: string, existed: boolean): Promise
   // LevelDB skips damaged log records on recovery and only says so in its info log.
   const dropped = await recoveryCorruption(path)
   if (dropped !== undefined) {
-    await markCorrupt(db, `LevelDB dropped damaged records on recovery (${dropped})`)
+    await markCorrupt(db, path, `LevelDB dropped damaged records on recovery (${dropped})`)
   }
   const raw = await db.get(META_KEY).catch((err: unknown) => {
     if (isCorruption(err)) throw corruptError(path, 'meta record unreadable', err)
@@ -91,7 +109,7 @@ async function checkMeta (db: LedgerDb, path: string, existed: boolean): Promise
   })
   if (raw === undefined) {
     if (existed) throw corruptError(path, 'the store exists but its meta record is missing')
-    await db.put(META_KEY, Buffer.from(JSON.stringify({ format: FORMAT_VERSION } satisfies Meta)), { sync: true })
+    await db.put(META_KEY, Buffer.from(JSON.stringify({ format: FORMAT_VERSION } satisfies Meta)), writeOptions(true))
     return
   }
   let meta: Meta
@@ -121,8 +139,7 @@ async function recoveryCorruption (path: string): Promise<string | undefined> {
  * Records in the store that it is corrupt (best effort), so the next open refuses it too instead
  * of starting from whatever LevelDB salvaged, then throws the LedgerCorruptError for `detail`.
  */
-export async function markCorrupt (db: LedgerDb, detail: string): Promise<never> {
-  const location = db.location
-  await db.put(META_KEY, Buffer.from(JSON.stringify({ format: FORMAT_VERSION, corrupt: detail } satisfies Meta)), { sync: true }).catch(() => {})
-  throw corruptError(location, detail)
+export async function markCorrupt (db: LedgerDb, path: string, detail: string): Promise<never> {
+  await db.put(META_KEY, Buffer.from(JSON.stringify({ format: FORMAT_VERSION, corrupt: detail } satisfies Meta)), writeOptions(true)).catch(() => {})
+  throw corruptError(path, detail)
 }

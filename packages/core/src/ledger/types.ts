@@ -3,6 +3,7 @@ import type { DecodedEvent, RejectReason } from '../events/envelope.ts'
 import type { Fold } from '../fold/fold.ts'
 import type { JobChange, JobStatus } from '../fold/types.ts'
 import type { Clock, Logger, Signer, Verifier } from '../ports.ts'
+import type { OpenDatabase } from './store.ts'
 
 /** The services a ledger needs. The ledger owns none of them: it never closes the verifier. */
 export interface LedgerComponents {
@@ -11,6 +12,8 @@ export interface LedgerComponents {
   verifier: Verifier
   clock: Clock
   logger: Logger
+  /** The database port; default LevelDB on disk (classic-level). Any abstract-level database fits. */
+  openDatabase?: OpenDatabase
 }
 
 /** Options of a ledger. */

@@ -1,5 +1,4 @@
 import type { Clock, Logger } from '../ports.ts'
-import type { JobState } from '../fold/types.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
 import type { PresenceInfo, PresenceTable } from './presence.ts'
 import type { JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
@@ -7,37 +6,7 @@ import { createExecutions, type Executions } from './executions.ts'
 import { coordinate, type CoordinatorMemory } from './coordinator.ts'
 import { planBids } from './bidding.ts'
 import { addUsage, levelUsage, type LevelUsage } from './queue.ts'
-import { terminalStatuses } from '../fold/types.ts'
-
-function * closed (jobs: Iterable<JobState>): Generator<JobState> {
-  for (const job of jobs) if (terminalStatuses.has(job.status)) yield job
-}
-
-/** The view restricted to the jobs `peerId` announced. */
-function ownJobs (view: LedgerView, peerId: string): LedgerView {
-  return {
-    job: (id) => { const job = view.job(id); return job?.origin === peerId ? job : undefined },
-    * openJobs () { for (const job of view.openJobs()) if (job.origin === peerId) yield job },
-    jobs: view.jobs.bind(view),
-    succeededWithKey: view.succeededWithKey.bind(view),
-    team: view.team.bind(view)
-  }
-}
-
-/** Memoizes `fn` for `ttlMs` of monotonic time: for figures that scan the whole ledger. */
-function every<T> (ttlMs: number, clock: Clock, fn: () => T): () => T {
-  let at = -Infinity
-  let value: T
-  return () => {
-    const now = clock.monotonicMs()
-    if (now - at >= ttlMs) {
-      value = fn()
-      at = now
-    }
-    return value
-  }
-}
-
+import { closed, countRecentFailures, every, ownJobs } from './view.ts'
 /** The services a scheduler needs. */
 export interface SchedulerComponents {
   view: LedgerView
@@ -78,104 +47,124 @@ export interface Scheduler {
   readonly policy: SchedulerPolicy
 }
 
-export function createScheduler (components: SchedulerComponents, init: SchedulerInit): Scheduler {
-  const policy = resolvePolicy(init.policy)
-  const { clock, presence, view } = components
-  const logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
-  const local = init.local ?? (() => ({ load: 0, userActive: false, warmRepos: [] }))
-  const executions: Executions = createExecutions({ ...components, logger }, init.peerId)
-  const memory: CoordinatorMemory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: clock.monotonicMs(), lastPeerSeenMs: undefined }
-  const bidsSent = new Set<string>()
-  let draining = false
-  let stopped = false
-  let running: Promise<void> | undefined
-  let again = false
+const BIDS_REMEMBERED = 20_000
 
-  const recentFailures = every(1000, clock, (): number => {
-    let n = 0
-    const since = clock.wallMs() - policy.usageWindowMs
-    for (const job of view.jobs()) {
-      for (const a of job.attempts) if (a.runner === init.peerId && (a.finishedAt ?? 0) >= since && (a.outcome === 'failed' || a.outcome === 'lost')) n++
+/** The scheduler of one peer; see `Scheduler`. Create it with `createScheduler`. */
+class PeerScheduler implements Scheduler {
+  readonly policy: SchedulerPolicy
+  private readonly c: SchedulerComponents
+  private readonly init: SchedulerInit
+  private readonly logger: Logger
+  private readonly local: () => LocalStatus
+  private readonly executions: Executions
+  private readonly memory: CoordinatorMemory
+  private readonly bidsSent = new Set<string>()
+  private readonly recentFailures: () => number
+  private readonly closedUsage: () => LevelUsage
+  private draining = false
+  private stopped = false
+  private running: Promise<void> | undefined
+  private again = false
+
+  constructor (components: SchedulerComponents, init: SchedulerInit) {
+    this.c = components
+    this.init = init
+    this.policy = resolvePolicy(init.policy)
+    this.logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
+    this.local = init.local ?? (() => ({ load: 0, userActive: false, warmRepos: [] }))
+    this.executions = createExecutions({ ...components, logger: this.logger }, init.peerId)
+    this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), lastPeerSeenMs: undefined }
+    const { clock, view } = components
+    this.recentFailures = every(1000, clock, () => countRecentFailures(view, init.peerId, clock.wallMs() - this.policy.usageWindowMs))
+    this.closedUsage = every(1000, clock, () => levelUsage(closed(view.jobs()), clock.wallMs(), this.policy))
+  }
+
+  async tick (): Promise<void> {
+    if (this.running !== undefined) {
+      this.again = true
+      return await this.running
     }
-    return n
-  })
-  const closedUsage = every(1000, clock, () => levelUsage(closed(view.jobs()), clock.wallMs(), policy))
-  const usage = (): LevelUsage => addUsage(closedUsage(), levelUsage(view.openJobs(), clock.wallMs(), policy))
+    this.running = (async () => {
+      do {
+        this.again = false
+        try {
+          await this.pass()
+        } catch (err) {
+          this.logger.error({ err }, 'scheduler pass failed')
+        }
+      } while (this.again && !this.stopped)
+    })().finally(() => { this.running = undefined })
+    return await this.running
+  }
 
-  function selfPresence (): PresenceInfo {
-    const l = local()
-    const busy = executions.ids().length
-    const idleOnlyBusy = init.shareMode === 'idle-only' && l.userActive
+  presence (): PresenceInfo {
+    const l = this.local()
+    const busy = this.executions.ids().length
+    const closing = this.draining || this.stopped
+    const idleOnlyBusy = this.init.shareMode === 'idle-only' && l.userActive
     return {
-      peer: init.peerId,
-      status: draining || stopped ? 'draining' : busy > 0 ? 'busy' : 'idle',
-      slots: init.slots,
-      freeSlots: draining || stopped || idleOnlyBusy ? 0 : Math.max(0, init.slots - busy),
-      cores: init.cores,
+      peer: this.init.peerId,
+      status: closing ? 'draining' : busy > 0 ? 'busy' : 'idle',
+      slots: this.init.slots,
+      freeSlots: closing || idleOnlyBusy ? 0 : Math.max(0, this.init.slots - busy),
+      cores: this.init.cores,
       load: l.load,
-      labels: init.labels,
-      shareMode: init.shareMode,
+      labels: this.init.labels,
+      shareMode: this.init.shareMode,
       userActive: l.userActive,
-      recentFailures: recentFailures(),
+      recentFailures: this.recentFailures(),
       warmRepos: l.warmRepos.slice(0, 64),
-      version: init.version,
-      time: Math.round(clock.wallMs())
+      version: this.init.version,
+      time: Math.round(this.c.clock.wallMs())
     }
   }
 
-  async function pass (): Promise<void> {
+  executing (): string[] {
+    return this.executions.ids()
+  }
+
+  drain (): void {
+    this.draining = true
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.executions.stopAll('stopped')
+    await this.executions.settled()
+  }
+
+  private async pass (): Promise<void> {
+    const { clock, presence, view } = this.c
+    const peerId = this.init.peerId
     const mono = clock.monotonicMs()
-    const self = selfPresence()
-    const live = presence.live(mono, policy.leaseMs).filter((p) => p.peer !== init.peerId)
-    if (live.length > 0) memory.lastPeerSeenMs = mono
-    const cutOff = memory.lastPeerSeenMs !== undefined && mono - memory.lastPeerSeenMs > policy.leaseMs
+    const self = this.presence()
+    const live = presence.live(mono, this.policy.leaseMs).filter((p) => p.peer !== peerId)
+    if (live.length > 0) this.memory.lastPeerSeenMs = mono
+    const cutOff = this.memory.lastPeerSeenMs !== undefined && mono - this.memory.lastPeerSeenMs > this.policy.leaseMs
     // A peer alone for a whole lease keeps to the jobs it announced; others' jobs go to the rest of
     // the mesh, which judges this peer lost, so a healed partition never leaves two live results.
-    const scope = cutOff ? ownJobs(view, init.peerId) : view
-    if (cutOff) executions.stopAll('cut_off', (id) => view.job(id)?.origin !== init.peerId)
-    await executions.reconcile(scope)
+    const scope = cutOff ? ownJobs(view, peerId) : view
+    if (cutOff) this.executions.stopAll('cut_off', (id) => view.job(id)?.origin !== peerId)
+    await this.executions.reconcile(scope)
     const peers = [self, ...live]
-    await coordinate({ view: scope, publish: components.publish, presence, clock, logger, results: components.results }, { peerId: init.peerId, policy, peers }, memory)
-    if (!draining && !stopped) {
-      const plan = planBids(scope, { peerId: init.peerId, policy, peers, self, local: local(), wallMs: clock.wallMs(), bidsSent, usage: usage() })
-      for (const bid of plan) {
-        bidsSent.add(`${bid.job}:${bid.attempt}`)
-        await components.publish('job.bid', bid)
-      }
-    }
-    await executions.reconcile(scope)
+    await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers }, this.memory)
+    if (!this.draining && !this.stopped) await this.bid(scope, peers, self)
+    await this.executions.reconcile(scope)
   }
 
-  async function tick (): Promise<void> {
-    if (running !== undefined) {
-      again = true
-      return await running
+  private async bid (scope: LedgerView, peers: PresenceInfo[], self: PresenceInfo): Promise<void> {
+    const { clock } = this.c
+    if (this.bidsSent.size > BIDS_REMEMBERED) this.bidsSent.clear()
+    const usage = addUsage(this.closedUsage(), levelUsage(scope.openJobs(), clock.wallMs(), this.policy))
+    const plan = planBids(scope, { peerId: this.init.peerId, policy: this.policy, peers, self, local: this.local(), wallMs: clock.wallMs(), bidsSent: this.bidsSent, usage })
+    for (const bid of plan) {
+      this.bidsSent.add(`${bid.job}:${bid.attempt}`)
+      await this.c.publish('job.bid', bid)
     }
-    running = (async () => {
-      do {
-        again = false
-        try {
-          await pass()
-        } catch (err) {
-          logger.error({ err }, 'scheduler pass failed')
-        }
-      } while (again && !stopped)
-    })().finally(() => { running = undefined })
-    return await running
-  }
-
-  return {
-    tick,
-    presence: selfPresence,
-    executing: () => executions.ids(),
-    drain: () => { draining = true },
-    async stop () {
-      stopped = true
-      executions.stopAll('stopped')
-      await executions.settled()
-    },
-    policy
   }
 }
 
-export type { JobState }
+/** Creates the scheduler of one peer. It does nothing until `tick()` is called. */
+export function createScheduler (components: SchedulerComponents, init: SchedulerInit): Scheduler {
+  return new PeerScheduler(components, init)
+}

@@ -1,6 +1,6 @@
 import type { BodyOf, Priority, RetryPolicy } from '../events/bodies.ts'
 import type { SchedulerPolicy } from '../scheduler/policy.ts'
-import { terminalStatuses, type JobState } from '../fold/types.ts'
+import { terminalStatuses } from '../fold/types.ts'
 import { createSimLoop, type SimLoop } from './loop.ts'
 import { createSimNetwork, type NetworkFaults, type SimNetwork } from './network.ts'
 import { createRng, type Rng } from './rng.ts'
@@ -25,6 +25,8 @@ export interface SimJobSpec {
   repo?: string
   timeoutMs?: number
   sensitive?: boolean
+  /** At most this many jobs of the job's repo awarded or running at once. */
+  repoCap?: number
   /** Build-avoidance key; a job with one reuses an earlier success with the same key. */
   cacheKey?: string
 }
@@ -105,7 +107,8 @@ export function createSimulation (options: SimOptions): Simulation {
         source: { addrs: [] },
         synthetic: { durationMs: spec.durationMs, exitCode: spec.exitCode ?? 0, outputBytes: 0 },
         ...(spec.group === undefined ? {} : { group: spec.group }),
-        ...(spec.cacheKey === undefined ? {} : { cacheKey: spec.cacheKey })
+        ...(spec.cacheKey === undefined ? {} : { cacheKey: spec.cacheKey }),
+        ...(spec.repoCap === undefined ? {} : { repoCap: spec.repoCap })
       }
       const e = await peers[origin]!.publish('job.announced', body) as { id: string } | undefined
       if (e === undefined) throw new Error(`peer ${origin} is down and cannot announce`)
@@ -136,4 +139,3 @@ export function createSimulation (options: SimOptions): Simulation {
   }
 }
 
-export type { JobState }

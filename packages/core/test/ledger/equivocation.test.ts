@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { generateSigner, MAX_EVIDENCE_PER_AUTHOR } from '../../src/index.ts'
-import { bidBody, bids, chain, JOB, openLedger, tempDir } from './helpers.ts'
+import { announceBody, announces, bidBody, bidders, bids, bidsOn, chain, foldedHash, JOB, openLedger, tempDir } from './helpers.ts'
 
 describe('ledger ingest: equivocation', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>
@@ -11,18 +11,27 @@ describe('ledger ingest: equivocation', () => {
   it('keeps both versions, marks the author faulty, and remembers it across reopen', async () => {
     const path = join(tmp.dir, 'db')
     const { ledger, fold } = await openLedger(path)
+    const origin = generateSigner()
     const eve = generateSigner()
-    const evs = await bids(eve, 3)
-    await ledger.ingest(evs)
-    // Same author and seq 2, different body: a second signed version.
-    const twin = await chain(eve).next('job.bid', bidBody('cd'.repeat(32)), { seq: 2, prev: evs[0]!.id })
+    const jobs = await announces(origin, 3)
+    const ids = jobs.map((j) => j.id)
+    // Eve bids once on each job, seq 1..3.
+    const evs = await bidsOn(eve, ids)
+    await ledger.ingest([...jobs, ...evs])
+    expect(bidders(fold, ids)).toEqual([[eve.peerId], [eve.peerId], [eve.peerId]])
+    // Same author and seq 2, a different signed event: an announce, which the fold would show as a job if it took it.
+    const twin = await chain(eve).next('job.announced', announceBody(9), { seq: 2, prev: evs[0]!.id })
     const res = await ledger.ingest([twin.bytes])
     expect(res.equivocations).toEqual([{ author: eve.peerId, seq: 2 }])
     expect(res.accepted).toEqual([])
     expect(res.rejected).toEqual([])
-    expect(fold.faultyCalls).toEqual([{ author: eve.peerId, fromSeq: 2 }])
-    expect(fold.applied.has(twin.id)).toBe(false)
     expect(ledger.faulty()).toEqual({ [eve.peerId]: 2 })
+    // The fold ignores Eve's bids from seq 2 on and never got the twin.
+    expect(bidders(fold, ids)).toEqual([[eve.peerId], [], []])
+    expect(fold.job(twin.id)).toBeUndefined()
+    const expected = foldedHash([...jobs, ...evs], { [eve.peerId]: 2 })
+    expect(fold.stateHash()).toBe(expected)
+    expect(fold.stateHash()).not.toBe(foldedHash([...jobs, ...evs]))
     expect((await ledger.get(twin.id))?.id).toBe(twin.id)
     expect((await ledger.get(evs[1]!.id))?.id).toBe(evs[1]!.id)
     expect(ledger.versionVector()[eve.peerId]).toBe(3)
@@ -31,28 +40,43 @@ describe('ledger ingest: equivocation', () => {
     // Evidence already held is a duplicate, not a new equivocation.
     const again = await ledger.ingest([twin.bytes])
     expect(again).toMatchObject({ duplicates: 1, equivocations: [] })
+    expect(fold.stateHash()).toBe(expected)
     await ledger.close()
 
     const reopened = await openLedger(path)
     expect(reopened.ledger.faulty()).toEqual({ [eve.peerId]: 2 })
-    expect(reopened.fold.faultyCalls).toEqual([{ author: eve.peerId, fromSeq: 2 }])
-    expect((await reopened.ledger.get(twin.id))?.event.body).toEqual(bidBody('cd'.repeat(32)))
-    expect([...reopened.fold.applied.keys()].sort()).toEqual(evs.map((e) => e.id).sort())
+    expect((await reopened.ledger.get(twin.id))?.event.body).toEqual(announceBody(9))
+    // The reopened fold gets the chains and the faulty mark, not the evidence.
+    expect(reopened.fold.stateHash()).toBe(expected)
+    expect(bidders(reopened.fold, ids)).toEqual([[eve.peerId], [], []])
+    expect(reopened.fold.job(twin.id)).toBeUndefined()
     await reopened.ledger.close()
   })
 
   it('finds an equivocation within one batch and lowers the faulty seq', async () => {
     const { ledger, fold } = await openLedger(join(tmp.dir, 'db'))
+    const origin = generateSigner()
     const eve = generateSigner()
-    const evs = await bids(eve, 3)
-    const twin3 = await chain(eve).next('job.bid', bidBody('cd'.repeat(32)), { seq: 3, prev: evs[1]!.id })
-    const res = await ledger.ingest([...evs, twin3])
-    expect(res.accepted).toHaveLength(3)
+    const jobs = await announces(origin, 3)
+    const ids = jobs.map((j) => j.id)
+    const evs = await bidsOn(eve, ids)
+    // Of two versions in one batch the chain keeps the lower id; take a twin that sorts after evs[2],
+    // so the chain keeps the bid and the evidence is an announce the fold would show if it took it.
+    let twin3 = await chain(eve).next('job.announced', announceBody(9), { seq: 3, prev: evs[1]!.id })
+    for (let n = 10; twin3.id < evs[2]!.id; n++) twin3 = await chain(eve).next('job.announced', announceBody(n), { seq: 3, prev: evs[1]!.id })
+    const res = await ledger.ingest([...jobs, ...evs, twin3])
+    expect(res.accepted.map((e) => e.id)).toEqual([...jobs, ...evs].map((e) => e.id))
     expect(res.equivocations).toEqual([{ author: eve.peerId, seq: 3 }])
+    expect(ledger.faulty()).toEqual({ [eve.peerId]: 3 })
+    expect(bidders(fold, ids)).toEqual([[eve.peerId], [eve.peerId], []])
+    expect(fold.job(twin3.id)).toBeUndefined()
+    expect(fold.stateHash()).toBe(foldedHash([...jobs, ...evs], { [eve.peerId]: 3 }))
+
     const twin1 = await chain(eve).next('job.bid', bidBody('ef'.repeat(32)), { seq: 1, prev: null })
     await ledger.ingest([twin1])
     expect(ledger.faulty()).toEqual({ [eve.peerId]: 1 })
-    expect(fold.faultyCalls).toEqual([{ author: eve.peerId, fromSeq: 3 }, { author: eve.peerId, fromSeq: 1 }])
+    expect(bidders(fold, ids)).toEqual([[], [], []])
+    expect(fold.stateHash()).toBe(foldedHash([...jobs, ...evs], { [eve.peerId]: 1 }))
     await ledger.close()
   })
 

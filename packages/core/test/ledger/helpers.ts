@@ -1,11 +1,10 @@
-/** Shared fixtures of the ledger tests: temp dirs, a recording fold, event chains. */
+/** Shared fixtures of the ledger tests: temp dirs, ledgers over the real fold, event chains. */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  canonicalBytes, createEvent, createInlineVerifier, createLedger, decodeEvent, sha256Hex, silentLogger, systemClock,
-  type BodyOf, type DecodedEvent, type EventType, type Fold, type JobChange, type JobState, type JobStatus,
-  type Ledger, type LedgerInit, type Signer, type TeamState, type Verifier
+  canonicalBytes, createEvent, createFold, createInlineVerifier, createLedger, decodeEvent, silentLogger, systemClock,
+  type BodyOf, type DecodedEvent, type EventType, type Fold, type Ledger, type LedgerInit, type OpenDatabase, type Signer, type Verifier
 } from '../../src/index.ts'
 
 /** A fresh temp directory and its removal. */
@@ -14,64 +13,26 @@ export async function tempDir (): Promise<{ dir: string, remove: () => Promise<v
   return { dir, remove: async () => { await rm(dir, { recursive: true, force: true }) } }
 }
 
-/** A fold that records what it is given and tracks a minimal job status, enough to exercise the ledger. */
-export interface RecordingFold extends Fold {
-  applied: Map<string, DecodedEvent>
-  faultyCalls: { author: string, fromSeq: number }[]
-}
-
-const statusOf: Partial<Record<EventType, (body: Record<string, unknown>) => JobStatus>> = {
-  'job.announced': () => 'queued',
-  'job.awarded': () => 'awarded',
-  'job.started': () => 'running',
-  'job.finished': (body) => body.status as JobStatus
-}
-
-export function recordingFold (): RecordingFold {
-  const applied = new Map<string, DecodedEvent>()
-  const status = new Map<string, JobStatus>()
-  const faultyCalls: { author: string, fromSeq: number }[] = []
-  return {
-    applied,
-    faultyCalls,
-    apply (events) {
-      const changes: JobChange[] = []
-      for (const ev of events) {
-        if (applied.has(ev.id)) continue
-        applied.set(ev.id, ev)
-        const next = statusOf[ev.event.type]?.(ev.event.body as Record<string, unknown>)
-        if (next === undefined) continue
-        const job = ev.event.type === 'job.announced' ? ev.id : (ev.event.body as { job: string }).job
-        const before = status.get(job)
-        if (before === next) continue
-        status.set(job, next)
-        changes.push({ job, before, after: next })
-      }
-      return changes
-    },
-    markFaulty (author, fromSeq) {
-      faultyCalls.push({ author, fromSeq })
-      return []
-    },
-    job: (id) => (status.has(id) ? { id, status: status.get(id) } as JobState : undefined),
-    * jobs () {
-      for (const [id, s] of status) yield { id, status: s } as JobState
-    },
-    * openJobs () {
-      for (const [id, s] of status) if (s === 'queued' || s === 'awarded' || s === 'running') yield { id, status: s } as JobState
-    },
-    succeededWithKey: () => undefined,
-    team: (): TeamState => ({ mode: 'open', members: {} }),
-    stateHash: () => sha256Hex([...applied.keys()].sort().join(','))
-  }
-}
-
-/** Opens a ledger at `path` with a fresh recording fold. */
-export async function openLedger (path: string, opts: Partial<LedgerInit> & { verifier?: Verifier } = {}): Promise<{ ledger: Ledger, fold: RecordingFold }> {
-  const fold = recordingFold()
-  const ledger = createLedger({ fold, verifier: opts.verifier ?? createInlineVerifier(), clock: systemClock, logger: silentLogger }, { path, ...opts })
+/** Opens a ledger at `path` with a fresh fold. */
+export async function openLedger (path: string, opts: Partial<LedgerInit> & { verifier?: Verifier, openDatabase?: OpenDatabase } = {}): Promise<{ ledger: Ledger, fold: Fold }> {
+  const fold = createFold()
+  const { verifier, openDatabase, ...init } = opts
+  const ledger = createLedger({ fold, verifier: verifier ?? createInlineVerifier(), clock: systemClock, logger: silentLogger, openDatabase }, { path, ...init })
   await ledger.open()
   return { ledger, fold }
+}
+
+/** The state hash of a fresh fold given exactly `events`, then the faulty marks (author -> from seq). */
+export function foldedHash (events: readonly DecodedEvent[], faulty: Record<string, number> = {}): string {
+  const fold = createFold()
+  fold.apply(events)
+  for (const [author, fromSeq] of Object.entries(faulty)) fold.markFaulty(author, fromSeq)
+  return fold.stateHash()
+}
+
+/** The peers whose bids the fold counts on each of `jobs` (undefined for a job it does not know). */
+export function bidders (fold: Fold, jobs: readonly string[]): (string[] | undefined)[] {
+  return jobs.map((id) => fold.job(id)?.bids.map((b) => b.peer))
 }
 
 export const JOB = 'ab'.repeat(32)
@@ -111,6 +72,25 @@ export async function bids (signer: Signer, n: number, job = JOB): Promise<Decod
   const c = chain(signer)
   const out: DecodedEvent[] = []
   for (let i = 0; i < n; i++) out.push(await c.next('job.bid', bidBody(job)))
+  return out
+}
+
+/** `n` jobs announced by `signer`, seq 1..n, lamport `startLamport`.. (each a distinct job). */
+export async function announces (signer: Signer, n: number, startLamport = 1): Promise<DecodedEvent[]> {
+  const c = chain(signer, startLamport)
+  const out: DecodedEvent[] = []
+  for (let i = 0; i < n; i++) out.push(await c.next('job.announced', announceBody(i)))
+  return out
+}
+
+/**
+ * One bid by `signer` on each of `jobs` in order, seq 1..jobs.length. The lamports start at
+ * `startLamport`, after the announces the tests make, since the fold ignores bids ordered before the announce.
+ */
+export async function bidsOn (signer: Signer, jobs: readonly string[], startLamport = 1000): Promise<DecodedEvent[]> {
+  const c = chain(signer, startLamport)
+  const out: DecodedEvent[] = []
+  for (const job of jobs) out.push(await c.next('job.bid', bidBody(job)))
   return out
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { decodeEvent, generateSigner, LedgerClosedError, MAX_EVENT_BYTES, type JobChange, type DecodedEvent } from '../../src/index.ts'
-import { announceBody, bidBody, bids, chain, JOB, openLedger, signRaw, tempDir } from './helpers.ts'
+import { announceBody, announces, bidBody, bids, chain, foldedHash, JOB, openLedger, signRaw, tempDir } from './helpers.ts'
 
 describe('ledger ingest: chain rules', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>
@@ -12,17 +12,20 @@ describe('ledger ingest: chain rules', () => {
   it('accepts a chain in any batch order and counts duplicates, in the batch and across batches', async () => {
     const { ledger, fold } = await openLedger(join(tmp.dir, 'db'))
     const alice = generateSigner()
-    const evs = await bids(alice, 5)
+    // Announces, so that every event the fold takes shows as a job of its own.
+    const evs = await announces(alice, 5)
     const first = await ledger.ingest([evs[2]!.bytes, evs[0]!.bytes, evs[1]!.bytes, evs[0]!.bytes])
     expect(first.accepted.map((e) => e.event.seq)).toEqual([1, 2, 3])
     expect(first.duplicates).toBe(1)
+    expect(fold.stateHash()).toBe(foldedHash(evs.slice(0, 3)))
     const second = await ledger.ingest(evs.map((e) => e.bytes))
     expect(second.accepted.map((e) => e.event.seq)).toEqual([4, 5])
     expect(second.duplicates).toBe(3)
     expect(second.rejected).toEqual([])
     expect(ledger.versionVector()).toEqual({ [alice.peerId]: 5 })
     expect(ledger.size()).toBe(5)
-    expect(fold.applied.size).toBe(5)
+    expect([...fold.jobs()].map((j) => j.id).sort()).toEqual(evs.map((e) => e.id).sort())
+    expect(fold.stateHash()).toBe(foldedHash(evs))
     expect(ledger.stats()).toMatchObject({ accepted: 5, duplicates: 4, equivocations: 0 })
     await ledger.close()
   })
@@ -134,19 +137,22 @@ describe('ledger ingest: chain rules', () => {
     const job = await ledger.append(me, 'job.announced', announceBody())
     const other = await ledger.append(me, 'job.announced', announceBody(1))
     expect(await ledger.jobsByState('queued')).toEqual([job.id, other.id].sort())
+    // The fold takes an award only for a runner that bid.
+    await ledger.append(me, 'job.bid', bidBody(job.id))
     const award = await ledger.append(me, 'job.awarded', { job: job.id, attempt: 1, runner: me.peerId })
     off()
     await ledger.append(me, 'job.started', { job: job.id, attempt: 1 })
     expect(await ledger.jobsByState('queued')).toEqual([other.id])
     expect(await ledger.jobsByState('running')).toEqual([job.id])
     expect(await ledger.jobsByState('awarded')).toEqual([])
-    expect((await ledger.eventsForJob(job.id)).map((e) => e.event.type)).toEqual(['job.announced', 'job.awarded', 'job.started'])
+    expect((await ledger.eventsForJob(job.id)).map((e) => e.event.type)).toEqual(['job.announced', 'job.bid', 'job.awarded', 'job.started'])
     expect(await ledger.eventsForJob('nope')).toEqual([])
     expect(Buffer.from((await ledger.get(award.id))!.bytes).equals(award.bytes)).toBe(true)
     expect(await ledger.get('0'.repeat(64))).toBeUndefined()
     expect(seen.map((s) => s.changes)).toEqual([
       [{ job: job.id, before: undefined, after: 'queued' }],
       [{ job: other.id, before: undefined, after: 'queued' }],
+      [],
       [{ job: job.id, before: 'queued', after: 'awarded' }]
     ])
     await ledger.close()

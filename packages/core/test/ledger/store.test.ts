@@ -7,13 +7,20 @@ import {
   generateSigner, LedgerClosedError, LedgerCorruptError, LedgerLockedError, LedgerWriteError, moveStoreAside, type Ledger
 } from '../../src/index.ts'
 import { eventKey, statusKey } from '../../src/ledger/keys.ts'
-import { announceBody, bids, JOB, openLedger, tempDir } from './helpers.ts'
+import { allEvents, announceBody, bidBody, bids, bidsOn, foldedHash, JOB, openLedger, tempDir } from './helpers.ts'
 
+/**
+ * One awarded job, and twenty queued jobs with bids by two more peers (one on every job, one on
+ * seven), so that every event shows in the fold's state.
+ */
 async function fill (ledger: Ledger): Promise<void> {
   const me = generateSigner()
   const job = await ledger.append(me, 'job.announced', announceBody())
+  await ledger.append(me, 'job.bid', bidBody(job.id))
   await ledger.append(me, 'job.awarded', { job: job.id, attempt: 1, runner: me.peerId })
-  await ledger.ingest([...(await bids(generateSigner(), 20, job.id)), ...(await bids(generateSigner(), 7, job.id))])
+  const queued: string[] = []
+  for (let i = 1; i <= 20; i++) queued.push((await ledger.append(me, 'job.announced', announceBody(i))).id)
+  await ledger.ingest([...(await bidsOn(generateSigner(), queued)), ...(await bidsOn(generateSigner(), queued.slice(0, 7)))])
 }
 
 async function rawDb (path: string): Promise<ClassicLevel<Buffer, Uint8Array>> {
@@ -44,12 +51,17 @@ describe('ledger store', () => {
   it('reopen restores heads, lamport, indexes and the same fold input', async () => {
     const { ledger, fold } = await openLedger(path)
     await fill(ledger)
+    const stored = await allEvents(ledger)
     const before = { vv: ledger.versionVector(), lamport: ledger.maxLamport(), size: ledger.size(), hash: fold.stateHash(), awarded: await ledger.jobsByState('awarded') }
+    expect(before.hash).toBe(foldedHash(stored))
     await ledger.close()
     await ledger.close()
     const again = await openLedger(path)
     expect({ vv: again.ledger.versionVector(), lamport: again.ledger.maxLamport(), size: again.ledger.size(), hash: again.fold.stateHash(), awarded: await again.ledger.jobsByState('awarded') }).toEqual(before)
-    expect([...again.fold.applied.keys()].sort()).toEqual([...fold.applied.keys()].sort())
+    // The reopened fold holds every stored event: 21 jobs, and the bids of both bidders.
+    expect(before.size).toBe(stored.length)
+    expect([...again.fold.jobs()]).toHaveLength(21)
+    expect([...again.fold.jobs()].map((j) => j.bids.length).sort((a, b) => a - b)).toEqual([0, ...Array<number>(13).fill(1), ...Array<number>(7).fill(2)])
     expect(before.awarded).toHaveLength(1)
     await again.ledger.close()
   })

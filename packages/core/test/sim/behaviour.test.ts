@@ -91,6 +91,19 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
+  it('never runs more jobs of a repo at once than its cap, while other repos use the free slots', async () => {
+    const sim = grid(9, 4)
+    await sim.run(2_000)
+    const capped = await Promise.all(Array.from({ length: 6 }, async () => await sim.announce(0, { durationMs: 4_000, repo: 'big', repoCap: 2 })))
+    const free = await Promise.all(Array.from({ length: 2 }, async () => await sim.announce(1, { durationMs: 4_000, repo: 'small' })))
+    expect(await sim.settle(120_000)).toBe(true)
+    const runs = sim.executions.filter((r) => capped.includes(r.job))
+    for (const r of runs) expect(runs.filter((o) => o.startMs < r.endMs! && r.startMs < o.endMs!).length).toBeLessThanOrEqual(2)
+    for (const id of free) expect(sim.executions.find((r) => r.job === id)!.startMs).toBeLessThan(3_000)
+    for (const id of [...capped, ...free]) expect(job(sim, id).status).toBe('succeeded')
+    await sim.close()
+  })
+
   it('runs sensitive jobs only on trusted peers', async () => {
     const sim = grid(7, 4)
     await sim.run(1_000)

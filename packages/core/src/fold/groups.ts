@@ -1,0 +1,55 @@
+import type { DecodedEvent } from '../events/envelope.ts'
+import { compareKeys, keyOf } from './order.ts'
+import type { GroupSignal } from './job-fold.ts'
+
+interface GroupEntry {
+  announce: DecodedEvent
+  cancelInProgress: boolean
+}
+
+/**
+ * Concurrency groups (scoped per repo) and the signals each job gets from newer jobs of its group:
+ * the first newer job (supersede, or cancel when it has cancel-in-progress) and the first newer job
+ * with cancel-in-progress. Later newer jobs add nothing a job's replay does not already know.
+ */
+export class GroupIndex {
+  private readonly groups = new Map<string, GroupEntry[]>()
+  private readonly signals = new Map<string, GroupSignal[]>()
+
+  /** Records an announce; returns its group key if it has a group. */
+  add (e: DecodedEvent): string | undefined {
+    if (e.event.type !== 'job.announced' || e.event.body.group === undefined) return undefined
+    const key = `${e.event.body.repo}\u0000${e.event.body.group.name}`
+    const entries = this.groups.get(key) ?? []
+    entries.push({ announce: e, cancelInProgress: e.event.body.group.cancelInProgress })
+    entries.sort((a, b) => compareKeys(keyOf(a.announce), keyOf(b.announce)))
+    this.groups.set(key, entries)
+    return key
+  }
+
+  signalsOf (jobId: string): readonly GroupSignal[] {
+    return this.signals.get(jobId) ?? []
+  }
+
+  /** Recomputes the signals of every job in a group; returns the jobs whose signals changed. */
+  resignal (groupKey: string): string[] {
+    const changed: string[] = []
+    const entries = this.groups.get(groupKey) ?? []
+    let firstNewer: GroupSignal | undefined
+    let firstCancel: GroupSignal | undefined
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]!
+      const next: GroupSignal[] = []
+      if (firstNewer !== undefined) next.push(firstNewer)
+      if (firstCancel !== undefined && firstCancel !== firstNewer) next.push(firstCancel)
+      const prev = this.signals.get(entry.announce.id) ?? []
+      if (prev.length !== next.length || prev.some((p, k) => p.by !== next[k]!.by || p.kind !== next[k]!.kind)) {
+        this.signals.set(entry.announce.id, next)
+        changed.push(entry.announce.id)
+      }
+      firstNewer = { key: keyOf(entry.announce), by: entry.announce.id, kind: entry.cancelInProgress ? 'cancel' : 'supersede' }
+      if (entry.cancelInProgress) firstCancel = firstNewer
+    }
+    return changed
+  }
+}
