@@ -1,19 +1,20 @@
 /**
- * `npm start`. The daemon (`devq-node`) and its dashboard are not part of this tree yet, so this
- * says what DevQ is and what runs today, and exits 0.
+ * `npm start`: one devq-node on an embedded default: data under the project's `.devq/` (git-ignored),
+ * a new single-peer team, loopback only. Prints where its control API answers; Ctrl-C stops it.
  */
-const text = `DevQ: a build grid for small teams that needs no server.
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runDaemon } from '../packages/node/src/index.ts'
 
-Developer laptops and spare boxes join one private libp2p mesh on the LAN. A git hook announces each
-commit; peers with free slots bid; a signed, replicated ledger settles who builds it; the winner
-fetches that commit, runs the pipeline from .devq.yml and reports back.
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dataDir = join(root, '.devq', 'node')
 
-In this tree today: packages/core, the signed event ledger (LevelDB), its deterministic fold, the
-weighted priority scheduler, the .devq.yml parser and planner, and a deterministic grid simulator.
-The mesh daemon, the runner and the dashboard come next.
-
-  npm test                  lint, types, import rules and every test
-  npm run bench -- core     ledger, fold and scheduler figures (add --json for one JSON line)
-  npm run schema            writes schema/devq.schema.json for editor completion of .devq.yml
-`
-process.stdout.write(text)
+await runDaemon(process.argv.slice(2), { dataDir, logLevel: 'warn' }, (ready) => {
+  console.log(`DevQ node ${ready.peerId} is up (team ${ready.team}).`)
+  console.log(`Control API: ${ready.api}  (bearer token in ${join(dataDir, 'api.token')})`)
+  console.log(`Try: curl -H "authorization: Bearer $(cat ${join(dataDir, 'api.token')})" ${ready.api}/v1/status`)
+  console.log('Ctrl-C stops it.')
+}).catch((err: unknown) => {
+  console.error(`devq: ${(err as Error).message}`)
+  process.exit(2)
+})

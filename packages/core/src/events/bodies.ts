@@ -107,7 +107,9 @@ export const JobSuperseded = z.strictObject({ job: EventId, by: EventId })
 
 export const Role = z.enum(['member', 'trusted', 'admin'])
 export type Role = z.infer<typeof Role>
-export const TeamCreated = z.strictObject({ name: z.string().min(1).max(128), mode: z.enum(['open', 'strict']) })
+/** A team name: it becomes part of topic and protocol names on the wire. */
+export const TeamName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a team name is 1-64 of [A-Za-z0-9._-], starting with a letter or digit')
+export const TeamCreated = z.strictObject({ name: TeamName, mode: z.enum(['open', 'strict']) })
 export const TeamMemberAdded = z.strictObject({ peer: PeerIdString, role: Role })
 export const TeamMemberRemoved = z.strictObject({ peer: PeerIdString })
 

@@ -23,6 +23,8 @@ export interface Executions {
   reconcile(view: LedgerView): Promise<void>
   /** Stops every attempt (of the jobs `which` selects) without reporting it; the mesh judges it lost. */
   stopAll(reason: StopReason, which?: (job: string) => boolean): void
+  /** Writes `lost` for every attempt the fold gives this peer that it is not running (at shutdown). */
+  handBack(view: LedgerView): Promise<void>
   /** Job ids being run. */
   ids(): string[]
   /** Resolves when every started attempt has ended and reported. */
@@ -80,6 +82,12 @@ export function createExecutions (components: ExecutionsComponents, peerId: stri
     })
   }
 
+  async function handBackOne (job: JobState): Promise<void> {
+    handedBack.add(`${job.id}:${job.attempt}`)
+    logger.warn({ job_id: job.id, attempt: job.attempt }, 'handing back an attempt this peer does not run')
+    await publish('job.lost', { job: job.id, attempt: job.attempt, runner: peerId, reason: 'runner_lost' })
+  }
+
   function stop (exec: Execution, reason: StopReason): void {
     if (exec.stop !== undefined) return
     exec.stop = reason
@@ -100,10 +108,11 @@ export function createExecutions (components: ExecutionsComponents, peerId: stri
         if (!mine(job, peerId, exec.attempt)) stop(exec, 'revoked')
         else if (job!.timeoutMs > 0 && now - exec.startedMs > job!.timeoutMs) stop(exec, 'timeout')
       }
-      for (const job of orphans) {
-        handedBack.add(`${job.id}:${job.attempt}`)
-        logger.warn({ job_id: job.id, attempt: job.attempt }, 'handing back an attempt this peer no longer runs')
-        await publish('job.lost', { job: job.id, attempt: job.attempt, runner: peerId, reason: 'runner_lost' })
+      for (const job of orphans) await handBackOne(job)
+    },
+    async handBack (view) {
+      for (const job of [...view.openJobs()]) {
+        if (!running.has(job.id) && mine(job, peerId, job.attempt) && !handedBack.has(`${job.id}:${job.attempt}`)) await handBackOne(job)
       }
     },
     stopAll (reason, which = () => true) {

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { PeerIdString, ShareMode } from '../events/bodies.ts'
 
 /** Largest presence message accepted, in bytes. */
-export const MAX_PRESENCE_BYTES = 8 * 1024
+export const MAX_PRESENCE_BYTES = 16 * 1024
 
 /** A peer's heartbeat: ephemeral, sent about every second on the presence topic, never in the ledger. */
 export const PresenceInfo = z.strictObject({

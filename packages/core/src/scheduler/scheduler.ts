@@ -42,8 +42,12 @@ export interface Scheduler {
   executing(): string[]
   /** Stops bidding (status `draining`); running attempts go on. Idempotent. */
   drain(): void
-  /** Stops bidding and every running attempt without a report; resolves when all have ended. */
-  stop(): Promise<void>
+  /**
+   * Stops bidding and every running attempt without a report; resolves when all have ended. With
+   * `handBack`, then writes `lost` for each attempt the fold still gives this peer, so the mesh
+   * requeues it at once instead of after a lease (a clean shutdown).
+   */
+  stop(options?: { handBack?: boolean }): Promise<void>
   readonly policy: SchedulerPolicy
 }
 
@@ -127,10 +131,11 @@ class PeerScheduler implements Scheduler {
     this.draining = true
   }
 
-  async stop (): Promise<void> {
+  async stop (options: { handBack?: boolean } = {}): Promise<void> {
     this.stopped = true
     this.executions.stopAll('stopped')
     await this.executions.settled()
+    if (options.handBack === true) await this.executions.handBack(this.c.view)
   }
 
   private async pass (): Promise<void> {

@@ -105,10 +105,19 @@ export class SimPeer {
     this.syncWithRandomPeer()
   }
 
+  /** Stops cleanly, like SIGTERM: stops its attempts and hands them back before going down. */
+  async shutdown (): Promise<void> {
+    this.scheduler?.drain()
+    await this.scheduler?.stop({ handBack: true })
+    // Like a process that flushes its sockets before it exits: what it sent last still arrives.
+    await this.crash(200)
+  }
+
   /** Stops at once, like kill -9: no more messages, running attempts vanish unreported. */
-  async crash (): Promise<void> {
+  async crash (flushMs = 0): Promise<void> {
     this.up = false
-    this.ctx.net.setDown(this.id, true)
+    if (flushMs > 0) this.ctx.loop.after(flushMs, () => { if (!this.up) this.ctx.net.setDown(this.id, true) })
+    else this.ctx.net.setDown(this.id, true)
     for (const t of this.timers) this.ctx.loop.cancel(t)
     this.timers = []
     await this.scheduler?.stop()

@@ -118,6 +118,24 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
+  it('a runner that shuts down cleanly hands its job back at once', async () => {
+    // Peer 0 announces and coordinates but has no slots, so the runner is always another peer.
+    const sim = createSimulation({ seed: 10, peers: [{ slots: 0 }, { slots: 1 }, { slots: 1 }] })
+    await sim.run(2_000)
+    const id = await sim.announce(0, { durationMs: 30_000 })
+    await sim.run(4_000)
+    const runner = sim.peers.findIndex((p) => p.id === job(sim, id).attempts[0]?.runner)
+    expect(runner).toBeGreaterThan(0)
+    const stoppedAt = sim.loop.now()
+    await sim.peers[runner]!.shutdown()
+    await sim.run(stoppedAt + 2_000)
+    const j = job(sim, id)
+    expect(j.attempts[0]).toMatchObject({ outcome: 'lost' })
+    expect(j.attempts[1]?.runner).toBeDefined()
+    expect(j.attempts[1]!.runner).not.toBe(sim.peers[runner]!.id)
+    await sim.close()
+  })
+
   it('moves a crashed runner\'s job to another runner within lease + grace', async () => {
     const sim = grid(8)
     await sim.run(2_000)

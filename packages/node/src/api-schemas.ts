@@ -1,0 +1,26 @@
+import { z } from 'zod'
+import { EventId, PeerIdString, Priority, RetryPolicy, Role } from '@devq/core'
+
+/** Body of `POST /v1/jobs/synthetic`. */
+export const SyntheticJobRequest = z.strictObject({
+  durationMs: z.number().int().min(0).max(24 * 3600 * 1000),
+  exitCode: z.number().int().min(0).max(255).default(0),
+  outputBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(0),
+  priority: Priority.default('normal'),
+  labels: z.array(z.string().min(1).max(64)).max(32).default([]),
+  repo: z.string().min(1).max(128).default('synthetic'),
+  group: z.strictObject({ name: z.string().min(1).max(256), cancelInProgress: z.boolean().default(false) }).optional(),
+  retry: RetryPolicy.default({ max: 2, when: ['runner_lost'] }),
+  timeoutMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0)
+})
+export type SyntheticJobRequest = z.infer<typeof SyntheticJobRequest>
+
+export const JobParams = z.strictObject({ id: EventId })
+export const CancelRequest = z.strictObject({ reason: z.string().max(256).optional() })
+export const PriorityRequest = z.strictObject({ priority: Priority })
+export const MemberRequest = z.strictObject({ peer: PeerIdString, role: Role.default('member') })
+export const MemberParams = z.strictObject({ peer: PeerIdString })
+export const JobsQuery = z.strictObject({
+  status: z.enum(['queued', 'awarded', 'running', 'succeeded', 'failed', 'cancelled', 'superseded', 'cached']).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(200)
+})

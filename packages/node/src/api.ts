@@ -1,0 +1,140 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { DevqError, PeerIdString, queueOrder, terminalStatuses, type JobState } from '@devq/core'
+import type { DevqNode } from './node.ts'
+import { ApiRequestError } from './errors.ts'
+import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+
+/** Largest request body the control API reads, in bytes. */
+export const MAX_API_BODY = 64 * 1024
+
+function parse<T> (schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value ?? {})
+  if (!r.success) throw new ApiRequestError(`${where}: ${z.prettifyError(r.error)}`, { status: 400, detail: where })
+  return r.data
+}
+
+function authorize (token: string) {
+  const expected = Buffer.from(`Bearer ${token}`)
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const got = Buffer.from(req.headers.authorization ?? '')
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      await reply.code(401).send({ name: 'ApiRequestError', message: 'missing or wrong bearer token (see api.token in the data dir)', data: { status: 401, detail: 'unauthorized' } })
+    }
+  }
+}
+
+/** The status view of this peer, the peers it hears and the queue. */
+export function statusOf (node: DevqNode): object {
+  const now = node.scheduler.presence()
+  const live = node.presence.live(performance.now(), node.scheduler.policy.leaseMs)
+  const counts: Record<string, number> = {}
+  for (const job of node.fold.jobs()) counts[job.status] = (counts[job.status] ?? 0) + 1
+  const queue = queueOrder(node.fold.openJobs(), Date.now(), node.scheduler.policy).slice(0, 100)
+  return {
+    peer: { id: node.peerId, addresses: node.mesh.addresses(), status: now.status, slots: now.slots, freeSlots: now.freeSlots, labels: now.labels, running: node.scheduler.executing() },
+    team: { name: node.team.name, mode: node.team.mode, members: node.fold.team().members },
+    peers: live.map((p) => ({ id: p.peer, status: p.status, slots: p.slots, freeSlots: p.freeSlots, load: p.load, labels: p.labels, version: p.version })),
+    connected: node.mesh.connectedPeers(),
+    queue: queue.map((j) => ({ id: j.id, priority: j.priority, attempt: j.attempt, waitingMs: Date.now() - j.announcedAt })),
+    counts,
+    ledger: { size: node.ledger.size(), stateHash: node.fold.stateHash(), versionVector: node.ledger.versionVector(), stats: node.ledger.stats() },
+    mesh: node.mesh.stats()
+  }
+}
+
+function jobOr404 (node: DevqNode, id: string): JobState {
+  const job = node.fold.job(id)
+  if (job === undefined) throw new ApiRequestError(`no job ${id}`, { status: 404, detail: 'unknown job' })
+  return job
+}
+
+function routes (app: FastifyInstance, node: DevqNode): void {
+  const append = node.ledger.append.bind(node.ledger, node.signer)
+  app.get('/v1/status', async () => statusOf(node))
+  app.get('/v1/jobs', async (req) => {
+    const q = parse(JobsQuery, req.query, 'query')
+    const jobs = [...node.fold.jobs()].filter((j) => q.status === undefined || j.status === q.status)
+    return jobs.sort((a, b) => b.announceLamport - a.announceLamport).slice(0, q.limit)
+  })
+  app.get('/v1/jobs/:id', async (req) => jobOr404(node, parse(JobParams, req.params, 'path').id))
+  app.post('/v1/jobs/synthetic', async (req, reply) => {
+    const r = parse(SyntheticJobRequest, req.body, 'body')
+    const e = await append('job.announced', {
+      repo: r.repo, ref: 'synthetic', commit: randomBytes(20).toString('hex'), pipelineJob: 'synthetic', priority: r.priority, labels: r.labels,
+      retry: r.retry, timeoutMs: r.timeoutMs, cache: false, sensitive: false, source: { addrs: [] },
+      synthetic: { durationMs: r.durationMs, exitCode: r.exitCode, outputBytes: r.outputBytes }, ...(r.group === undefined ? {} : { group: r.group })
+    })
+    return await reply.code(201).send({ id: e.id })
+  })
+  app.post('/v1/jobs/:id/cancel', async (req) => {
+    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    const body = parse(CancelRequest, req.body, 'body')
+    if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}`, { status: 409, detail: 'terminal' })
+    await append('job.cancel_requested', { job: job.id, ...(body.reason === undefined ? {} : { reason: body.reason }) })
+    return { id: job.id, status: node.fold.job(job.id)?.status }
+  })
+  app.post('/v1/jobs/:id/retry', async (req) => {
+    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    if (!['failed', 'cancelled', 'superseded'].includes(job.status)) throw new ApiRequestError(`job ${job.id} is ${job.status}; only failed, cancelled or superseded jobs are retried`, { status: 409, detail: 'not retryable' })
+    await append('job.retry_requested', { job: job.id })
+    return { id: job.id, status: node.fold.job(job.id)?.status }
+  })
+  app.post('/v1/jobs/:id/priority', async (req) => {
+    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    await append('job.priority_changed', { job: job.id, priority: parse(PriorityRequest, req.body, 'body').priority })
+    return { id: job.id, priority: node.fold.job(job.id)?.priority }
+  })
+  app.post('/v1/team/members', async (req) => {
+    const m = parse(MemberRequest, req.body, 'body')
+    if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin adds members', { status: 403, detail: 'not admin' })
+    await append('team.member_added', m)
+    return node.fold.team()
+  })
+  app.delete('/v1/team/members/:peer', async (req) => {
+    const { peer } = parse(MemberParams, req.params, 'path')
+    if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin removes members', { status: 403, detail: 'not admin' })
+    await append('team.member_removed', { peer })
+    return node.fold.team()
+  })
+}
+
+const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
+
+/**
+ * Fault hooks for tests and the chaos suite, only with DEVQ_TEST_HOOKS=1: cut this node off from
+ * given peers (a partition) and heal.
+ */
+function testRoutes (app: FastifyInstance, node: DevqNode): void {
+  app.post('/v1/test/block', async (req) => {
+    await node.mesh.block(parse(BlockRequest, req.body, 'body').peers)
+    return { connected: node.mesh.connectedPeers() }
+  })
+  app.post('/v1/test/unblock', async () => {
+    node.mesh.unblock()
+    return { connected: node.mesh.connectedPeers() }
+  })
+}
+
+/** The local control API: fastify on loopback, every route behind the bearer token. */
+export async function startApi (node: DevqNode, token: string, host: string, port: number, testHooks = false): Promise<{ app: FastifyInstance, url: string }> {
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false })
+  app.addHook('onRequest', authorize(token))
+  app.setErrorHandler(async (err: Error & { statusCode?: number, data?: { reason?: string } }, _req, reply) => {
+    if (err instanceof ApiRequestError) return await reply.code(err.data.status).send(err.toJSON())
+    if (err instanceof DevqError) {
+      // This peer's own event was refused by its own ledger: in a strict team, it is not a member yet.
+      const status = err.name === 'LedgerAppendError' && err.data.reason === 'not_member' ? 403 : 500
+      return await reply.code(status).send(err.toJSON())
+    }
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    return await reply.code(status).send({ name: err.name, message: err.message, data: {} })
+  })
+  routes(app, node)
+  if (testHooks) testRoutes(app, node)
+  await app.listen({ host, port })
+  const addr = app.server.address()
+  const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port
+  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}` }
+}

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises'
+import { ApiRequestError, NodeNotRunningError } from './errors.ts'
+import { readRuntime, tokenPath } from './runtime.ts'
+
+/** A small client of the local control API, found through the data dir's node.json and api.token. */
+export interface ApiClient {
+  get<T = unknown>(path: string): Promise<T>
+  post<T = unknown>(path: string, body?: unknown): Promise<T>
+  delete<T = unknown>(path: string): Promise<T>
+}
+
+/** Connects to the node running on `dataDir`; throws NodeNotRunningError if there is none. */
+export async function connectApi (dataDir: string): Promise<ApiClient> {
+  const info = await readRuntime(dataDir)
+  if (info === undefined) throw new NodeNotRunningError(`no devq-node is running on ${dataDir} (start one with devq-node --data-dir ${dataDir})`, { dataDir })
+  const token = (await readFile(tokenPath(dataDir), 'utf8')).trim()
+  async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response
+    try {
+      res = await fetch(info!.api + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) })
+      })
+    } catch (err) {
+      throw new NodeNotRunningError(`the devq-node of ${dataDir} does not answer at ${info!.api}: ${(err as Error).message}`, { dataDir }, { cause: err })
+    }
+    const payload = await res.json().catch(() => ({})) as { message?: string }
+    if (!res.ok) throw new ApiRequestError(payload.message ?? `HTTP ${res.status}`, { status: res.status, detail: method + ' ' + path })
+    return payload as T
+  }
+  return {
+    get: async (path) => await call('GET', path),
+    post: async (path, body) => await call('POST', path, body ?? {}),
+    delete: async (path) => await call('DELETE', path)
+  }
+}

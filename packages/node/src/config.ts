@@ -1,0 +1,109 @@
+import { cpus, arch, platform } from 'node:os'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { ShareMode } from '@devq/core'
+import { ConfigError } from './errors.ts'
+
+const Multiaddr = z.string().min(4).max(512).regex(/^\//, 'a multiaddr starts with /')
+const Label = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:\-/=]+$/, 'labels are [A-Za-z0-9_.:-/=]')
+
+/** Everything a devq-node needs to start, after flags, environment and defaults are merged. */
+export const NodeConfig = z.strictObject({
+  /** Holds the peer key, the ledger, the team file and the API token. */
+  dataDir: z.string().min(1),
+  listen: z.array(Multiaddr).min(1).max(16),
+  announce: z.array(Multiaddr).max(16),
+  bootstrap: z.array(Multiaddr).max(64),
+  mdns: z.boolean(),
+  slots: z.number().int().min(0).max(256),
+  labels: z.array(Label).max(32),
+  shareMode: ShareMode,
+  /** The control API listens on loopback only. */
+  apiHost: z.enum(['127.0.0.1', '::1']),
+  apiPort: z.number().int().min(0).max(65535),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** Lease (ms) after which a silent runner loses its attempt. */
+  leaseMs: z.number().int().min(500).max(600_000),
+  /** Fault injection on incoming gossip, for tests and the chaos suite; all zero by default. */
+  faults: z.strictObject({
+    drop: z.number().min(0).max(1),
+    duplicate: z.number().min(0).max(1),
+    delayMs: z.number().int().min(0).max(60_000)
+  })
+})
+export type NodeConfig = z.infer<typeof NodeConfig>
+
+/** Raw settings as flags or environment give them: strings, or already-typed values from code. */
+export type RawConfig = Partial<Record<keyof NodeConfig, unknown>>
+
+/** Environment variables and the config key each one sets. */
+export const envKeys: Record<string, keyof NodeConfig> = {
+  DEVQ_DATA_DIR: 'dataDir',
+  DEVQ_LISTEN: 'listen',
+  DEVQ_ANNOUNCE: 'announce',
+  DEVQ_BOOTSTRAP: 'bootstrap',
+  DEVQ_MDNS: 'mdns',
+  DEVQ_SLOTS: 'slots',
+  DEVQ_LABELS: 'labels',
+  DEVQ_SHARE_MODE: 'shareMode',
+  DEVQ_API_PORT: 'apiPort',
+  DEVQ_LOG_LEVEL: 'logLevel',
+  DEVQ_LEASE_MS: 'leaseMs'
+}
+
+/** Defaults: a loopback-only node with data under `.devq/` of the working directory. */
+export function defaultConfig (cwd: string): NodeConfig {
+  return {
+    dataDir: join(cwd, '.devq', 'node'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    announce: [],
+    bootstrap: [],
+    mdns: false,
+    slots: Math.max(1, Math.floor(cpus().length / 2)),
+    labels: [platform(), arch()],
+    shareMode: 'dedicated',
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    logLevel: 'info',
+    leaseMs: 10_000,
+    faults: { drop: 0, duplicate: 0, delayMs: 0 }
+  }
+}
+
+const lists = new Set<keyof NodeConfig>(['listen', 'announce', 'bootstrap', 'labels'])
+const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs'])
+
+/** Turns a string from a flag or the environment into the type its key expects. */
+function coerce (key: keyof NodeConfig, value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  if (lists.has(key)) return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  if (numbers.has(key)) return /^\d+$/.test(value.trim()) ? Number(value.trim()) : value
+  if (key === 'mdns') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value
+  return value
+}
+
+/**
+ * Merges defaults, then environment (`DEVQ_*`), then flags; validates the result. Throws
+ * ConfigError naming the source and the key of the first bad value.
+ */
+export function resolveConfig (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: string): NodeConfig {
+  const merged: Record<string, unknown> = { ...defaultConfig(cwd) }
+  const sources: Record<string, string> = {}
+  for (const [name, key] of Object.entries(envKeys)) {
+    const value = env[name]
+    if (value === undefined || value === '') continue
+    merged[key] = coerce(key, value)
+    sources[key] = `environment ${name}`
+  }
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue
+    merged[key] = coerce(key as keyof NodeConfig, value)
+    sources[key] = `flag --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`
+  }
+  const parsed = NodeConfig.safeParse(merged)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  const key = String(issue.path[0] ?? '')
+  const source = sources[key] ?? 'defaults'
+  throw new ConfigError(`${source}: ${issue.path.join('.')}: ${issue.message}`, { source, key, detail: issue.message })
+}

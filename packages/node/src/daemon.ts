@@ -1,0 +1,104 @@
+import { Command, Option } from 'commander'
+import type { FastifyInstance } from 'fastify'
+import { resolveConfig, type NodeConfig, type RawConfig } from './config.ts'
+import { startApi } from './api.ts'
+import { createProcessLogger } from './logger.ts'
+import { startDevqNode, type DevqNode } from './node.ts'
+import { loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
+
+/** A node with its control API, as the daemon runs it. */
+export interface RunningDaemon {
+  node: DevqNode
+  api: FastifyInstance
+  url: string
+  stop(): Promise<void>
+}
+
+/** Starts a node and its API, and records how to reach it in the data dir. */
+export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
+  const logger = createProcessLogger(config.logLevel)
+  const node = await startDevqNode(config, logger)
+  const token = await loadOrCreateToken(config.dataDir)
+  const { app, url } = await startApi(node, token, config.apiHost, config.apiPort, process.env.DEVQ_TEST_HOOKS === '1')
+  await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      await app.close()
+      await node.stop()
+      await removeRuntime(config.dataDir)
+    })()
+    await stopping
+  }
+  return { node, api: app, url, stop }
+}
+
+/** Flags of devq-node; each can also come from a DEVQ_* environment variable (see config.ts). */
+export function daemonCommand (): Command {
+  return new Command('devq-node')
+    .description('Run a DevQ node: join the team mesh, bid for builds, run them, serve the control API')
+    .option('--data-dir <dir>', 'data directory (peer key, ledger, team file, API token)')
+    .option('--listen <addrs>', 'comma-separated multiaddrs to listen on')
+    .option('--announce <addrs>', 'comma-separated multiaddrs to announce')
+    .option('--bootstrap <addrs>', 'comma-separated multiaddrs (with /p2p/) to dial')
+    .option('--mdns', 'discover peers on the LAN by multicast DNS')
+    .option('--slots <n>', 'concurrent jobs this node runs')
+    .option('--labels <labels>', 'comma-separated labels this node offers')
+    .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(['dedicated', 'shared', 'idle-only']))
+    .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option('--lease-ms <ms>', 'ms without presence after which a runner loses its attempt')
+    .option('--fault-drop <fraction>', 'test only: drop this fraction of incoming gossip')
+    .option('--fault-duplicate <fraction>', 'test only: duplicate this fraction of incoming gossip')
+    .option('--fault-delay-ms <ms>', 'test only: delay incoming gossip up to this many ms')
+}
+
+/** Turns parsed flags into raw config values (faults become one object). */
+export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
+  const raw: RawConfig = {}
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'logLevel', 'leaseMs'] as const
+  for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
+  if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
+    raw.faults = { drop: Number(opts.faultDrop ?? 0), duplicate: Number(opts.faultDuplicate ?? 0), delayMs: Number(opts.faultDelayMs ?? 0) }
+  }
+  return raw
+}
+
+/** What a node says when it is up. */
+export interface ReadyInfo {
+  event: 'ready'
+  peerId: string
+  api: string
+  addresses: string[]
+  dataDir: string
+  team: string
+}
+
+function printReady (ready: ReadyInfo): void {
+  process.stdout.write(JSON.stringify(ready) + '\n')
+}
+
+/**
+ * The devq-node process: starts, prints one JSON line `{"event":"ready",...}` on stdout, and stops
+ * cleanly on SIGTERM or SIGINT (drains, hands back running attempts, flushes the ledger).
+ */
+export async function runDaemon (argv: string[], defaults: RawConfig = {}, announce: (ready: ReadyInfo) => void = printReady): Promise<void> {
+  const cmd = daemonCommand().parse(argv, { from: 'user' })
+  const config = resolveConfig({ ...defaults, ...flagsToRaw(cmd.opts()) }, process.env, process.cwd())
+  const daemon = await startDaemon(config)
+  announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name })
+  let signalled = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) return
+    signalled = true
+    daemon.stop().then(() => {
+      process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
+      process.exit(0)
+    }, (err: unknown) => {
+      process.stderr.write(`devq-node: stop failed: ${(err as Error).message}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+}

@@ -1,0 +1,26 @@
+import { DevqError } from '@devq/core'
+
+/** Configuration from flags, environment or files is invalid; `data.source` names where it came from. */
+export class ConfigError extends DevqError<{ source: string, key: string, detail: string }> {
+  readonly name = 'ConfigError'
+}
+
+/** The team file is missing, unreadable, or this operation needs a team this peer is not in. */
+export class TeamError extends DevqError<{ path: string, detail: string }> {
+  readonly name = 'TeamError'
+}
+
+/** A join token could not be decoded. */
+export class JoinTokenError extends DevqError<{ detail: string }> {
+  readonly name = 'JoinTokenError'
+}
+
+/** A request to the control API was refused; `status` is the HTTP status it maps to. */
+export class ApiRequestError extends DevqError<{ status: number, detail: string }> {
+  readonly name = 'ApiRequestError'
+}
+
+/** No running node was found for a data directory (the CLI needs one for this command). */
+export class NodeNotRunningError extends DevqError<{ dataDir: string }> {
+  readonly name = 'NodeNotRunningError'
+}

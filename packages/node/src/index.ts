@@ -1,0 +1,11 @@
+/** @devq/node: the devq-node daemon and devq CLI. This file is the package's only public face. */
+export * from './errors.ts'
+export { NodeConfig, resolveConfig, defaultConfig, envKeys, type RawConfig } from './config.ts'
+export { startDevqNode, DEVQ_VERSION, type DevqNode } from './node.ts'
+export { startDaemon, runDaemon, daemonCommand, type RunningDaemon, type ReadyInfo } from './daemon.ts'
+export { startApi, statusOf, MAX_API_BODY } from './api.ts'
+export { connectApi, type ApiClient } from './client.ts'
+export { runCli } from './cli.ts'
+export { TeamFile, readTeam, writeTeam, encodeJoinToken, decodeJoinToken, type JoinToken } from './team.ts'
+export { createSyntheticExecutor } from './synthetic.ts'
+export { readRuntime, loadOrCreateToken, type RuntimeInfo } from './runtime.ts'

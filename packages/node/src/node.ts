@@ -1,0 +1,137 @@
+import { mkdir } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import {
+  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
+  type Fold, type Ledger, type Logger, type PresenceTable, type Scheduler, type Signer, type WorkerVerifier
+} from '@devq/core'
+import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
+import type { NodeConfig } from './config.ts'
+import { createSyntheticExecutor } from './synthetic.ts'
+import { readTeam, writeTeam, type TeamFile } from './team.ts'
+
+/** Version this node reports in its presence. */
+export const DEVQ_VERSION = '0.1.0'
+
+/** How often the scheduler runs a pass without new events, and how often presence is sent (ms). */
+const TICK_MS = 100
+const PRESENCE_MS = 1_000
+/** How long a clean stop waits for running attempts before handing them back (ms). */
+const DRAIN_MS = 5_000
+
+/** A running devq-node: ledger, mesh and scheduler wired together. */
+export interface DevqNode {
+  readonly peerId: string
+  readonly signer: Signer
+  readonly ledger: Ledger
+  readonly fold: Fold
+  readonly mesh: Mesh
+  readonly scheduler: Scheduler
+  readonly presence: PresenceTable
+  readonly team: TeamFile
+  readonly config: NodeConfig
+  /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Reads the team file, or creates a new single-peer team with this peer as its admin. */
+async function ensureTeam (dataDir: string, peerId: string): Promise<{ team: TeamFile, created: boolean }> {
+  const existing = await readTeam(dataDir)
+  if (existing !== undefined) return { team: existing, created: false }
+  const team: TeamFile = { v: 1, name: `devq-${peerId.slice(-8).toLowerCase()}`, mode: 'open', key: formatTeamKey(generateTeamKey()), admin: peerId, bootstrap: [] }
+  await writeTeam(dataDir, team)
+  return { team, created: true }
+}
+
+/** Starts a node from its configuration. The caller stops it (SIGTERM handling lives in the CLI). */
+export async function startDevqNode (config: NodeConfig, logger: Logger): Promise<DevqNode> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const key = await loadOrCreatePeerKey(config.dataDir)
+  const log = logger.child({ peer_id: key.peerId })
+  const { team, created } = await ensureTeam(config.dataDir, key.peerId)
+  const fold = createFold()
+  const isMember = (peer: string): boolean => team.mode === 'open' || peer === team.admin || fold.team().members[peer] !== undefined
+  const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
+  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember })
+  await ledger.open()
+  if (created || (team.admin === key.peerId && fold.team().name === undefined)) {
+    await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })
+  }
+  const mesh = createMesh({ ledger, logger: log, clock: systemClock }, {
+    privateKey: key.privateKey,
+    teamKey: parseTeamKey(team.key),
+    team: team.name,
+    listen: config.listen,
+    announce: config.announce,
+    bootstrap: [...team.bootstrap, ...config.bootstrap],
+    mdns: config.mdns,
+    isMember,
+    faults: config.faults
+  })
+  const presence = createPresenceTable()
+  const scheduler = createScheduler(
+    { view: fold, publish: async (type, body) => await ledger.append(key.signer, type, body), presence, executor: createSyntheticExecutor(), clock: systemClock, logger: log },
+    { peerId: key.peerId, slots: config.slots, labels: config.labels, cores: cpus().length, shareMode: config.shareMode, version: DEVQ_VERSION, policy: { leaseMs: config.leaseMs } }
+  )
+  await mesh.start()
+  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log })
+}
+
+interface Parts {
+  key: { peerId: string, signer: Signer }
+  team: TeamFile
+  fold: Fold
+  ledger: Ledger
+  mesh: Mesh
+  presence: PresenceTable
+  scheduler: Scheduler
+  verifier: WorkerVerifier
+  config: NodeConfig
+  log: Logger
+}
+
+/** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
+function wire (p: Parts): DevqNode {
+  const { ledger, mesh, presence, scheduler, log } = p
+  let tickQueued = false
+  const tickSoon = (): void => {
+    if (tickQueued) return
+    tickQueued = true
+    setImmediate(() => { tickQueued = false; void scheduler.tick() })
+  }
+  const offAccepted = ledger.onAccepted(tickSoon)
+  const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
+  const sendPresence = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
+  const timers = [setInterval(() => { void scheduler.tick() }, TICK_MS), setInterval(sendPresence, PRESENCE_MS)]
+  sendPresence()
+  tickSoon()
+  let stopping: Promise<void> | undefined
+  async function stop (): Promise<void> {
+    scheduler.drain()
+    const deadline = systemClock.monotonicMs() + DRAIN_MS
+    while (scheduler.executing().length > 0 && systemClock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    await scheduler.stop({ handBack: true })
+    sendPresence()
+    for (const t of timers) clearInterval(t)
+    offAccepted()
+    offPresence()
+    // Give gossip a moment to carry the hand-backs and the draining heartbeat before the sockets close.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await mesh.stop()
+    await ledger.close()
+    await p.verifier.close()
+    log.info({}, 'node stopped')
+  }
+  return {
+    peerId: p.key.peerId,
+    signer: p.key.signer,
+    ledger,
+    fold: p.fold,
+    mesh,
+    scheduler,
+    presence,
+    team: p.team,
+    config: p.config,
+    stop: async () => { stopping ??= stop(); await stopping }
+  }
+}

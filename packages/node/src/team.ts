@@ -1,0 +1,87 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { PeerIdString, TeamName } from '@devq/core'
+import { JoinTokenError, TeamError } from './errors.ts'
+
+/** What this peer knows of its team before any sync: enough to connect and to judge members. */
+export const TeamFile = z.strictObject({
+  v: z.literal(1),
+  name: TeamName,
+  mode: z.enum(['open', 'strict']),
+  /** The private-network pre-shared key, in libp2p's PSK text format. */
+  key: z.string().min(16).max(512),
+  /** The peer that created the team; the first admin, trusted before the ledger says so. */
+  admin: PeerIdString,
+  /** Multiaddrs (with /p2p/) of peers to dial at start. */
+  bootstrap: z.array(z.string().max(512)).max(64)
+})
+export type TeamFile = z.infer<typeof TeamFile>
+
+const MAX_TEAM_FILE = 64 * 1024
+const TOKEN_PREFIX = 'devq1.'
+const MAX_TOKEN = 16 * 1024
+
+export const teamPath = (dataDir: string): string => join(dataDir, 'team.json')
+
+/** Reads the team file, or undefined when this peer has no team yet. */
+export async function readTeam (dataDir: string): Promise<TeamFile | undefined> {
+  const path = teamPath(dataDir)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new TeamError(`cannot read ${path}: ${(err as Error).message}`, { path, detail: 'unreadable' }, { cause: err })
+  }
+  if (text.length > MAX_TEAM_FILE) throw new TeamError(`${path} is larger than ${MAX_TEAM_FILE} bytes`, { path, detail: 'too large' })
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new TeamError(`${path} is not JSON: ${(err as Error).message}`, { path, detail: 'not JSON' }, { cause: err })
+  }
+  const parsed = TeamFile.safeParse(value)
+  if (!parsed.success) throw new TeamError(`${path}: ${z.prettifyError(parsed.error)}`, { path, detail: 'invalid' })
+  return parsed.data
+}
+
+/** Writes the team file atomically, readable by this user only (it holds the team key). */
+export async function writeTeam (dataDir: string, team: TeamFile): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const path = teamPath(dataDir)
+  const tmp = `${path}.tmp`
+  await writeFile(tmp, JSON.stringify(TeamFile.parse(team), null, 2) + '\n', { mode: 0o600 })
+  await chmod(tmp, 0o600)
+  await rename(tmp, path)
+}
+
+const TokenBody = z.strictObject({
+  name: TeamFile.shape.name,
+  mode: TeamFile.shape.mode,
+  key: TeamFile.shape.key,
+  admin: TeamFile.shape.admin,
+  addrs: z.array(z.string().max(512)).max(16)
+})
+export type JoinToken = z.infer<typeof TokenBody>
+
+/** One copy-pasteable string with the team key and the inviting peer's addresses. */
+export function encodeJoinToken (token: JoinToken): string {
+  return TOKEN_PREFIX + Buffer.from(JSON.stringify(TokenBody.parse(token))).toString('base64url')
+}
+
+/** Decodes a join token; throws JoinTokenError saying what is wrong with it. */
+export function decodeJoinToken (text: string): JoinToken {
+  const trimmed = text.trim()
+  if (trimmed.length > MAX_TOKEN) throw new JoinTokenError(`join token is longer than ${MAX_TOKEN} characters`, { detail: 'too long' })
+  if (!trimmed.startsWith(TOKEN_PREFIX)) throw new JoinTokenError(`join token must start with ${TOKEN_PREFIX}`, { detail: 'prefix' })
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(trimmed.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8'))
+  } catch {
+    throw new JoinTokenError('join token is damaged (not base64url JSON); copy it again', { detail: 'encoding' })
+  }
+  const parsed = TokenBody.safeParse(value)
+  if (!parsed.success) throw new JoinTokenError(`join token is invalid: ${z.prettifyError(parsed.error)}`, { detail: 'schema' })
+  return parsed.data
+}

@@ -1,0 +1,120 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cli, removeDir, startCluster, startNode, tempDataDir, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc, type StatusView } from './harness.ts'
+
+let cluster: Cluster | undefined
+const extra: NodeProc[] = []
+const dirs: string[] = []
+afterEach(async () => {
+  await cluster?.stop()
+  cluster = undefined
+  await Promise.all(extra.splice(0).map(async (n) => { await n.kill() }))
+  await Promise.all(dirs.splice(0).map(removeDir))
+})
+
+async function submit (node: NodeProc, body: Record<string, unknown>): Promise<string> {
+  return (await node.post<{ id: string }>('/v1/jobs/synthetic', body)).id
+}
+
+function acceptedCompletions (j: JobView): number {
+  return j.attempts.filter((a) => a.outcome === 'succeeded').length
+}
+
+describe('devq-node grid under faults', () => {
+  it('with 30% of incoming gossip dropped on every peer, every job still runs exactly once', async () => {
+    cluster = await startCluster(5, () => ['--slots', '2', '--fault-drop', '0.3'])
+    const { nodes } = cluster
+    await waitMeshed(nodes)
+    const ids: string[] = []
+    for (let i = 0; i < 200; i++) ids.push(await submit(nodes[i % 5]!, { durationMs: 20 + (i % 5) * 20 }))
+    await waitSettled(nodes, ids, 240_000)
+    for (const node of nodes) {
+      const jobs = new Map((await node.get<JobView[]>('/v1/jobs?limit=10000')).map((j) => [j.id, j]))
+      for (const id of ids) {
+        expect(jobs.get(id)?.status).toBe('succeeded')
+        expect(acceptedCompletions(jobs.get(id)!)).toBe(1)
+      }
+    }
+  }, 300_000)
+
+  it('a partition longer than a lease, then healed: one accepted completion per job, one hash', async () => {
+    cluster = await startCluster(4, () => ['--slots', '1', '--lease-ms', '3000'])
+    const { nodes } = cluster
+    await waitMeshed(nodes)
+    const ids: string[] = []
+    for (let i = 0; i < 8; i++) ids.push(await submit(nodes[i % 4]!, { durationMs: 2_500 }))
+    const a = nodes.slice(0, 2)
+    const b = nodes.slice(2)
+    for (const n of a) await n.post('/v1/test/block', { peers: b.map((x) => x.peerId) })
+    for (const n of b) await n.post('/v1/test/block', { peers: a.map((x) => x.peerId) })
+    for (let i = 0; i < 4; i++) ids.push(await submit(nodes[i]!, { durationMs: 500 }))
+    await new Promise((resolve) => setTimeout(resolve, 6_000))
+    for (const n of nodes) await n.post('/v1/test/unblock')
+    await waitSettled(nodes, ids, 120_000)
+    for (const node of nodes) {
+      for (const j of await node.get<JobView[]>('/v1/jobs?limit=10000')) expect(acceptedCompletions(j), j.id).toBeLessThanOrEqual(1)
+    }
+  }, 240_000)
+
+  it('a peer with another team key cannot connect', async () => {
+    cluster = await startCluster(2, () => ['--slots', '1'])
+    const outsiderDir = await tempDataDir('outsider')
+    dirs.push(outsiderDir)
+    await cli(['team', 'init', '--data-dir', outsiderDir])
+    const addr = cluster.nodes[0]!.addresses[0]!
+    const outsider = await startNode(outsiderDir, ['--bootstrap', addr])
+    extra.push(outsider)
+    const seen = await waitFor('the insiders to see each other', async () => {
+      const s = await cluster!.nodes[0]!.get<StatusView>('/v1/status')
+      return s.connected.length >= 1 ? s : undefined
+    })
+    expect(seen.connected).not.toContain(outsider.peerId)
+    const o = await outsider.get<StatusView>('/v1/status')
+    expect(o.connected).toEqual([])
+    expect(o.peers).toEqual([])
+  }, 120_000)
+
+  it('in strict mode, events of a peer with the key but not a member are rejected by everyone', async () => {
+    const adminDir = await tempDataDir('admin')
+    dirs.push(adminDir)
+    await cli(['team', 'init', '--mode', 'strict', '--data-dir', adminDir])
+    const admin = await startNode(adminDir, ['--slots', '1'])
+    extra.push(admin)
+    const token = (await cli(['team', 'token', '--data-dir', adminDir])).trim()
+    const memberDir = await tempDataDir('member')
+    const strangerDir = await tempDataDir('stranger')
+    dirs.push(memberDir, strangerDir)
+    await cli(['team', 'join', token, '--data-dir', memberDir])
+    await cli(['team', 'join', token, '--data-dir', strangerDir])
+    const member = await startNode(memberDir, ['--slots', '1'])
+    extra.push(member)
+    await cli(['team', 'add', member.peerId, '--data-dir', adminDir])
+    await waitFor('the member to learn it was added', async () => {
+      const s = await member.get<{ team: { members: Record<string, string> } }>('/v1/status')
+      return s.team.members[member.peerId] === 'member'
+    }, 30_000)
+    const stranger = await startNode(strangerDir, ['--slots', '1'])
+    extra.push(stranger)
+    // A stranger that knows it is not a member cannot even write: its own ledger refuses.
+    await expect(submit(stranger, { durationMs: 50 })).rejects.toThrow(/403.*not_member/)
+    await stranger.stop()
+    // A rogue one that claims an open team writes anyway; every member must reject what it sends.
+    const teamFile = JSON.parse(await readFile(join(strangerDir, 'team.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(strangerDir, 'team.json'), JSON.stringify({ ...teamFile, mode: 'open' }))
+    const rogue = await startNode(strangerDir, ['--slots', '1'])
+    extra.push(rogue)
+    const fromMember = await submit(member, { durationMs: 50 })
+    const fromStranger = await submit(rogue, { durationMs: 50 })
+    await waitSettled([admin, member], [fromMember], 60_000)
+    await waitFor('the stranger\'s events to be rejected', async () => {
+      const s = await admin.get<StatusView & { mesh: { rejected?: Record<string, number> } }>('/v1/status')
+      return (s.ledger.stats.rejected.not_member ?? 0) > 0 || Object.values(s.mesh.rejected ?? {}).some((n) => n > 0)
+    }, 30_000)
+    for (const node of [admin, member]) {
+      const jobs = await node.get<JobView[]>('/v1/jobs')
+      expect(jobs.map((j) => j.id)).toContain(fromMember)
+      expect(jobs.map((j) => j.id)).not.toContain(fromStranger)
+    }
+  }, 120_000)
+})

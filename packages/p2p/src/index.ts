@@ -1,0 +1,13 @@
+/**
+ * @devq/p2p: the libp2p mesh of a DevQ team. Team key (private network), discovery (bootstrap,
+ * mDNS, redial), gossip of ledger events and presence, and the ledger sync protocol.
+ * This file is the package's only public face.
+ */
+export { createMesh } from './mesh.ts'
+export type { Mesh, MeshComponents, MeshFaults, MeshInit, MeshLedger, SyncReport } from './types.ts'
+export type { MeshStats, ReasonCounts } from './stats.ts'
+export { loadOrCreatePeerKey, signerFromPrivateKey, PEER_KEY_FILE, type PeerKey } from './peer-key.ts'
+export { TeamKey, generateTeamKey, parseTeamKey, formatTeamKey } from './team-key.ts'
+export { teamNames, type TeamNames } from './topics.ts'
+export { PeerKeyError, TeamKeyError, MeshConfigError, MeshStateError, PresenceEncodeError, SyncError } from './errors.ts'
+export * as limits from './limits.ts'

@@ -1,0 +1,58 @@
+/**
+ * Every cap, rate and timeout the mesh enforces, in one place (README.md "Limits" lists them).
+ * Sizes are bytes, times milliseconds, rates per second.
+ */
+import { MAX_EVENT_BYTES, MAX_PRESENCE_BYTES } from '@devq/core'
+
+/** Largest gossipsub RPC frame read from a peer; larger frames are dropped by gossipsub before decoding. */
+export const MAX_GOSSIP_FRAME_BYTES = 1024 * 1024
+/** Largest ledger gossip message (one encoded event). Larger ones are rejected as `too_large`. */
+export const MAX_LEDGER_MESSAGE_BYTES = MAX_EVENT_BYTES
+/** Largest presence gossip message (the signed envelope). Larger ones are rejected as `too_large`. */
+export const MAX_PRESENCE_MESSAGE_BYTES = MAX_PRESENCE_BYTES
+
+/** Most events in one sync answer. */
+export const SYNC_MAX_EVENTS = 500
+/** Most bytes of events in one sync answer (the listener always sends at least one event). */
+export const SYNC_MAX_BYTES = 2 * 1024 * 1024
+/** Most authors in a version vector a peer may send. */
+export const SYNC_MAX_VECTOR_ENTRIES = 4096
+/** Largest sync request frame (the version vector). */
+export const SYNC_MAX_REQUEST_BYTES = 512 * 1024
+/** Largest sync answer frame: one event, or the small header. */
+export const SYNC_MAX_ANSWER_FRAME_BYTES = MAX_EVENT_BYTES
+/** Most bytes read for one sync answer in total. */
+export const SYNC_MAX_ANSWER_BYTES = SYNC_MAX_BYTES + MAX_EVENT_BYTES
+/** One sync round (open, request, answer) must finish within this, on both sides. */
+export const SYNC_TIMEOUT_MS = 10_000
+/** Most rounds one `syncWith` runs before it leaves the rest to the next sync. */
+export const SYNC_MAX_ROUNDS = 64
+/** Most syncs this peer runs as a dialer at once. */
+export const SYNC_MAX_CONCURRENT = 4
+/** Most inbound sync streams per connection at once. */
+export const SYNC_MAX_INBOUND_STREAMS = 4
+/** Default interval of the periodic sync with a random connected peer. */
+export const DEFAULT_SYNC_INTERVAL_MS = 3000
+
+/** Token bucket per propagation source for incoming gossip (both topics): burst and refill per second. */
+export const GOSSIP_RATE = { burst: 1000, perSecond: 200 }
+/** Token bucket per remote peer for incoming sync requests: burst and refill per second. */
+export const SYNC_RATE = { burst: 20, perSecond: 4 }
+/** Most peers tracked by one rate limiter (the idlest are forgotten first). */
+export const RATE_LIMIT_MAX_PEERS = 1024
+
+/** Most peers whose last presence time is remembered (for replay protection). */
+export const PRESENCE_MAX_TRACKED_PEERS = 4096
+
+/** Peer exchange: most peers in one answer, addresses per peer, characters per address, bytes per answer. */
+export const PEX_MAX_PEERS = 64
+export const PEX_MAX_ADDRS_PER_PEER = 8
+export const PEX_MAX_ADDR_CHARS = 256
+export const PEX_MAX_FRAME_BYTES = 256 * 1024
+/** Token bucket per remote peer for incoming peer-exchange requests. */
+export const PEX_RATE = { burst: 10, perSecond: 1 }
+
+/** Redial of known, unconnected peers: first backoff, cap, and most dials started per tick. */
+export const REDIAL = { minBackoffMs: 1000, maxBackoffMs: 60_000, maxDialsPerTick: 8 }
+/** Dial timeout of one redial. */
+export const DIAL_TIMEOUT_MS = 10_000

@@ -1,0 +1,268 @@
+/** The mesh: wires the libp2p node, the gossip validators, the sync protocol and the redial loop. */
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import { createInlineVerifier, type Logger, type PresenceInfo, type Signer } from '@devq/core'
+import { resolveInit, type ResolvedInit } from './config.ts'
+import { MeshConfigError, MeshStateError, SyncError } from './errors.ts'
+import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts'
+import { createKeeper, type Keeper } from './keeper.ts'
+import { ownEventPublisher } from './ledger-gossip.ts'
+import { GOSSIP_RATE, PEX_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
+import { createMeshNode, type MeshNode } from './node.ts'
+import { createPeerExchangeHandler, exchangePeers, type PeerExchangeDeps } from './peer-exchange.ts'
+import { signerFromPrivateKey } from './peer-key.ts'
+import { createPresenceCheck, encodePresence, type PresenceCheck } from './presence.ts'
+import { createRateLimiter } from './rate-limit.ts'
+import { emptyStats, type MeshStats } from './stats.ts'
+import { createSyncHandler } from './sync.ts'
+import { createSyncer, type Syncer } from './syncer.ts'
+import type { Mesh, MeshComponents, MeshInit, SyncReport } from './types.ts'
+
+type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
+
+/** The parts that exist only while started. */
+interface Running {
+  node: MeshNode
+  syncer: Syncer
+  keeper: Keeper
+  pex: PeerExchangeDeps
+  timer: ReturnType<typeof setInterval>
+  unsubscribe: () => void
+}
+
+class P2pMesh implements Mesh {
+  readonly peerId: string
+  readonly signer: Signer
+  private readonly components: MeshComponents
+  private readonly init: ResolvedInit
+  private readonly logger: Logger
+  private readonly presence: PresenceCheck
+  private readonly blocked = new Set<string>()
+  private readonly listeners = new Set<(info: PresenceInfo) => void>()
+  private readonly stopper = new AbortController()
+  private readonly counters: MeshStats = emptyStats()
+  private state: State = 'new'
+  private starting: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  private running: Running | undefined
+
+  constructor (components: MeshComponents, init: MeshInit) {
+    this.components = components
+    this.init = resolveInit(init)
+    this.signer = signerFromPrivateKey(this.init.privateKey)
+    this.peerId = this.signer.peerId
+    this.logger = components.logger.child({ component: 'p2p', peer_id: this.peerId })
+    this.presence = createPresenceCheck({ verifier: components.verifier ?? createInlineVerifier(), isMember: init.isMember })
+  }
+
+  async start (): Promise<void> {
+    if (this.state === 'starting' || this.state === 'started') return await this.starting
+    if (this.state !== 'new') throw new MeshStateError('a stopped mesh cannot start again: create a new one', { operation: 'start', state: this.state })
+    this.state = 'starting'
+    this.starting = this.boot().then(
+      () => { this.state = 'started' },
+      async (err: unknown) => {
+        await this.shutDown()
+        throw err
+      })
+    await this.starting
+  }
+
+  async stop (): Promise<void> {
+    if (this.state === 'new') this.state = 'stopped'
+    if (this.state === 'starting') await this.starting?.catch(() => {})
+    if (this.state === 'started') {
+      this.state = 'stopping'
+      this.stopping = this.shutDown()
+    }
+    await this.stopping
+  }
+
+  addresses (): string[] {
+    return this.running?.node.getMultiaddrs().map((ma) => ma.toString()) ?? []
+  }
+
+  connectedPeers (): string[] {
+    return this.running?.node.getPeers().map((p) => p.toString()) ?? []
+  }
+
+  async publishPresence (info: PresenceInfo): Promise<void> {
+    const { node } = this.require('publishPresence')
+    const bytes = await encodePresence(this.signer, info)
+    this.presence.noteOwn(info)
+    await node.services.pubsub.publish(this.init.names.presence, bytes)
+    this.counters.gossip.out++
+  }
+
+  onPresence (listener: (info: PresenceInfo) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async syncWith (peerId?: string): Promise<SyncReport> {
+    const { syncer, node } = this.require('syncWith')
+    let peer: PeerId | undefined
+    if (peerId === undefined) {
+      peer = this.randomPeer(node)
+      if (peer === undefined) throw new SyncError('no connected peer to sync with', { peer: '', detail: 'no peers' }, { retryable: true })
+    } else {
+      peer = parsePeerId(peerId, 'peerId')
+    }
+    return await syncer.syncWith(peer)
+  }
+
+  async block (peerIds: readonly string[]): Promise<void> {
+    const peers = peerIds.map((id) => parsePeerId(id, 'block'))
+    for (const p of peers) this.blocked.add(p.toString())
+    const node = this.running?.node
+    if (node === undefined) return
+    await Promise.all(peers.map(async (p) => { await node.hangUp(p).catch(() => {}) }))
+    this.logger.info({ peers: peerIds }, 'blocked peers')
+  }
+
+  unblock (): void {
+    this.blocked.clear()
+    this.running?.keeper.reset()
+    this.running?.keeper.tick()
+  }
+
+  stats (): MeshStats {
+    return structuredClone(this.counters)
+  }
+
+  private require (operation: string): Running {
+    if (this.state !== 'started' || this.running === undefined) throw new MeshStateError(`${operation} needs a started mesh`, { operation, state: this.state })
+    return this.running
+  }
+
+  private randomPeer (node: MeshNode): PeerId | undefined {
+    const peers = node.getPeers()
+    return peers[Math.floor(Math.random() * peers.length)]
+  }
+
+  private gater (): ConnectionGater {
+    const denied = (peer: PeerId): boolean => this.blocked.has(peer.toString())
+    return { denyDialPeer: denied, denyInboundEncryptedConnection: denied, denyOutboundEncryptedConnection: denied }
+  }
+
+  private gossipDeps (syncer: Syncer): GossipDeps {
+    return {
+      ledger: this.components.ledger,
+      presence: this.presence,
+      stats: this.counters,
+      rate: createRateLimiter(GOSSIP_RATE),
+      clock: this.components.clock,
+      logger: this.logger,
+      faults: this.init.faults,
+      random: Math.random,
+      stopped: this.stopper.signal,
+      onGap: (from) => { syncer.request(from, 'gap') },
+      onPresence: (info) => { this.emitPresence(info) }
+    }
+  }
+
+  private emitPresence (info: PresenceInfo): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(info)
+      } catch (err) {
+        this.logger.error({ err }, 'presence listener threw')
+      }
+    }
+  }
+
+  private async boot (): Promise<void> {
+    const { ledger, clock } = this.components
+    const { names } = this.init
+    const node = await createMeshNode({ ...this.init, gater: this.gater(), topics: [names.ledger, names.presence] })
+    const syncer = createSyncer({
+      ledger, stats: this.counters, logger: this.logger,
+      open: async (peer, signal) => await node.dialProtocol(peer, names.sync, { signal })
+    })
+    const isBlocked = (id: string): boolean => this.blocked.has(id)
+    const keeper = createKeeper({ node, isBlocked, now: () => clock.monotonicMs(), logger: this.logger, stopped: this.stopper.signal })
+    const pex: PeerExchangeDeps = { node, protocol: names.peers, stats: this.counters, rate: createRateLimiter(PEX_RATE), clock, logger: this.logger, isBlocked }
+    await this.handleProtocols(node, pex)
+    node.addEventListener('peer:identify', (evt) => {
+      const { peerId, protocols } = evt.detail
+      if (protocols.includes(names.sync)) syncer.request(peerId, 'connect')
+      if (protocols.includes(names.peers)) this.discover(peerId)
+    })
+    const pubsub = node.services.pubsub
+    const deps = this.gossipDeps(syncer)
+    pubsub.topicValidators.set(names.ledger, ledgerValidator(deps))
+    pubsub.topicValidators.set(names.presence, presenceValidator(deps))
+    const publish = async (data: Uint8Array): Promise<void> => {
+      if (this.state !== 'started') return
+      await pubsub.publish(names.ledger, data)
+      this.counters.gossip.out++
+    }
+    const onAccepted = ownEventPublisher(this.peerId, ledger.versionVector()[this.peerId] ?? 0, publish, this.logger)
+    const timer = setInterval(() => { this.tick() }, this.init.syncIntervalMs)
+    // The node's sockets keep the process alive while it runs; the timer alone must not.
+    timer.unref()
+    this.running = { node, syncer, keeper, pex, timer, unsubscribe: ledger.onAccepted(onAccepted) }
+    await node.start()
+    pubsub.subscribe(names.ledger)
+    pubsub.subscribe(names.presence)
+    this.logger.info({ team: this.init.team, addresses: this.addresses(), teamKey: this.init.teamKey.fingerprint }, 'mesh started')
+  }
+
+  /** Registers the sync and peer-exchange stream protocols. */
+  private async handleProtocols (node: MeshNode, pex: PeerExchangeDeps): Promise<void> {
+    const { ledger, clock } = this.components
+    const sync = createSyncHandler({ ledger, stats: this.counters, rate: createRateLimiter(SYNC_RATE), clock, logger: this.logger, isMember: this.init.isMember })
+    await node.handle(this.init.names.sync, sync, { maxInboundStreams: SYNC_MAX_INBOUND_STREAMS, maxOutboundStreams: SYNC_MAX_CONCURRENT })
+    await node.handle(this.init.names.peers, createPeerExchangeHandler(pex), { maxInboundStreams: 2, maxOutboundStreams: 2 })
+  }
+
+  /** Asks `peer` for its peers in the background, then dials the new ones. */
+  private discover (peer: PeerId): void {
+    const running = this.running
+    if (running === undefined) return
+    exchangePeers(running.pex, peer, this.stopper.signal).then(
+      (learned) => { if (learned > 0) running.keeper.tick() },
+      (err: unknown) => { if (!this.stopper.signal.aborted) this.logger.debug({ err, remote: peer.toString() }, 'peer exchange failed') }
+    )
+  }
+
+  private tick (): void {
+    const running = this.running
+    if (running === undefined || this.state !== 'started') return
+    running.keeper.tick()
+    const peer = this.randomPeer(running.node)
+    if (peer === undefined) return
+    running.syncer.request(peer, 'timer')
+    this.discover(peer)
+  }
+
+  private async shutDown (): Promise<void> {
+    this.stopper.abort()
+    const running = this.running
+    this.running = undefined
+    if (running !== undefined) {
+      clearInterval(running.timer)
+      running.unsubscribe()
+      running.syncer.stop()
+      await running.node.stop()
+    }
+    this.state = 'stopped'
+    this.logger.info({}, 'mesh stopped')
+  }
+}
+
+function parsePeerId (id: string, field: string): PeerId {
+  try {
+    return peerIdFromString(id)
+  } catch (err) {
+    throw new MeshConfigError(`${JSON.stringify(id)} is not a peer id`, { field, detail: (err as Error).message }, { cause: err })
+  }
+}
+
+/**
+ * Creates a mesh (not started). Throws MeshConfigError for an invalid option. The ledger, logger,
+ * clock and verifier stay the caller's: `stop` closes none of them.
+ */
+export function createMesh (components: MeshComponents, init: MeshInit): Mesh {
+  return new P2pMesh(components, init)
+}

@@ -1,0 +1,73 @@
+/** Builds the libp2p node of a mesh: its transports, the team key, discovery and services. */
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { preSharedKey } from '@libp2p/pnet'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
+import { mdns } from '@libp2p/mdns'
+import { bootstrap } from '@libp2p/bootstrap'
+import type { ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
+import { MAX_GOSSIP_FRAME_BYTES } from './limits.ts'
+import { teamKeyPsk, type TeamKey } from './team-key.ts'
+
+/** The libp2p node with the services a mesh uses. */
+export type MeshNode = Libp2p<{ identify: Identify, ping: Ping, pubsub: GossipSub }>
+
+/** Everything the node is built from. */
+export interface NodeInit {
+  privateKey: Ed25519PrivateKey
+  teamKey: TeamKey
+  listen: string[]
+  announce?: string[]
+  bootstrap: string[]
+  mdns: boolean
+  gater: ConnectionGater
+  /** The only gossip topics tracked; subscriptions to others are ignored. */
+  topics: string[]
+}
+
+/** mDNS service name: one for all DevQ teams (DNS-SD names are short); the team key sorts them out. */
+const MDNS_SERVICE = '_devq._udp.local'
+
+function discovery (init: NodeInit): NonNullable<Libp2pOptions['peerDiscovery']> {
+  const out: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (init.bootstrap.length > 0) out.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
+  if (init.mdns) out.push(mdns({ serviceTag: MDNS_SERVICE }))
+  return out
+}
+
+/**
+ * Creates (does not start) the node: TCP, the pnet protector with the team key (a peer with
+ * another key fails the handshake), Noise, Yamux, identify, ping, and gossipsub without libp2p
+ * signatures (payloads sign themselves) and with a frame cap.
+ */
+export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
+  return await createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen, ...(init.announce === undefined ? {} : { announce: init.announce }) },
+    transports: [tcp()],
+    connectionProtector: preSharedKey({ psk: teamKeyPsk(init.teamKey) }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: init.gater,
+    peerDiscovery: discovery(init),
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictNoSign,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        fallbackToFloodsub: false,
+        emitSelf: false,
+        doPX: false,
+        maxInboundDataLength: MAX_GOSSIP_FRAME_BYTES,
+        allowedTopics: init.topics
+      })
+    }
+  })
+}

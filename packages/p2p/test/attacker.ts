@@ -1,0 +1,77 @@
+/**
+ * A hostile team member for tests: a bare libp2p node with the team key and gossipsub, but none
+ * of the mesh's checks, that publishes whatever bytes a test gives it.
+ */
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { preSharedKey } from '@libp2p/pnet'
+import { identify } from '@libp2p/identify'
+import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import { bootstrap } from '@libp2p/bootstrap'
+import { lpStream } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { formatTeamKey, teamNames, type TeamKey } from '../src/index.ts'
+import { TEAM, waitFor } from './helpers.ts'
+
+/** A connected attacker. */
+export interface Attacker {
+  peerId: string
+  /** Publishes raw bytes on the team's ledger or presence topic, once the target is subscribed. */
+  publish(topic: 'ledger' | 'presence', data: Uint8Array): Promise<void>
+  /** Sends one raw sync request frame to the target; resolves with the answer's header frame, rejects if refused. */
+  syncRequest(frame: Uint8Array): Promise<Uint8Array>
+  /** Answers every sync request with these raw frames (length-prefixed), whatever was asked. */
+  serveSync(frames: readonly Uint8Array[]): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Starts an attacker and connects it to `target` (a multiaddr with /p2p/). */
+export async function createAttacker (teamKey: TeamKey, target: string): Promise<Attacker> {
+  const names = teamNames(TEAM)
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionProtector: preSharedKey({ psk: new TextEncoder().encode(formatTeamKey(teamKey)) }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: [bootstrap({ list: [target], timeout: 0 })],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true, fallbackToFloodsub: false, maxInboundDataLength: 4 * 1024 * 1024 })
+    }
+  })
+  const targetId = target.slice(target.lastIndexOf('/p2p/') + 5)
+  node.services.pubsub.subscribe(names.ledger)
+  node.services.pubsub.subscribe(names.presence)
+  await waitFor(`the attacker to connect to ${targetId}`, () => node.getPeers().some((p) => p.toString() === targetId))
+  return {
+    peerId: node.peerId.toString(),
+    async publish (topic, data) {
+      const name = topic === 'ledger' ? names.ledger : names.presence
+      await waitFor(`${targetId} to subscribe to ${name}`, () => node.services.pubsub.getSubscribers(name).some((p) => p.toString() === targetId))
+      await node.services.pubsub.publish(name, data)
+    },
+    async syncRequest (frame) {
+      const stream = await node.dialProtocol(peerIdFromString(targetId), names.sync, { signal: AbortSignal.timeout(10_000) })
+      const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
+      await lp.write(frame)
+      const header = (await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray()
+      stream.abort(new Error('done'))
+      return header
+    },
+    async serveSync (frames) {
+      await node.unhandle(names.sync)
+      await node.handle(names.sync, async (stream) => {
+        const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
+        await lp.read()
+        await lp.writeV([...frames])
+        await stream.close()
+      })
+    },
+    async stop () {
+      await node.stop()
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/** Outsiders and hostile members: team key, forged presence, forged, oversized and replayed events. */
+import { afterEach, describe, expect, it } from 'vitest'
+import { canonicalBytes, createEvent, generateSigner, type PresenceInfo, type Signer } from '@devq/core'
+import { generateTeamKey, limits } from '../src/index.ts'
+import { createAttacker, type Attacker } from './attacker.ts'
+import { announceBody, closeAll, createCluster, createPeer, fullyConnected, presenceOf, waitFor, type TestPeer } from './helpers.ts'
+
+let peers: TestPeer[] = []
+let attackers: Attacker[] = []
+afterEach(async () => {
+  await Promise.allSettled(attackers.map(async (a) => { await a.stop() }))
+  await closeAll(peers)
+  peers = []
+  attackers = []
+})
+
+function at<T> (list: readonly T[], i: number): T {
+  const item = list[i]
+  if (item === undefined) throw new Error(`no item ${i}`)
+  return item
+}
+
+async function signedPresence (signer: Signer, info: PresenceInfo): Promise<Uint8Array> {
+  const sig = Buffer.from(await signer.sign(canonicalBytes(info))).toString('base64url')
+  return canonicalBytes({ info, sig })
+}
+
+describe('team key', () => {
+  it('a peer with another team key cannot connect; a member can', async () => {
+    const key = generateTeamKey()
+    const hub = await createPeer(key)
+    peers.push(hub)
+    const bootstrap = hub.mesh.addresses().slice(0, 1)
+    const intruder = await createPeer(generateTeamKey(), { bootstrap })
+    peers.push(intruder)
+    const member = await createPeer(key, { bootstrap })
+    peers.push(member)
+    await hub.announce(2)
+    await waitFor('the member to connect', () => hub.mesh.connectedPeers().includes(member.mesh.peerId))
+    await waitFor('the member to sync', () => member.ledger.size() === 2)
+    await expect(intruder.mesh.syncWith(hub.mesh.peerId)).rejects.toMatchObject({ name: 'SyncError', retryable: true })
+    expect(hub.mesh.connectedPeers()).not.toContain(intruder.mesh.peerId)
+    expect(intruder.mesh.connectedPeers()).toEqual([])
+    expect(intruder.ledger.size()).toBe(0)
+  })
+})
+
+describe('presence', () => {
+  it('reaches the other peers; forged and non-member presence is rejected and counted', async () => {
+    const members = new Set<string>()
+    const key = generateTeamKey()
+    peers = await createCluster(3, key, () => ({ isMember: (id) => members.has(id) }))
+    for (const p of peers) members.add(p.mesh.peerId)
+    const [a, b, c] = [at(peers, 0), at(peers, 1), at(peers, 2)]
+    const heard: PresenceInfo[][] = peers.map(() => [])
+    peers.forEach((p, i) => p.mesh.onPresence((info) => { heard[i]?.push(info) }))
+    await waitFor('a full mesh', () => fullyConnected(peers))
+
+    let time = Date.now()
+    const fromA = (list: PresenceInfo[] | undefined): boolean => list?.some((info) => info.peer === a.mesh.peerId) === true
+    await waitFor('a heartbeat at b and c', async () => {
+      await a.mesh.publishPresence(presenceOf(a.mesh.peerId, time++))
+      return fromA(heard[1]) && fromA(heard[2])
+    }, 30_000, 200)
+    expect(heard[0]).toEqual([])
+
+    const attacker = await createAttacker(key, at(b.mesh.addresses(), 0))
+    attackers.push(attacker)
+    const outsider = generateSigner()
+    const forged = presenceOf(a.mesh.peerId, time + 1_000_000, 'forged')
+    await attacker.publish('presence', await signedPresence(outsider, forged))
+    await attacker.publish('presence', await signedPresence(outsider, presenceOf(outsider.peerId, time, 'outsider')))
+    await waitFor('the forgery to be rejected', () => (b.mesh.stats().rejected.presence.bad_signature ?? 0) >= 1)
+    await waitFor('the outsider to be rejected', () => (b.mesh.stats().rejected.presence.not_member ?? 0) >= 1)
+    expect(heard.flat().filter((info) => info.version !== 'test')).toEqual([])
+    expect(c.mesh.stats().rejected.presence).toEqual({})
+  })
+
+  it('refuses to publish a heartbeat naming another peer', async () => {
+    peers = await createCluster(1)
+    const other = generateSigner().peerId
+    await expect(at(peers, 0).mesh.publishPresence(presenceOf(other, Date.now()))).rejects.toMatchObject({ name: 'PresenceEncodeError' })
+  })
+})
+
+describe('hostile ledger gossip', () => {
+  it('rejects forged and oversized events, ignores replays, and changes nothing', async () => {
+    const key = generateTeamKey()
+    const author = await createPeer(key, { start: false })
+    peers.push(author)
+    // Appended before the mesh starts, so these events reach the victim by sync only, never gossip.
+    const events = await author.announce(3)
+    await author.mesh.start()
+    const victim = await createPeer(key, { bootstrap: author.mesh.addresses().slice(0, 1) })
+    peers.push(victim)
+    await waitFor('the victim to sync', () => victim.ledger.size() === 3)
+    const vv = victim.ledger.versionVector()
+    const hash = victim.fold.stateHash()
+
+    const attacker = await createAttacker(key, at(victim.mesh.addresses(), 0))
+    attackers.push(attacker)
+    const impostor: Signer = { peerId: author.mesh.peerId, sign: generateSigner().sign }
+    const last = at(events, 2)
+    const forged = await createEvent(impostor, { seq: 4, prev: last.id, lamport: last.event.lamport + 1, time: Date.now() }, 'job.announced', announceBody(999))
+    await attacker.publish('ledger', forged.bytes)
+    await attacker.publish('ledger', new Uint8Array(100 * 1024).fill(0x7b))
+    await attacker.publish('ledger', new TextEncoder().encode('{"not": "an event"'))
+    await attacker.publish('ledger', at(events, 0).bytes)
+
+    const stats = (): ReturnType<typeof victim.mesh.stats> => victim.mesh.stats()
+    await waitFor('every hostile message to be judged', () => {
+      const s = stats()
+      return (s.rejected.ledger.bad_signature ?? 0) >= 1 && (s.rejected.ledger.too_large ?? 0) >= 1 &&
+        (s.rejected.ledger.malformed ?? 0) >= 1 && (s.ignored.ledger.duplicate ?? 0) >= 1
+    })
+    expect(stats().gossip.accepted).toBe(0)
+    expect(victim.ledger.versionVector()).toEqual(vv)
+    expect(victim.fold.stateHash()).toBe(hash)
+    expect(victim.ledger.size()).toBe(3)
+    expect(author.ledger.size()).toBe(3)
+  })
+
+  it('rate-limits a flood from one peer and counts it', async () => {
+    const key = generateTeamKey()
+    const victim = await createPeer(key, { syncIntervalMs: 60_000 })
+    peers.push(victim)
+    const attacker = await createAttacker(key, at(victim.mesh.addresses(), 0))
+    attackers.push(attacker)
+    const total = limits.GOSSIP_RATE.burst * 2
+    for (let i = 0; i < total; i++) await attacker.publish('ledger', canonicalBytes({ flood: i }))
+    await waitFor('the flood to be judged', () => victim.mesh.stats().gossip.in >= total)
+    const s = victim.mesh.stats()
+    expect(s.rateLimited.gossip).toBeGreaterThan(0)
+    expect(s.ignored.ledger.rate_limited).toBe(s.rateLimited.gossip)
+    expect((s.rejected.ledger.bad_schema ?? 0) + s.rateLimited.gossip).toBe(total)
+    expect(victim.ledger.size()).toBe(0)
+  })
+})
