@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc } from './harness.ts'
+import { cli, startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc, type StatusView } from './harness.ts'
 
 let cluster: Cluster | undefined
 afterEach(async () => { await cluster?.stop(); cluster = undefined })
@@ -50,6 +50,42 @@ describe('devq-node grid (real processes on loopback)', () => {
     expect(Date.now() - killedAt).toBeLessThan(3_000 + 7_000)
     expect(moved.attempts[0]).toMatchObject({ runner: first, outcome: 'lost', failure: 'runner_lost' })
     expect(moved.attempts[1]!.runner).not.toBe(first)
+  }, 120_000)
+
+  it('a runner stopped with SIGTERM hands its job back, which another peer takes before a lease passes', async () => {
+    cluster = await startCluster(3, (i) => ['--slots', i === 0 ? '0' : '1', '--lease-ms', '20000'])
+    const { nodes } = cluster
+    await waitMeshed(nodes)
+    const id = await submit(nodes[0]!, { durationMs: 60_000 })
+    const first = await waitFor('the job to run', async () => {
+      const j = await nodes[0]!.get<JobView>(`/v1/jobs/${id}`)
+      return j.status === 'running' ? j.attempts[0]!.runner : undefined
+    })
+    const runner = nodes.find((n) => n.peerId === first)!
+    const stoppedAt = Date.now()
+    await runner.stop()
+    expect(await runner.exited).toBe(0)
+    const moved = await waitFor('a second attempt', async () => {
+      const j = await nodes[0]!.get<JobView>(`/v1/jobs/${id}`)
+      return j.attempts[1] !== undefined ? j : undefined
+    }, 60_000)
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000)
+    expect(moved.attempts[0]).toMatchObject({ runner: first, outcome: 'lost' })
+    expect(moved.attempts[1]!.runner).not.toBe(first)
+  }, 120_000)
+
+  it('the devq CLI submits synthetic jobs and shows status', async () => {
+    cluster = await startCluster(1, () => ['--slots', '2'])
+    const dir = cluster.dirs[0]!
+    const { ids } = JSON.parse(await cli(['submit', '--synthetic', '--duration', '50', '--count', '3', '--priority', 'high', '--json', '--data-dir', dir])) as { ids: string[] }
+    expect(ids).toHaveLength(3)
+    await waitSettled(cluster.nodes, ids, 60_000)
+    const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir])) as StatusView
+    expect(status.peer.id).toBe(cluster.nodes[0]!.peerId)
+    expect(status.counts.succeeded).toBe(3)
+    const human = await cli(['status', '--data-dir', dir])
+    expect(human).toContain('succeeded 3')
+    await expect(cli(['cancel', ids[0]!, '--data-dir', dir])).rejects.toThrow(/already succeeded/)
   }, 120_000)
 
   it('when the origin of queued jobs is killed, a failover coordinator awards them', async () => {

@@ -44,83 +44,102 @@ function mine (job: JobState | undefined, peerId: string, attempt: number): bool
   return job.attempts.find((a) => a.n === attempt)?.runner === peerId
 }
 
-export function createExecutions (components: ExecutionsComponents, peerId: string): Executions {
-  const { executor, publish, clock, logger } = components
-  const running = new Map<string, Execution>()
-  const handedBack = new Set<string>()
+/** The attempts this peer runs; see `Executions`. */
+class RunningAttempts implements Executions {
+  private readonly running = new Map<string, Execution>()
+  private readonly handedBack = new Set<string>()
+  private readonly c: ExecutionsComponents
+  private readonly peerId: string
 
-  async function report (job: JobState, exec: Execution, report: AttemptReport): Promise<void> {
-    const runMs = Math.max(0, Math.round(clock.monotonicMs() - exec.startedMs))
-    const durations = { runMs, totalMs: runMs + (report.fetchMs ?? 0), ...(report.fetchMs === undefined ? {} : { fetchMs: Math.round(report.fetchMs) }) }
-    if (exec.stop === 'timeout') {
-      await publish('job.finished', { job: job.id, attempt: exec.attempt, status: 'failed', exitCode: null, failure: 'timeout', durations, artifacts: [], logDigest: report.logDigest })
-    } else if (exec.stop === undefined) {
-      const body = { job: job.id, attempt: exec.attempt, status: report.status, exitCode: report.exitCode, durations, artifacts: report.artifacts, logDigest: report.logDigest }
-      await publish('job.finished', report.failure === undefined ? body : { ...body, failure: report.failure })
+  constructor (components: ExecutionsComponents, peerId: string) {
+    this.c = components
+    this.peerId = peerId
+  }
+
+  async reconcile (view: LedgerView): Promise<void> {
+    const orphans: JobState[] = []
+    for (const job of view.openJobs()) {
+      if (this.running.has(job.id) || !mine(job, this.peerId, job.attempt)) continue
+      if (job.status === 'awarded') this.start(job)
+      else if (!this.handedBack.has(`${job.id}:${job.attempt}`)) orphans.push(job)
+    }
+    const now = this.c.clock.monotonicMs()
+    for (const [id, exec] of this.running) {
+      const job = view.job(id)
+      if (!mine(job, this.peerId, exec.attempt)) stop(exec, 'revoked')
+      else if (job!.timeoutMs > 0 && now - exec.startedMs > job!.timeoutMs) stop(exec, 'timeout')
+    }
+    for (const job of orphans) await this.handBackOne(job)
+  }
+
+  async handBack (view: LedgerView): Promise<void> {
+    for (const job of [...view.openJobs()]) {
+      if (!this.running.has(job.id) && mine(job, this.peerId, job.attempt) && !this.handedBack.has(`${job.id}:${job.attempt}`)) await this.handBackOne(job)
     }
   }
 
-  function start (job: JobState): void {
+  stopAll (reason: StopReason, which: (job: string) => boolean = () => true): void {
+    for (const [id, exec] of this.running) if (which(id)) stop(exec, reason)
+  }
+
+  ids (): string[] {
+    return [...this.running.keys()]
+  }
+
+  async settled (): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map(async (e) => await e.done))
+  }
+
+  private start (job: JobState): void {
     const controller = new AbortController()
-    const exec: Execution = { attempt: job.attempt, controller, startedMs: clock.monotonicMs(), done: Promise.resolve() }
-    running.set(job.id, exec)
-    const log = logger.child({ job_id: job.id })
+    const exec: Execution = { attempt: job.attempt, controller, startedMs: this.c.clock.monotonicMs(), done: Promise.resolve() }
+    this.running.set(job.id, exec)
+    const log = this.c.logger.child({ job_id: job.id })
     log.info({ attempt: job.attempt }, 'attempt started')
     exec.done = (async () => {
-      await publish('job.started', { job: job.id, attempt: job.attempt })
+      await this.c.publish('job.started', { job: job.id, attempt: job.attempt })
       let result: AttemptReport
       try {
-        result = await executor.run(job, job.attempt, controller.signal)
+        result = await this.c.executor.run(job, job.attempt, controller.signal)
       } catch (err) {
         log.error({ err }, 'executor failed')
         result = { status: 'failed', exitCode: null, failure: 'runner_error', artifacts: [], logDigest: null }
       }
-      await report(job, exec, result)
+      await this.report(job, exec, result)
       log.info({ attempt: job.attempt, status: result.status, stop: exec.stop }, 'attempt ended')
     })().catch((err: unknown) => log.error({ err }, 'attempt could not be reported')).finally(() => {
-      if (running.get(job.id) === exec) running.delete(job.id)
+      if (this.running.get(job.id) === exec) this.running.delete(job.id)
     })
   }
 
-  async function handBackOne (job: JobState): Promise<void> {
-    handedBack.add(`${job.id}:${job.attempt}`)
-    logger.warn({ job_id: job.id, attempt: job.attempt }, 'handing back an attempt this peer does not run')
-    await publish('job.lost', { job: job.id, attempt: job.attempt, runner: peerId, reason: 'runner_lost' })
-  }
-
-  function stop (exec: Execution, reason: StopReason): void {
-    if (exec.stop !== undefined) return
-    exec.stop = reason
-    exec.controller.abort(reason)
-  }
-
-  return {
-    async reconcile (view) {
-      const orphans: JobState[] = []
-      for (const job of view.openJobs()) {
-        if (running.has(job.id) || !mine(job, peerId, job.attempt)) continue
-        if (job.status === 'awarded') start(job)
-        else if (!handedBack.has(`${job.id}:${job.attempt}`)) orphans.push(job)
-      }
-      const now = clock.monotonicMs()
-      for (const [id, exec] of running) {
-        const job = view.job(id)
-        if (!mine(job, peerId, exec.attempt)) stop(exec, 'revoked')
-        else if (job!.timeoutMs > 0 && now - exec.startedMs > job!.timeoutMs) stop(exec, 'timeout')
-      }
-      for (const job of orphans) await handBackOne(job)
-    },
-    async handBack (view) {
-      for (const job of [...view.openJobs()]) {
-        if (!running.has(job.id) && mine(job, peerId, job.attempt) && !handedBack.has(`${job.id}:${job.attempt}`)) await handBackOne(job)
-      }
-    },
-    stopAll (reason, which = () => true) {
-      for (const [id, exec] of running) if (which(id)) stop(exec, reason)
-    },
-    ids: () => [...running.keys()],
-    async settled () {
-      while (running.size > 0) await Promise.all([...running.values()].map(async (e) => await e.done))
+  /** Writes the attempt's finish, unless this peer stopped it for a reason the mesh judges instead. */
+  private async report (job: JobState, exec: Execution, report: AttemptReport): Promise<void> {
+    const runMs = Math.max(0, Math.round(this.c.clock.monotonicMs() - exec.startedMs))
+    const durations = { runMs, totalMs: runMs + (report.fetchMs ?? 0), ...(report.fetchMs === undefined ? {} : { fetchMs: Math.round(report.fetchMs) }) }
+    if (exec.stop === 'timeout') {
+      await this.c.publish('job.finished', { job: job.id, attempt: exec.attempt, status: 'failed', exitCode: null, failure: 'timeout', durations, artifacts: [], logDigest: report.logDigest })
+    } else if (exec.stop === undefined) {
+      const body = { job: job.id, attempt: exec.attempt, status: report.status, exitCode: report.exitCode, durations, artifacts: report.artifacts, logDigest: report.logDigest }
+      await this.c.publish('job.finished', report.failure === undefined ? body : { ...body, failure: report.failure })
     }
   }
+
+  private async handBackOne (job: JobState): Promise<void> {
+    // Only open jobs can be handed back again; forgetting old keys cannot write a second `lost`.
+    if (this.handedBack.size > 10_000) this.handedBack.clear()
+    this.handedBack.add(`${job.id}:${job.attempt}`)
+    this.c.logger.warn({ job_id: job.id, attempt: job.attempt }, 'handing back an attempt this peer does not run')
+    await this.c.publish('job.lost', { job: job.id, attempt: job.attempt, runner: this.peerId, reason: 'runner_lost' })
+  }
+}
+
+function stop (exec: Execution, reason: StopReason): void {
+  if (exec.stop !== undefined) return
+  exec.stop = reason
+  exec.controller.abort(reason)
+}
+
+/** Creates the runner side of a scheduler: nothing runs until the first `reconcile`. */
+export function createExecutions (components: ExecutionsComponents, peerId: string): Executions {
+  return new RunningAttempts(components, peerId)
 }
