@@ -3,7 +3,7 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
-  type Fold, type Ledger, type Logger, type PresenceTable, type Scheduler, type Signer, type WorkerVerifier
+  type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
@@ -69,8 +69,16 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     faults: config.faults
   })
   const presence = createPresenceTable()
+  let warnedNotMember = false
+  // In a strict team a peer takes part only once an admin added it; until then it bids on nothing.
+  const publish: Publish = async (type, body) => {
+    if (isMember(key.peerId)) return await ledger.append(key.signer, type, body)
+    if (!warnedNotMember) log.warn({ team: team.name }, 'not a member of this strict team yet: ask an admin to run devq team add ' + key.peerId)
+    warnedNotMember = true
+    return undefined
+  }
   const scheduler = createScheduler(
-    { view: fold, publish: async (type, body) => await ledger.append(key.signer, type, body), presence, executor: createSyntheticExecutor(), clock: systemClock, logger: log },
+    { view: fold, publish, presence, executor: createSyntheticExecutor(), clock: systemClock, logger: log },
     { peerId: key.peerId, slots: config.slots, labels: config.labels, cores: cpus().length, shareMode: config.shareMode, version: DEVQ_VERSION, policy: { leaseMs: config.leaseMs } }
   )
   await mesh.start()

@@ -66,7 +66,11 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
         emitSelf: false,
         doPX: false,
         maxInboundDataLength: MAX_GOSSIP_FRAME_BYTES,
-        allowedTopics: init.topics
+        allowedTopics: init.topics,
+        // The team key and the member list decide who may take part. Gossipsub's IP colocation
+        // penalty would instead graylist every peer once more than 10 share an address (several
+        // nodes on one box, or a team behind one NAT), and the mesh would silently stop gossiping.
+        scoreParams: { IPColocationFactorWeight: 0 }
       })
     }
   })
