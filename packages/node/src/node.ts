@@ -16,6 +16,7 @@ export const DEVQ_VERSION = '0.1.0'
 /** How often the scheduler runs a pass without new events, and how often presence is sent (ms). */
 const TICK_MS = 100
 const PRESENCE_MS = 1_000
+const TICK_AFTER_EVENTS_MS = 3
 /** How long a clean stop waits for running attempts before handing them back (ms). */
 const DRAIN_MS = 5_000
 
@@ -102,10 +103,11 @@ interface Parts {
 function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
   let tickQueued = false
+  // New events come in bursts: one scheduler pass a few ms after the first serves the whole burst.
   const tickSoon = (): void => {
     if (tickQueued) return
     tickQueued = true
-    setImmediate(() => { tickQueued = false; void scheduler.tick() })
+    setTimeout(() => { tickQueued = false; void scheduler.tick() }, TICK_AFTER_EVENTS_MS)
   }
   const offAccepted = ledger.onAccepted(tickSoon)
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })

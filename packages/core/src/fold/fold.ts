@@ -54,6 +54,8 @@ class FoldEngine implements Fold {
   private readonly teamEvents: DecodedEvent[] = []
   private readonly faulty = new Map<string, number>()
   private teamState: TeamState = foldTeam([])
+  /** The last `stateHash()`, until an apply or markFaulty changes something. */
+  private hash: string | undefined
 
   apply (events: readonly DecodedEvent[]): JobChange[] {
     const dirty = new Set<string>()
@@ -82,6 +84,7 @@ class FoldEngine implements Fold {
     const changes: JobChange[] = []
     for (const jobId of dirty) this.refold(jobId, changes)
     if (teamDirty) this.teamState = foldTeam(this.teamEvents)
+    if (dirty.size > 0 || teamDirty) this.hash = undefined
     return changes
   }
 
@@ -89,6 +92,7 @@ class FoldEngine implements Fold {
     const known = this.faulty.get(author)
     if (known !== undefined && known <= fromSeq) return []
     this.faulty.set(author, fromSeq)
+    this.hash = undefined
     const changes: JobChange[] = []
     for (const [jobId, list] of this.byJob) {
       if (list.some((e) => e.event.author === author && e.event.type === 'job.bid')) this.refold(jobId, changes)
@@ -122,6 +126,11 @@ class FoldEngine implements Fold {
   }
 
   stateHash (): string {
+    this.hash ??= this.computeHash()
+    return this.hash
+  }
+
+  private computeHash (): string {
     const hash = createHash('sha256')
     for (const id of [...this.states.keys()].sort()) {
       let text = this.encoded.get(id)

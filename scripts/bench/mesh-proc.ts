@@ -1,0 +1,200 @@
+/**
+ * Starts real devq-node processes on loopback for the `mesh` suite and talks to their control APIs.
+ * A small copy of what packages/node/test/harness.ts does (benches must not import test files),
+ * plus a guard that SIGKILLs every child still alive and removes the temp dirs when the bench exits,
+ * also on SIGINT, SIGTERM or SIGHUP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { readRuntime, readTeam, writeTeam } from '../../packages/node/src/index.ts'
+
+const BIN = fileURLToPath(new URL('../../packages/node/bin/devq-node.ts', import.meta.url))
+/** A node that is not ready by then is counted as not fitting on this machine. */
+const READY_TIMEOUT_MS = 60_000
+
+/** Children not yet known to have exited, and temp dirs not yet removed: the exit guard ends both. */
+const alive = new Set<ChildProcess>()
+const dirs = new Set<string>()
+let guarded = false
+function guardExit (): void {
+  if (guarded) return
+  guarded = true
+  const killAll = (): void => {
+    for (const child of alive) child.kill('SIGKILL')
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+  process.on('exit', killAll)
+  // A signal ends node without 'exit' unless handled; the children must not outlive the bench.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => { killAll(); process.exit(code) })
+  }
+}
+
+export interface NodeProc {
+  peerId: string
+  api: string
+  addresses: string[]
+  dataDir: string
+  pid: number
+  get<T = unknown>(path: string): Promise<T>
+  /** GET that answers with the HTTP status only (the body is drained), for tight polling. */
+  status(path: string): Promise<number>
+  post<T = unknown>(path: string, body?: unknown): Promise<T>
+  /** SIGKILL and wait for the exit: the data dirs are thrown away, so no clean drain is needed. */
+  kill(): Promise<void>
+}
+
+interface Ready { peerId: string, api: string, addresses: string[] }
+
+/** Resolves with the ready line, or rejects when the process exits or stays silent too long. */
+function awaitReady (proc: ChildProcess, exited: Promise<unknown>, stderr: () => string): Promise<Ready> {
+  return new Promise<Ready>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`devq-node not ready after ${READY_TIMEOUT_MS} ms: ${stderr()}`)) }, READY_TIMEOUT_MS)
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string }
+        if (msg.event === 'ready') { clearTimeout(timer); resolve(msg as Ready) }
+      } catch { /* not JSON: ignore */ }
+    })
+    void exited.then((how) => { clearTimeout(timer); reject(new Error(`devq-node exited (${String(how)}) before it was ready: ${stderr()}`)) })
+  })
+}
+
+/** A fresh temp dir, removed by `removeDir` or, if the bench dies first, by the exit guard. */
+export async function tempDir (name: string): Promise<string> {
+  guardExit()
+  const dir = await mkdtemp(join(tmpdir(), `devq-bench-${name}-`))
+  dirs.add(dir)
+  return dir
+}
+
+export async function removeDir (dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+  dirs.delete(dir)
+}
+
+/** Spawns devq-node on `dataDir` with `args` and waits for its ready line and API token. */
+export async function startNode (dataDir: string, args: string[]): Promise<NodeProc> {
+  guardExit()
+  // DEVQ_* variables of the caller's shell would silently change the configuration under test.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DEVQ_')))
+  const proc = spawn(process.execPath, [BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'], env
+  })
+  alive.add(proc)
+  let stderr = ''
+  proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4_000) })
+  const exited = new Promise<number | string | null>((resolve) => proc.on('exit', (code, signal) => { alive.delete(proc); resolve(signal ?? code) }))
+  const kill = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    await exited
+  }
+  let ready: Ready
+  try {
+    ready = await awaitReady(proc, exited, () => stderr)
+  } catch (err) {
+    await kill()
+    throw err
+  }
+  const auth = { authorization: `Bearer ${(await readFile(join(dataDir, 'api.token'), 'utf8')).trim()}` }
+  async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
+    const init = body === undefined ? { method, headers: auth } : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }
+    const res = await fetch(ready.api + path, init)
+    const json = await res.json() as T
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+    return json
+  }
+  return {
+    ...ready,
+    dataDir,
+    pid: proc.pid!,
+    get: async (path) => await call('GET', path),
+    async status (path) {
+      const res = await fetch(ready.api + path, { headers: auth })
+      await res.arrayBuffer()
+      return res.status
+    },
+    post: async (path, body) => await call('POST', path, body ?? {}),
+    kill
+  }
+}
+
+/** A team of nodes in temp dirs. `stop` kills them all and removes the dirs; it never throws. */
+export interface Mesh {
+  nodes: NodeProc[]
+  /** Nodes that did not start (e.g. too many for this machine), with the reason. */
+  failures: string[]
+  stop(): Promise<void>
+}
+
+/**
+ * Starts `n` nodes: the first creates the team; each other one gets the team file `devq team join`
+ * would write from the token `devq team token` prints (team key and the first node's addresses).
+ * Nodes start `batch` at a time because startup is CPU-bound and 2 cores are shared.
+ */
+export async function startMesh (n: number, args: string[], batch = 4): Promise<Mesh> {
+  const made: string[] = []
+  const nodes: NodeProc[] = []
+  const failures: string[] = []
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map(async (node) => { await node.kill() }))
+    await Promise.all(made.map(removeDir))
+  }
+  try {
+    const first = await tempDir('n0')
+    made.push(first)
+    nodes.push(await startNode(first, args))
+    const team = await readTeam(first)
+    const addrs = (await readRuntime(first))?.addresses ?? []
+    if (team === undefined || addrs.length === 0) throw new Error(`the first node wrote no team file or runtime addresses in ${first}`)
+    for (let i = 1; i < n; i += batch) {
+      await Promise.all(Array.from({ length: Math.min(batch, n - i) }, async (_, k) => {
+        const dir = await tempDir(`n${i + k}`)
+        made.push(dir)
+        await writeTeam(dir, { ...team, bootstrap: addrs })
+        try {
+          nodes.push(await startNode(dir, args))
+        } catch (err) {
+          failures.push((err as Error).message.slice(0, 300))
+        }
+      }))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { nodes, failures, stop }
+}
+
+/** Polls `check` every `everyMs` until it returns a value other than undefined/false; throws after `timeoutMs`. */
+export async function waitFor<T> (what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = performance.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await check()
+      if (v !== undefined && v !== false) return v
+    } catch (err) {
+      last = err
+    }
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+interface StatusPeers { peers: unknown[], connected: unknown[] }
+
+/** Waits until every node hears every other node's presence; returns how long it took (ms). */
+export async function waitMeshed (nodes: NodeProc[], timeoutMs: number): Promise<number> {
+  const t0 = performance.now()
+  await waitFor('all nodes to hear each other', async () => {
+    const views = await Promise.all(nodes.map(async (node) => await node.get<StatusPeers>('/v1/status')))
+    return views.every((s) => s.peers.length >= nodes.length - 1)
+  }, timeoutMs, 250)
+  return performance.now() - t0
+}
