@@ -103,16 +103,26 @@ interface Parts {
 function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
   let tickQueued = false
+  let wake: NodeJS.Timeout | undefined
+  // A pass may leave a bid window open: run one more pass when it closes, not at the next timer tick.
+  let closed = false
+  const tick = async (): Promise<void> => {
+    if (closed) return
+    await scheduler.tick()
+    const at = scheduler.nextWakeMs()
+    if (at === undefined || wake !== undefined) return
+    wake = setTimeout(() => { wake = undefined; void tick() }, Math.max(0, at - systemClock.monotonicMs()) + 1)
+  }
   // New events come in bursts: one scheduler pass a few ms after the first serves the whole burst.
   const tickSoon = (): void => {
     if (tickQueued) return
     tickQueued = true
-    setTimeout(() => { tickQueued = false; void scheduler.tick() }, TICK_AFTER_EVENTS_MS)
+    setTimeout(() => { tickQueued = false; void tick() }, TICK_AFTER_EVENTS_MS)
   }
   const offAccepted = ledger.onAccepted(tickSoon)
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
   const sendPresence = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
-  const timers = [setInterval(() => { void scheduler.tick() }, TICK_MS), setInterval(sendPresence, PRESENCE_MS)]
+  const timers = [setInterval(() => { void tick() }, TICK_MS), setInterval(sendPresence, PRESENCE_MS)]
   sendPresence()
   tickSoon()
   let stopping: Promise<void> | undefined
@@ -120,9 +130,11 @@ function wire (p: Parts): DevqNode {
     scheduler.drain()
     const deadline = systemClock.monotonicMs() + DRAIN_MS
     while (scheduler.executing().length > 0 && systemClock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    closed = true
     await scheduler.stop({ handBack: true })
     sendPresence()
     for (const t of timers) clearInterval(t)
+    clearTimeout(wake)
     offAccepted()
     offPresence()
     // Give gossip a moment to carry the hand-backs and the draining heartbeat before the sockets close.

@@ -8,7 +8,7 @@
 import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import type { Clock, Logger, PresenceInfo } from '@devq/core'
-import { judgeLedgerMessage, type GossipAction } from './ledger-gossip.ts'
+import { createLedgerJudge, type GossipAction } from './ledger-gossip.ts'
 import type { PresenceCheck } from './presence.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import { bump, type MeshStats } from './stats.ts'
@@ -92,11 +92,12 @@ function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint
   }
 }
 
-/** The validator of the ledger topic: the ledger's ingest is the judge. */
+/** The validator of the ledger topic: the ledger's ingest, batched across messages, is the judge. */
 export function ledgerValidator (deps: GossipDeps): TopicValidatorFn {
+  const judge = createLedgerJudge(deps.ledger, deps.logger)
   return guarded(deps, 'ledger', async (from, data) => {
     if (deps.stopped.aborted) return { action: 'ignore', reason: 'stopped' }
-    const verdict = await judgeLedgerMessage(deps.ledger, data, deps.logger)
+    const verdict = await judge(data)
     if (verdict.gap) deps.onGap(from)
     return verdict
   })

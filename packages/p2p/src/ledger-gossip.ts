@@ -3,8 +3,8 @@
  * this peer's own new events. One event per message, as its canonical bytes (the ledger's wire form),
  * so the gossipsub message id (sha256 of the data) is the event id.
  */
-import type { DecodedEvent, Logger, RejectReason } from '@devq/core'
-import { MAX_LEDGER_MESSAGE_BYTES } from './limits.ts'
+import { decodeEvent, type DecodedEvent, type IngestResult, type Logger, type RejectReason } from '@devq/core'
+import { LEDGER_BATCH, MAX_LEDGER_MESSAGE_BYTES } from './limits.ts'
 import type { MeshLedger } from './types.ts'
 
 /** What to tell gossipsub. `reject` penalizes the forwarder, `ignore` does not; neither forwards. */
@@ -19,34 +19,98 @@ export interface LedgerVerdict {
   gap: boolean
 }
 
+/** Judges one incoming ledger message (its raw data). Never throws. */
+export type LedgerJudge = (data: Uint8Array) => Promise<LedgerVerdict>
+
 /**
  * Reasons an honest forwarder can relay: the event's chain does not fit ours yet (`gap`), or its
  * author broke its own chain (`bad_prev`, `faulty_author`). The sender is not blamed for those.
  */
 const HONEST: ReadonlySet<RejectReason> = new Set<RejectReason>(['gap', 'bad_prev', 'faulty_author'])
 
+const ACCEPT: LedgerVerdict = { action: 'accept', gap: false }
+const DUPLICATE: LedgerVerdict = { action: 'ignore', reason: 'duplicate', gap: false }
+const UNAVAILABLE: LedgerVerdict = { action: 'ignore', reason: 'ledger_unavailable', gap: false }
+
+function refused (reason: RejectReason): LedgerVerdict {
+  return { action: HONEST.has(reason) ? 'ignore' : 'reject', reason, gap: reason === 'gap' }
+}
+
 /**
- * Judges one incoming ledger message by ingesting it: the ledger decodes, checks the chain and
- * membership and verifies the author's signature, so nothing unauthenticated is accepted. Never
- * throws; a failing ledger (closed, write error) makes the message ignored and is logged.
+ * Maps one ingest's result back to each event of the batch. The result is not per input, so events
+ * are matched by id. An event neither accepted nor rejected was a duplicate, unless its (author,
+ * seq) equivocated: then it is the signed evidence, worth spreading so every peer marks the author
+ * faulty (and whatever else it is, it was stored or verified, so accepting it forwards nothing forged).
  */
-export async function judgeLedgerMessage (ledger: MeshLedger, data: Uint8Array, logger: Logger): Promise<LedgerVerdict> {
-  if (data.length > MAX_LEDGER_MESSAGE_BYTES) return { action: 'reject', reason: 'too_large', gap: false }
-  let result
+export function verdictsOf (batch: readonly DecodedEvent[], result: IngestResult): LedgerVerdict[] {
+  const accepted = new Set(result.accepted.map((ev) => ev.id))
+  const rejected = new Map<string, RejectReason>()
+  for (const r of result.rejected) if (r.id !== undefined) rejected.set(r.id, r.reason)
+  const equivocated = new Set(result.equivocations.map((e) => `${e.author}/${e.seq}`))
+  return batch.map((ev) => {
+    if (accepted.has(ev.id)) return ACCEPT
+    const reason = rejected.get(ev.id)
+    if (reason !== undefined) return refused(reason)
+    return equivocated.has(`${ev.event.author}/${ev.event.seq}`) ? ACCEPT : DUPLICATE
+  })
+}
+
+interface Waiting {
+  event: DecodedEvent
+  resolve: (verdict: LedgerVerdict) => void
+}
+
+/** Ingests one batch and settles each message's verdict; a failing ledger (closed, write error) ignores them all. */
+async function ingestBatch (ledger: MeshLedger, batch: readonly Waiting[], logger: Logger): Promise<void> {
+  const events = batch.map((w) => w.event)
+  let verdicts: LedgerVerdict[]
   try {
-    result = await ledger.ingest([data])
+    verdicts = verdictsOf(events, await ledger.ingest(events))
   } catch (err) {
-    logger.warn({ err }, 'ledger refused a gossip message; ignoring it')
-    return { action: 'ignore', reason: 'ledger_unavailable', gap: false }
+    logger.warn({ err, events: events.length }, 'ledger refused a gossip batch; ignoring it')
+    verdicts = events.map(() => UNAVAILABLE)
   }
-  // Evidence of an equivocation is worth spreading, so every peer marks the author faulty.
-  if (result.accepted.length > 0 || result.equivocations.length > 0) return { action: 'accept', gap: false }
-  const rejection = result.rejected[0]
-  if (rejection !== undefined) {
-    const action = HONEST.has(rejection.reason) ? 'ignore' : 'reject'
-    return { action, reason: rejection.reason, gap: rejection.reason === 'gap' }
+  batch.forEach((w, i) => { w.resolve(verdicts[i] ?? UNAVAILABLE) })
+}
+
+/**
+ * Judges incoming ledger messages by ingesting them in micro-batches, since per-message ingest
+ * (one signature check, LevelDB write, fold pass and scheduler pass each) caps throughput under a
+ * burst. Each message is decoded here first, so malformed input is refused at once and the rest
+ * can be matched back by event id. The ledger still checks chain, membership and signatures of
+ * every event, so nothing unauthenticated is accepted. One batch is in flight at a time: ingests
+ * are serialized by the ledger anyway, and what arrives meanwhile joins the next batch.
+ */
+export function createLedgerJudge (ledger: MeshLedger, logger: Logger, limits = LEDGER_BATCH): LedgerJudge {
+  let pending: Waiting[] = []
+  // Ids waiting in `pending`: a copy of one is a duplicate, as a second ingest would call it.
+  const pendingIds = new Set<string>()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let busy = false
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    if (busy || pending.length === 0) return
+    const batch = pending.slice(0, limits.maxEvents)
+    pending = pending.slice(limits.maxEvents)
+    for (const w of batch) pendingIds.delete(w.event.id)
+    busy = true
+    void ingestBatch(ledger, batch, logger).finally(() => {
+      busy = false
+      flush()
+    })
   }
-  return { action: 'ignore', reason: 'duplicate', gap: false }
+  return async (data) => {
+    if (data.length > MAX_LEDGER_MESSAGE_BYTES) return refused('too_large')
+    const decoded = decodeEvent(data)
+    if (!decoded.ok) return refused(decoded.reason)
+    if (pendingIds.has(decoded.value.id)) return DUPLICATE
+    pendingIds.add(decoded.value.id)
+    const verdict = new Promise<LedgerVerdict>((resolve) => { pending.push({ event: decoded.value, resolve }) })
+    if (pending.length >= limits.maxEvents) flush()
+    else timer ??= setTimeout(flush, limits.delayMs)
+    return await verdict
+  }
 }
 
 /** Publishes encoded events on the ledger topic; resolves when handed to gossipsub. */

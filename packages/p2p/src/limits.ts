@@ -11,6 +11,12 @@ export const MAX_LEDGER_MESSAGE_BYTES = MAX_EVENT_BYTES
 /** Largest presence gossip message (the signed envelope). Larger ones are rejected as `too_large`. */
 export const MAX_PRESENCE_MESSAGE_BYTES = MAX_PRESENCE_BYTES
 
+/**
+ * Incoming ledger gossip is ingested in micro-batches: one ingest (one signature batch, one write,
+ * one fold pass) per batch instead of per message. A batch closes after `delayMs` or at `maxEvents`.
+ */
+export const LEDGER_BATCH = { maxEvents: 64, delayMs: 1 }
+
 /** Most events in one sync answer. */
 export const SYNC_MAX_EVENTS = 500
 /** Most bytes of events in one sync answer (the listener always sends at least one event). */

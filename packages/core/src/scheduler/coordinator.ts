@@ -18,6 +18,8 @@ export interface CoordinatorMemory {
   startedMs: number
   /** Local monotonic ms another peer was last live, if ever: a peer alone for a lease is cut off. */
   lastPeerSeenMs: number | undefined
+  /** Earliest local monotonic ms a bid window seen in the last pass closes: the next pass is due then. */
+  wakeAtMs: number | undefined
 }
 
 interface CoordinatorComponents {
@@ -52,6 +54,7 @@ function prune (memory: CoordinatorMemory, view: LedgerView): void {
  */
 export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory): Promise<void> {
   prune(memory, c.view)
+  memory.wakeAtMs = undefined
   const live = ctx.peers.map((p) => p.peer)
   const mono = c.clock.monotonicMs()
   const wall = c.clock.wallMs()
@@ -86,7 +89,12 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   if (bids.length === 0 || memory.written.has(`award:${k}`)) return
   let first = memory.firstBidSeen.get(k)
   if (first === undefined) memory.firstBidSeen.set(k, first = f.mono)
-  if (f.mono - first < ctx.policy.bidWindowMs || !eligible(job, f.wall, f.active)) return
+  if (f.mono - first < ctx.policy.bidWindowMs) {
+    const closes = first + ctx.policy.bidWindowMs
+    memory.wakeAtMs = Math.min(memory.wakeAtMs ?? closes, closes)
+    return
+  }
+  if (!eligible(job, f.wall, f.active)) return
   const best = bestBid(job, bids)
   if (best === undefined) return
   memory.written.add(`award:${k}`)

@@ -40,6 +40,11 @@ export interface Scheduler {
   presence(): PresenceInfo
   /** Job ids this peer is running. */
   executing(): string[]
+  /**
+   * Local monotonic ms at which a pass is due before the next timer tick (a bid window closes), or
+   * undefined. Hosts that tick on a coarse timer schedule one extra `tick()` then.
+   */
+  nextWakeMs(): number | undefined
   /** Stops bidding (status `draining`); running attempts go on. Idempotent. */
   drain(): void
   /**
@@ -77,7 +82,7 @@ class PeerScheduler implements Scheduler {
     this.logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
     this.local = init.local ?? (() => ({ load: 0, userActive: false, warmRepos: [] }))
     this.executions = createExecutions({ ...components, logger: this.logger }, init.peerId)
-    this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), lastPeerSeenMs: undefined }
+    this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), lastPeerSeenMs: undefined, wakeAtMs: undefined }
     const { clock, view } = components
     this.recentFailures = every(1000, clock, () => countRecentFailures(view, init.peerId, clock.wallMs() - this.policy.usageWindowMs))
     this.closedUsage = every(1000, clock, () => levelUsage(closed(view.jobs()), clock.wallMs(), this.policy))
@@ -125,6 +130,10 @@ class PeerScheduler implements Scheduler {
 
   executing (): string[] {
     return this.executions.ids()
+  }
+
+  nextWakeMs (): number | undefined {
+    return this.memory.wakeAtMs
   }
 
   drain (): void {
