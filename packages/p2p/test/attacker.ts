@@ -27,9 +27,9 @@ export interface Attacker {
   stop(): Promise<void>
 }
 
-/** Starts an attacker and connects it to `target` (a multiaddr with /p2p/). */
-export async function createAttacker (teamKey: TeamKey, target: string): Promise<Attacker> {
-  const names = teamNames(TEAM)
+/** Starts an attacker and connects it to `target` (a multiaddr with /p2p/) of team `team`. */
+export async function createAttacker (teamKey: TeamKey, target: string, team = TEAM): Promise<Attacker> {
+  const names = teamNames(team)
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
