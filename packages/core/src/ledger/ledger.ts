@@ -25,6 +25,15 @@ type State = 'new' | 'opening' | 'open' | 'closing' | 'closed'
  * rolled back, so the ledger closes itself and throws LedgerWriteError; the owner opens a new
  * ledger with a fresh fold, which rebuilds from what is on disk.
  */
+/** An append waiting for the next group commit. */
+interface PendingAppend {
+  signer: Signer
+  type: EventType
+  body: unknown
+  resolve: (event: DecodedEvent) => void
+  reject: (err: unknown) => void
+}
+
 export class LevelLedger implements Ledger {
   private readonly fold: Fold
   private readonly verifier: Verifier
@@ -43,6 +52,7 @@ export class LevelLedger implements Ledger {
   private tail: Promise<unknown> = Promise.resolve()
   private closing: Promise<void> | undefined
   private readonly listeners = new Set<AcceptedListener>()
+  private pendingAppends: PendingAppend[] = []
   private readonly counters: LedgerStats = {
     accepted: 0, duplicates: 0, equivocations: 0, rejected: Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<RejectReason, number>
   }
@@ -104,15 +114,43 @@ export class LevelLedger implements Ledger {
 
   async append<T extends EventType> (signer: Signer, type: T, body: BodyOf<T>): Promise<DecodedEvent> {
     this.assertOpen()
-    return await this.enqueue(async () => {
-      const head = this.heads.get(signer.peerId)
-      const header = { seq: (head?.seq ?? 0) + 1, prev: head?.id ?? null, lamport: this.lamport + 1, time: this.clock.wallMs() }
-      const ev = await createEvent(signer, header, type, body)
-      const result = await this.commit({ events: [ev], rejected: [], duplicates: 0 }, true)
-      if (result.accepted.length === 1) return ev
-      const why = result.rejected[0]
-      throw new LedgerAppendError(`own ${type} event refused: ${why?.reason ?? 'unknown'}: ${why?.detail ?? ''}`, { type, reason: why?.reason ?? 'unknown', detail: why?.detail ?? '' })
+    return await new Promise<DecodedEvent>((resolve, reject) => {
+      this.pendingAppends.push({ signer, type, body, resolve, reject } as PendingAppend)
+      // Group commit: appends made while one is being written share the next write and its fsync.
+      if (this.pendingAppends.length === 1) void this.enqueue(async () => { await this.flushAppends() })
     })
+  }
+
+  /** Signs every pending append in order, chaining them, and commits them in one fsynced batch. */
+  private async flushAppends (): Promise<void> {
+    const batch = this.pendingAppends.splice(0)
+    const made: { pending: PendingAppend, event?: DecodedEvent, error?: unknown }[] = []
+    const heads = new Map<string, { seq: number, id: string | null }>()
+    let lamport = this.lamport
+    for (const pending of batch) {
+      const head = heads.get(pending.signer.peerId) ?? { seq: this.heads.get(pending.signer.peerId)?.seq ?? 0, id: this.heads.get(pending.signer.peerId)?.id ?? null }
+      try {
+        const event = await createEvent(pending.signer, { seq: head.seq + 1, prev: head.id, lamport: ++lamport, time: this.clock.wallMs() }, pending.type, pending.body as never)
+        heads.set(pending.signer.peerId, { seq: head.seq + 1, id: event.id })
+        made.push({ pending, event })
+      } catch (error) {
+        made.push({ pending, error })
+      }
+    }
+    const events = made.flatMap((m) => (m.event === undefined ? [] : [m.event]))
+    let result: IngestResult
+    try {
+      result = await this.commit({ events, rejected: [], duplicates: 0 }, true)
+    } catch (err) {
+      for (const m of made) m.pending.reject(err)
+      return
+    }
+    const accepted = new Set(result.accepted.map((e) => e.id))
+    for (const m of made) {
+      if (m.event !== undefined && accepted.has(m.event.id)) { m.pending.resolve(m.event); continue }
+      const why = result.rejected.find((r) => r.id === m.event?.id) ?? result.rejected[0]
+      m.pending.reject(m.error ?? new LedgerAppendError(`own ${m.pending.type} event refused: ${why?.reason ?? 'unknown'}: ${why?.detail ?? ''}`, { type: m.pending.type, reason: why?.reason ?? 'unknown', detail: why?.detail ?? '' }))
+    }
   }
 
   versionVector (): Record<string, number> {
