@@ -26,8 +26,9 @@ export async function runIdle (log: (line: string) => void): Promise<Record<stri
       const cpu1 = await cpuMs(node.pid)
       const wall = performance.now() - t0
       const rss = await rssMb(node.pid)
-      log(`  ${(cpu1 - cpu0).toFixed(0)} ms of CPU in ${(wall / 1000).toFixed(1)} s of wall time; VmRSS ${rss.toFixed(1)} MiB`)
-      return { idle_rss_mb: round(rss, 1), idle_cpu_pct: round((100 * (cpu1 - cpu0)) / wall, 2) }
+      const anon = await rssMb(node.pid, 'RssAnon')
+      log(`  ${(cpu1 - cpu0).toFixed(0)} ms of CPU in ${(wall / 1000).toFixed(1)} s of wall time; VmRSS ${rss.toFixed(1)} MiB, of which RssAnon ${anon.toFixed(1)} MiB`)
+      return { idle_rss_mb: round(rss, 1), idle_rss_anon_mb: round(anon, 1), idle_cpu_pct: round((100 * (cpu1 - cpu0)) / wall, 2) }
     } finally {
       await node.kill()
     }

@@ -42,11 +42,15 @@ export function spread (xs: readonly number[]): string {
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))) }
 
-/** Resident set size of `pid` in MiB, from /proc/<pid>/status. */
-export async function rssMb (pid: number): Promise<number> {
+/**
+ * Resident set size of `pid` in MiB, from /proc/<pid>/status: `VmRSS` (everything resident, the
+ * node binary's file pages included, which several nodes on one machine share) or `RssAnon`
+ * (the memory this process alone costs).
+ */
+export async function rssMb (pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): Promise<number> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(text)?.[1]
-  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`)
+  const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1]
+  if (kb === undefined) throw new Error(`no ${field} in /proc/${pid}/status`)
   return Number(kb) / 1024
 }
 
