@@ -1,19 +1,15 @@
 /**
  * Starts real devq-node processes on loopback for the `mesh` suite and talks to their control APIs.
- * A small copy of what packages/node/test/harness.ts does (benches must not import test files),
- * plus a guard that SIGKILLs every child still alive and removes the temp dirs when the bench exits,
+ * Processes come from the node package's launcher; this adds API calls for polling, plus a guard that SIGKILLs every child still alive and removes the temp dirs when the bench exits,
  * also on SIGINT, SIGTERM or SIGHUP.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { readRuntime, readTeam, writeTeam } from '../../packages/node/src/index.ts'
+import { launchDevqNode, readRuntime, readTeam, writeTeam } from '../../packages/node/src/index.ts'
 
-const BIN = fileURLToPath(new URL('../../packages/node/bin/devq-node.ts', import.meta.url))
 /** A node that is not ready by then is counted as not fitting on this machine. */
 const READY_TIMEOUT_MS = 60_000
 
@@ -49,22 +45,6 @@ export interface NodeProc {
   kill(): Promise<void>
 }
 
-interface Ready { peerId: string, api: string, addresses: string[] }
-
-/** Resolves with the ready line, or rejects when the process exits or stays silent too long. */
-function awaitReady (proc: ChildProcess, exited: Promise<unknown>, stderr: () => string): Promise<Ready> {
-  return new Promise<Ready>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`devq-node not ready after ${READY_TIMEOUT_MS} ms: ${stderr()}`)) }, READY_TIMEOUT_MS)
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { event?: string }
-        if (msg.event === 'ready') { clearTimeout(timer); resolve(msg as Ready) }
-      } catch { /* not JSON: ignore */ }
-    })
-    void exited.then((how) => { clearTimeout(timer); reject(new Error(`devq-node exited (${String(how)}) before it was ready: ${stderr()}`)) })
-  })
-}
-
 /** A fresh temp dir, removed by `removeDir` or, if the bench dies first, by the exit guard. */
 export async function tempDir (name: string): Promise<string> {
   guardExit()
@@ -83,24 +63,11 @@ export async function startNode (dataDir: string, args: string[]): Promise<NodeP
   guardExit()
   // DEVQ_* variables of the caller's shell would silently change the configuration under test.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DEVQ_')))
-  const proc = spawn(process.execPath, [BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env
-  })
+  const node = await launchDevqNode({ dataDir, args, env, readyTimeoutMs: READY_TIMEOUT_MS })
+  const { proc, ready } = node
   alive.add(proc)
-  let stderr = ''
-  proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4_000) })
-  const exited = new Promise<number | string | null>((resolve) => proc.on('exit', (code, signal) => { alive.delete(proc); resolve(signal ?? code) }))
-  const kill = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
-    await exited
-  }
-  let ready: Ready
-  try {
-    ready = await awaitReady(proc, exited, () => stderr)
-  } catch (err) {
-    await kill()
-    throw err
-  }
+  void node.exited.then(() => { alive.delete(proc) })
+  const kill = async (): Promise<void> => { await node.stop('SIGKILL') }
   const auth = { authorization: `Bearer ${(await readFile(join(dataDir, 'api.token'), 'utf8')).trim()}` }
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     const init = body === undefined ? { method, headers: auth } : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }

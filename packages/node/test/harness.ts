@@ -3,10 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { launchDevqNode } from '../src/index.ts'
 
-const BIN = fileURLToPath(new URL('../bin/devq-node.ts', import.meta.url))
 const CLI = fileURLToPath(new URL('../bin/devq.ts', import.meta.url))
 
 export interface NodeProc {
@@ -33,24 +32,10 @@ export async function removeDir (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
 }
 
-/** Spawns devq-node with `args` on `dataDir` and waits for its ready line. */
+/** Spawns devq-node with `args` on `dataDir` (test hooks on) and waits for its ready line. */
 export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const proc = spawn(process.execPath, [BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEVQ_TEST_HOOKS: '1', ...env }
-  })
-  let stderr = ''
-  proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-20_000) })
-  const exited = new Promise<number | string | null>((resolve) => proc.on('exit', (code, signal) => { resolve(signal ?? code) }))
-  const lines = createInterface({ input: proc.stdout! })
-  const ready = await new Promise<{ peerId: string, api: string, addresses: string[] }>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { event?: string }
-        if (msg.event === 'ready') resolve(msg as { peerId: string, api: string, addresses: string[] })
-      } catch { /* other output */ }
-    })
-    void exited.then((how) => { reject(new Error(`devq-node exited (${String(how)}) before it was ready: ${stderr}`)) })
-  })
+  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, DEVQ_TEST_HOOKS: '1', ...env } })
+  const { ready } = node
   const token = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(ready.api + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
@@ -59,14 +44,16 @@ export async function startNode (dataDir: string, args: string[] = [], env: Reco
     return json
   }
   return {
-    ...ready,
+    peerId: ready.peerId,
+    api: ready.api,
+    addresses: ready.addresses,
     dataDir,
-    proc,
-    exited,
+    proc: node.proc,
+    exited: node.exited,
     get: async (path) => await call('GET', path),
     post: async (path, body) => await call('POST', path, body ?? {}),
-    async stop () { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); await exited },
-    async kill () { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); await exited }
+    async stop () { await node.stop('SIGTERM') },
+    async kill () { await node.stop('SIGKILL') }
   }
 }
 

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { ReadyInfo } from './daemon.ts'
+
+const BIN = fileURLToPath(new URL('../bin/devq-node.ts', import.meta.url))
+
+/** A devq-node child process that said it is ready. */
+export interface LaunchedNode {
+  readonly ready: ReadyInfo
+  readonly proc: ChildProcess
+  /** Resolves with the exit code or signal name. */
+  readonly exited: Promise<number | string | null>
+  /** The last few KiB the node wrote to stderr (its logs), for error messages. */
+  stderrTail(): string
+  /** Sends `signal` (default SIGTERM, a clean stop) unless it already exited, and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>
+}
+
+export interface LaunchOptions {
+  dataDir: string
+  /** More devq-node flags; the default listens on 127.0.0.1 with a free port for both mesh and API. */
+  args?: readonly string[]
+  env?: NodeJS.ProcessEnv
+  /** Give up (and kill the child) when it is not ready within this many ms. */
+  readyTimeoutMs?: number
+}
+
+/**
+ * Starts devq-node as a child process on the same Node binary and waits for its
+ * `{"event":"ready"}` line. For the desktop shell, tests and benches alike; the child is killed if
+ * it does not get ready in time.
+ */
+export async function launchDevqNode (options: LaunchOptions): Promise<LaunchedNode> {
+  const args = [BIN, '--data-dir', options.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
+  let stderr = ''
+  proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8_000) })
+  const exited = new Promise<number | string | null>((resolve) => proc.on('exit', (code, signal) => { resolve(signal ?? code) }))
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string | null> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal)
+    return await exited
+  }
+  const timeoutMs = options.readyTimeoutMs ?? 60_000
+  try {
+    const ready = await new Promise<ReadyInfo>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`devq-node not ready after ${timeoutMs} ms: ${stderr}`)) }, timeoutMs)
+      createInterface({ input: proc.stdout! }).on('line', (line) => {
+        if (!line.startsWith('{')) return
+        try {
+          const msg = JSON.parse(line) as Partial<ReadyInfo>
+          if (msg.event === 'ready') { clearTimeout(timer); resolve(msg as ReadyInfo) }
+        } catch { /* a log line that is not ours */ }
+      })
+      void exited.then((how) => { clearTimeout(timer); reject(new Error(`devq-node exited (${String(how)}) before it was ready: ${stderr}`)) })
+    })
+    return { ready, proc, exited, stderrTail: () => stderr, stop }
+  } catch (err) {
+    await stop('SIGKILL')
+    throw err
+  }
+}
