@@ -3,6 +3,7 @@
  * and lost or doubly completed jobs under chaos. Simulated time, so the figures do not depend on
  * the machine; the real time it takes is reported too.
  */
+import { percentile } from './mesh-stats.ts'
 import { chaosScenario, highLatencyScenario, makespanScenario, starvationScenario } from '../../packages/core/src/index.ts'
 
 export interface SimFigures {
@@ -15,8 +16,8 @@ export interface SimFigures {
   [key: string]: number
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
-const p99 = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0 }
+const median = (xs: number[]): number => percentile(xs, 0.5)
+const p99 = (xs: number[]): number => percentile(xs, 0.99)
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits))
 
 export async function runSimBench (log: (line: string) => void): Promise<SimFigures> {

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { DevqError, PeerIdString, queueOrder, terminalStatuses, type JobState } from '@devq/core'
+import { DevqError, PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
@@ -28,7 +28,7 @@ function authorize (token: string) {
 /** The status view of this peer, the peers it hears and the queue. */
 export function statusOf (node: DevqNode): object {
   const now = node.scheduler.presence()
-  const live = node.presence.live(performance.now(), node.scheduler.policy.leaseMs)
+  const live = node.presence.live(systemClock.monotonicMs(), node.scheduler.policy.leaseMs)
   const counts: Record<string, number> = {}
   for (const job of node.fold.jobs()) counts[job.status] = (counts[job.status] ?? 0) + 1
   const queue = queueOrder(node.fold.openJobs(), Date.now(), node.scheduler.policy).slice(0, 100)

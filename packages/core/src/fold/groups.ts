@@ -2,6 +2,11 @@ import type { DecodedEvent } from '../events/envelope.ts'
 import { compareKeys, keyOf } from './order.ts'
 import type { GroupSignal } from './job-fold.ts'
 
+/** The key of a concurrency group: group names are scoped per repo. */
+export function groupKeyOf (repo: string, name: string): string {
+  return `${repo}\u0000${name}`
+}
+
 interface GroupEntry {
   announce: DecodedEvent
   cancelInProgress: boolean
@@ -19,7 +24,7 @@ export class GroupIndex {
   /** Records an announce; returns its group key if it has a group. */
   add (e: DecodedEvent): string | undefined {
     if (e.event.type !== 'job.announced' || e.event.body.group === undefined) return undefined
-    const key = `${e.event.body.repo}\u0000${e.event.body.group.name}`
+    const key = groupKeyOf(e.event.body.repo, e.event.body.group.name)
     const entries = this.groups.get(key) ?? []
     entries.push({ announce: e, cancelInProgress: e.event.body.group.cancelInProgress })
     entries.sort((a, b) => compareKeys(keyOf(a.announce), keyOf(b.announce)))

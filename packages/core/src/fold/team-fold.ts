@@ -27,8 +27,3 @@ export function foldTeam (events: readonly DecodedEvent[]): TeamState {
   state.members = Object.fromEntries(Object.entries(state.members).sort(([a], [b]) => (a < b ? -1 : 1))) as Record<string, Role>
   return state
 }
-
-/** Whether `peer` may take part: anyone in open mode, listed members in strict mode. */
-export function isTeamMember (team: TeamState, peer: string): boolean {
-  return team.mode === 'open' || team.members[peer] !== undefined
-}

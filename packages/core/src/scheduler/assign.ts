@@ -1,5 +1,6 @@
 import type { BidScore } from '../events/bodies.ts'
 import type { JobState, TeamState } from '../fold/types.ts'
+import { groupKeyOf } from '../fold/groups.ts'
 import type { PresenceInfo } from './presence.ts'
 import { bidScore } from './score.ts'
 
@@ -12,7 +13,7 @@ export interface ActiveIndex {
 }
 
 export const groupKey = (job: JobState): string | undefined =>
-  job.group === undefined ? undefined : `${job.repo}\u0000${job.group.name}`
+  job.group === undefined ? undefined : groupKeyOf(job.repo, job.group.name)
 
 /** Indexes the awarded and running jobs among `open`. */
 export function activeIndex (open: Iterable<JobState>): ActiveIndex {
@@ -93,7 +94,7 @@ export function assignSlots (order: readonly JobState[], runners: readonly Runne
     plan.set(job.id, best.info.peer)
     free.set(best.info.peer, (free.get(best.info.peer) ?? 0) - 1)
     total -= 1
-    const g = job.group === undefined ? undefined : `${job.repo}\u0000${job.group.name}`
+    const g = groupKey(job)
     if (g !== undefined) groups.add(g)
     repos.set(job.repo, (repos.get(job.repo) ?? 0) + 1)
   }
