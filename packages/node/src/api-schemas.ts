@@ -1,6 +1,9 @@
 import { z } from 'zod'
 import { EventId, PeerIdString, Priority, RetryPolicy, Role } from '@devq/core'
 
+/** Most synthetic jobs one submit may announce. */
+export const MAX_SYNTHETIC_BURST = 1000
+
 /** Body of `POST /v1/jobs/synthetic`. */
 export const SyntheticJobRequest = z.strictObject({
   durationMs: z.number().int().min(0).max(24 * 3600 * 1000),
@@ -11,7 +14,9 @@ export const SyntheticJobRequest = z.strictObject({
   repo: z.string().min(1).max(128).default('synthetic'),
   group: z.strictObject({ name: z.string().min(1).max(256), cancelInProgress: z.boolean().default(false) }).optional(),
   retry: RetryPolicy.default({ max: 2, when: ['runner_lost'] }),
-  timeoutMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0)
+  timeoutMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0),
+  /** Announces this many identical jobs at once (a burst for load tests); they share one ledger write. */
+  count: z.number().int().min(1).max(MAX_SYNTHETIC_BURST).default(1)
 })
 export type SyntheticJobRequest = z.infer<typeof SyntheticJobRequest>
 

@@ -58,15 +58,19 @@ function routes (app: FastifyInstance, node: DevqNode): void {
     const jobs = [...node.fold.jobs()].filter((j) => q.status === undefined || j.status === q.status)
     return jobs.sort((a, b) => b.announceLamport - a.announceLamport).slice(0, q.limit)
   })
-  app.get('/v1/jobs/:id', async (req) => jobOr404(node, parse(JobParams, req.params, 'path').id))
+  app.get('/v1/jobs/:id', async (req) => {
+    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    return { ...job, arrivedAt: node.arrivals.of(job.id) }
+  })
   app.post('/v1/jobs/synthetic', async (req, reply) => {
     const r = parse(SyntheticJobRequest, req.body, 'body')
-    const e = await append('job.announced', {
+    // Appends made together share one ledger write and leave as few gossip messages.
+    const events = await Promise.all(Array.from({ length: r.count }, async () => await append('job.announced', {
       repo: r.repo, ref: 'synthetic', commit: randomBytes(20).toString('hex'), pipelineJob: 'synthetic', priority: r.priority, labels: r.labels,
       retry: r.retry, timeoutMs: r.timeoutMs, cache: false, sensitive: false, source: { addrs: [] },
       synthetic: { durationMs: r.durationMs, exitCode: r.exitCode, outputBytes: r.outputBytes }, ...(r.group === undefined ? {} : { group: r.group })
-    })
-    return await reply.code(201).send({ id: e.id })
+    })))
+    return await reply.code(201).send({ id: events[0]!.id, ids: events.map((e) => e.id) })
   })
   app.post('/v1/jobs/:id/cancel', async (req) => {
     const job = jobOr404(node, parse(JobParams, req.params, 'path').id)

@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { TeamName } from '@devq/core'
 import { formatTeamKey, generateTeamKey, loadOrCreatePeerKey } from '@devq/p2p'
 import { resolveConfig } from './config.ts'
+import { MAX_SYNTHETIC_BURST } from './api-schemas.ts'
 import { connectApi } from './client.ts'
 import { decodeJoinToken, encodeJoinToken, readTeam, writeTeam } from './team.ts'
 import { TeamError } from './errors.ts'
@@ -79,12 +80,11 @@ function jobCommands (program: Command): void {
   program.command('submit').description('submit a job').requiredOption('--synthetic', 'a synthetic job (sleep, exit code, output)')
     .option('--duration <ms>', 'how long it runs', '1000').option('--exit-code <n>', 'its exit code', '0').option('--output-bytes <n>', 'bytes it prints', '0')
     .option('--priority <p>', 'critical, high, normal or low', 'normal').option('--labels <labels>', 'comma-separated labels it needs', '')
-    .option('--count <n>', 'how many', '1').option('--data-dir <dir>').option('--json')
+    .option('--count <n>', `how many, announced at once (at most ${MAX_SYNTHETIC_BURST})`, '1').option('--data-dir <dir>').option('--json')
     .action(async (o: { duration: string, exitCode: string, outputBytes: string, priority: string, labels: string, count: string, dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
-      const ids: string[] = []
-      const body = { durationMs: Number(o.duration), exitCode: Number(o.exitCode), outputBytes: Number(o.outputBytes), priority: o.priority, labels: o.labels.split(',').filter((l) => l !== '') }
-      for (let i = 0; i < Number(o.count); i++) ids.push((await api.post<{ id: string }>('/v1/jobs/synthetic', body)).id)
+      const body = { durationMs: Number(o.duration), exitCode: Number(o.exitCode), outputBytes: Number(o.outputBytes), priority: o.priority, labels: o.labels.split(',').filter((l) => l !== ''), count: Number(o.count) }
+      const { ids } = await api.post<{ ids: string[] }>('/v1/jobs/synthetic', body)
       printer(o.json === true)(ids.join('\n'), { ids })
     })
   for (const verb of ['cancel', 'retry'] as const) {

@@ -22,6 +22,8 @@ export interface LaunchOptions {
   /** More devq-node flags; the default listens on 127.0.0.1 with a free port for both mesh and API. */
   args?: readonly string[]
   env?: NodeJS.ProcessEnv
+  /** Flags for the Node runtime itself (V8 heap limits, `--cpu-prof` for profiling), before the script. */
+  nodeArgs?: readonly string[]
   /** Give up (and kill the child) when it is not ready within this many ms. */
   readyTimeoutMs?: number
 }
@@ -32,7 +34,7 @@ export interface LaunchOptions {
  * it does not get ready in time.
  */
 export async function launchDevqNode (options: LaunchOptions): Promise<LaunchedNode> {
-  const args = [BIN, '--data-dir', options.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
+  const args = [...(options.nodeArgs ?? []), BIN, '--data-dir', options.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
   let stderr = ''
   proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8_000) })

@@ -7,6 +7,7 @@ import {
 } from '@devq/core'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
+import { JobArrivals } from './arrivals.ts'
 import { createSyntheticExecutor } from './synthetic.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 
@@ -31,6 +32,8 @@ export interface DevqNode {
   readonly presence: PresenceTable
   readonly team: TeamFile
   readonly config: NodeConfig
+  /** Local wall ms each job's announce arrived at this peer (see JobArrivals). */
+  readonly arrivals: JobArrivals
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
   stop(): Promise<void>
 }
@@ -119,6 +122,8 @@ function wire (p: Parts): DevqNode {
     tickQueued = true
     setTimeout(() => { tickQueued = false; void tick() }, TICK_AFTER_EVENTS_MS)
   }
+  const arrivals = new JobArrivals()
+  const offArrivals = ledger.onAccepted(arrivals.record)
   const offAccepted = ledger.onAccepted(tickSoon)
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
   const sendPresence = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
@@ -136,6 +141,7 @@ function wire (p: Parts): DevqNode {
     for (const t of timers) clearInterval(t)
     clearTimeout(wake)
     offAccepted()
+    offArrivals()
     offPresence()
     // Give gossip a moment to carry the hand-backs and the draining heartbeat before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -154,6 +160,7 @@ function wire (p: Parts): DevqNode {
     presence,
     team: p.team,
     config: p.config,
+    arrivals,
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

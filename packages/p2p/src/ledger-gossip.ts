@@ -1,10 +1,10 @@
 /**
  * Ledger events on gossip: judging incoming messages by handing them to the ledger, and pushing
- * this peer's own new events. One event per message, as its canonical bytes (the ledger's wire form),
- * so the gossipsub message id (sha256 of the data) is the event id.
+ * this peer's own new events, in bundles when several are ready at once (see ledger-bundle.ts).
  */
 import { decodeEvent, type DecodedEvent, type IngestResult, type Logger, type RejectReason } from '@devq/core'
-import { LEDGER_BATCH, MAX_LEDGER_MESSAGE_BYTES } from './limits.ts'
+import { joinBundle, splitBundle, takeBundle, type BundleLimits } from './ledger-bundle.ts'
+import { LEDGER_BATCH, LEDGER_BUNDLE, MAX_LEDGER_MESSAGE_BYTES } from './limits.ts'
 import type { MeshLedger } from './types.ts'
 
 /** What to tell gossipsub. `reject` penalizes the forwarder, `ignore` does not; neither forwards. */
@@ -74,6 +74,33 @@ async function ingestBatch (ledger: MeshLedger, batch: readonly Waiting[], logge
 }
 
 /**
+ * One verdict for a bundle from its events' verdicts: a forgery among them condemns the message;
+ * otherwise it is worth forwarding if any event was new; otherwise it is ignored, with a gap if
+ * any event was ahead of this peer's chain.
+ */
+export function bundleVerdict (verdicts: readonly LedgerVerdict[]): LedgerVerdict {
+  return verdicts.find((v) => v.action === 'reject') ??
+    verdicts.find((v) => v.action === 'accept') ??
+    verdicts.find((v) => v.gap) ??
+    verdicts[0] ?? UNAVAILABLE
+}
+
+/** Decodes every event of a message; refuses the whole message for the first bad one, or for mixing authors. */
+function decodeMessage (data: Uint8Array): DecodedEvent[] | LedgerVerdict {
+  if (data.length > MAX_LEDGER_MESSAGE_BYTES) return refused('too_large')
+  const parts = splitBundle(data, LEDGER_BUNDLE.maxEvents)
+  if (parts === undefined) return refused('too_large')
+  const events: DecodedEvent[] = []
+  for (const part of parts) {
+    const decoded = decodeEvent(part)
+    if (!decoded.ok) return refused(decoded.reason)
+    events.push(decoded.value)
+  }
+  const author = events[0]?.event.author
+  return events.every((ev) => ev.event.author === author) ? events : refused('malformed')
+}
+
+/**
  * Judges incoming ledger messages by ingesting them in micro-batches, since per-message ingest
  * (one signature check, LevelDB write, fold pass and scheduler pass each) caps throughput under a
  * burst. Each message is decoded here first, so malformed input is refused at once and the rest
@@ -100,16 +127,18 @@ export function createLedgerJudge (ledger: MeshLedger, logger: Logger, limits = 
       flush()
     })
   }
-  return async (data) => {
-    if (data.length > MAX_LEDGER_MESSAGE_BYTES) return refused('too_large')
-    const decoded = decodeEvent(data)
-    if (!decoded.ok) return refused(decoded.reason)
-    if (pendingIds.has(decoded.value.id)) return DUPLICATE
-    pendingIds.add(decoded.value.id)
-    const verdict = new Promise<LedgerVerdict>((resolve) => { pending.push({ event: decoded.value, resolve }) })
+  const judgeEvent = async (event: DecodedEvent): Promise<LedgerVerdict> => {
+    if (pendingIds.has(event.id)) return DUPLICATE
+    pendingIds.add(event.id)
+    const verdict = new Promise<LedgerVerdict>((resolve) => { pending.push({ event, resolve }) })
     if (pending.length >= limits.maxEvents) flush()
     else timer ??= setTimeout(flush, limits.delayMs)
     return await verdict
+  }
+  return async (data) => {
+    const events = decodeMessage(data)
+    if (!Array.isArray(events)) return events
+    return bundleVerdict(await Promise.all(events.map(judgeEvent)))
   }
 }
 
@@ -117,21 +146,32 @@ export function createLedgerJudge (ledger: MeshLedger, logger: Logger, limits = 
 export type PublishBytes = (data: Uint8Array) => Promise<void>
 
 /**
- * An `onAccepted` listener that gossips this peer's own new events, in seq order, one message each.
- * Events of others are not re-published (gossipsub forwards what it accepted; sync does the rest),
- * nor are own events at or below `startSeq` (already out before a restart; sync serves them).
- * Publishing is serialized so peers see an author's events in order; failures are logged.
+ * An `onAccepted` listener that gossips this peer's own new events in seq order. Events of others
+ * are not re-published (gossipsub forwards what it accepted; sync does the rest), nor are own events
+ * at or below `startSeq` (already out before a restart; sync serves them). One message is out at a
+ * time, so peers see an author's events in order; what is written meanwhile leaves as one bundle.
+ * Failures are logged: sync delivers those events.
  */
-export function ownEventPublisher (selfId: string, startSeq: number, publish: PublishBytes, logger: Logger): (events: readonly DecodedEvent[]) => void {
+export function ownEventPublisher (selfId: string, startSeq: number, publish: PublishBytes, logger: Logger, limits: BundleLimits = LEDGER_BUNDLE): (events: readonly DecodedEvent[]) => void {
   let published = startSeq
-  let tail: Promise<void> = Promise.resolve()
+  const queue: DecodedEvent[] = []
+  let sending = false
+  const drain = async (): Promise<void> => {
+    sending = true
+    while (queue.length > 0) {
+      const bundle = takeBundle(queue, limits)
+      await publish(joinBundle(bundle)).catch((err: unknown) => {
+        logger.warn({ err, seq: bundle[0]?.event.seq, events: bundle.length }, 'gossiping own events failed; sync will deliver them')
+      })
+    }
+    sending = false
+  }
   return (events) => {
     for (const ev of events) {
       if (ev.event.author !== selfId || ev.event.seq <= published) continue
       published = ev.event.seq
-      tail = tail.then(async () => { await publish(ev.bytes) }).catch((err: unknown) => {
-        logger.warn({ err, seq: ev.event.seq }, 'gossiping own event failed; sync will deliver it')
-      })
+      queue.push(ev)
     }
+    if (!sending && queue.length > 0) void drain()
   }
 }

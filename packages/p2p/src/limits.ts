@@ -6,8 +6,16 @@ import { MAX_EVENT_BYTES, MAX_PRESENCE_BYTES } from '@devq/core'
 
 /** Largest gossipsub RPC frame read from a peer; larger frames are dropped by gossipsub before decoding. */
 export const MAX_GOSSIP_FRAME_BYTES = 1024 * 1024
-/** Largest ledger gossip message (one encoded event). Larger ones are rejected as `too_large`. */
-export const MAX_LEDGER_MESSAGE_BYTES = MAX_EVENT_BYTES
+/** Gossipsub mesh degree: target, bounds, high-score and outbound quotas, and gossip (IHAVE) fan-out. */
+export const GOSSIP_DEGREE = { D: 4, Dlo: 3, Dhi: 6, Dscore: 2, Dout: 2, Dlazy: 4 }
+/** Gossip messages at least this large make a receiver tell its other mesh peers not to send a copy (IDONTWANT). */
+export const IDONTWANT_MIN_BYTES = 16 * 1024
+/**
+ * A ledger gossip message is one event or a bundle of one author's consecutive events: at most this
+ * many events and bytes (each event also within MAX_EVENT_BYTES). Larger ones are rejected as `too_large`.
+ */
+export const LEDGER_BUNDLE = { maxEvents: 64, maxBytes: 256 * 1024 }
+export const MAX_LEDGER_MESSAGE_BYTES = LEDGER_BUNDLE.maxBytes
 /** Largest presence gossip message (the signed envelope). Larger ones are rejected as `too_large`. */
 export const MAX_PRESENCE_MESSAGE_BYTES = MAX_PRESENCE_BYTES
 

@@ -9,8 +9,8 @@ import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
+import { GOSSIP_DEGREE, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES } from './limits.ts'
 import type { ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
-import { MAX_GOSSIP_FRAME_BYTES } from './limits.ts'
 import { teamKeyPsk, type TeamKey } from './team-key.ts'
 
 /** The libp2p node with the services a mesh uses. */
@@ -70,7 +70,14 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
         // The team key and the member list decide who may take part. Gossipsub's IP colocation
         // penalty would instead graylist every peer once more than 10 share an address (several
         // nodes on one box, or a team behind one NAT), and the mesh would silently stop gossiping.
-        scoreParams: { IPColocationFactorWeight: 0 }
+        scoreParams: { IPColocationFactorWeight: 0 },
+        // IDONTWANT saves a peer from receiving a copy it already has; for messages this small the
+        // notice costs as much as the copy, and it goes to every mesh peer for every message.
+        idontwantMinDataSize: IDONTWANT_MIN_BYTES,
+        // Publishing floods to every connected peer; where every peer connects to every other (a LAN
+        // team) the mesh then mostly forwards copies peers already have, each costing the receiver
+        // decryption and decoding. A smaller mesh than gossipsub's default of 6 keeps fewer of them.
+        ...GOSSIP_DEGREE
       })
     }
   })

@@ -3,7 +3,9 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { canonicalBytes, createFold, createInlineVerifier, createLedger, generateSigner, silentLogger, systemClock, type Ledger } from '@devq/core'
-import { createLedgerJudge } from '../src/ledger-gossip.ts'
+import { createLedgerJudge, ownEventPublisher } from '../src/ledger-gossip.ts'
+import { joinBundle, splitBundle } from '../src/ledger-bundle.ts'
+import { LEDGER_BUNDLE } from '../src/limits.ts'
 import { chainEvents, tempDir } from './helpers.ts'
 
 const dirs: string[] = []
@@ -72,5 +74,54 @@ describe('ledger gossip judge', () => {
     const judge = createLedgerJudge(ledger, silentLogger)
     const verdicts = await Promise.all(events.map(async (ev) => await judge(ev.bytes)))
     expect(verdicts).toEqual(events.map(() => ({ action: 'ignore', reason: 'ledger_unavailable', gap: false })))
+  })
+
+  it('judges a bundle of one author\'s events as one message: accepted if any is new, rejected for any forgery', async () => {
+    const ledger = await openLedger()
+    const signer = generateSigner()
+    const [a1, a2, a3, a4] = await chainEvents(signer, 4)
+    if (a1 === undefined || a2 === undefined || a3 === undefined || a4 === undefined) throw new Error('fixture')
+    const judge = createLedgerJudge(ledger, silentLogger)
+    expect(await judge(joinBundle([a1, a2]))).toEqual({ action: 'accept', gap: false })
+    // a2 is held already, a3 is new: worth forwarding.
+    expect(await judge(joinBundle([a2, a3]))).toEqual({ action: 'accept', gap: false })
+    expect(await judge(joinBundle([a1, a2, a3]))).toEqual({ action: 'ignore', reason: 'duplicate', gap: false })
+    const forged = { ...a4, bytes: canonicalBytes({ ...a4.event, sig: a1.event.sig }) }
+    expect(await judge(joinBundle([forged]))).toMatchObject({ action: 'reject', reason: 'bad_signature' })
+    expect(ledger.versionVector()[signer.peerId]).toBe(3)
+  })
+
+  it('refuses bundles that mix authors, hold too many events, or hide a malformed part', async () => {
+    const ledger = await openLedger()
+    const [a1] = await chainEvents(generateSigner(), 1)
+    const [b1] = await chainEvents(generateSigner(), 1)
+    const many = await chainEvents(generateSigner(), LEDGER_BUNDLE.maxEvents + 1)
+    if (a1 === undefined || b1 === undefined) throw new Error('fixture')
+    const judge = createLedgerJudge(ledger, silentLogger)
+    expect(await judge(joinBundle([a1, b1]))).toMatchObject({ action: 'reject', reason: 'malformed' })
+    expect(await judge(joinBundle(many))).toMatchObject({ action: 'reject', reason: 'too_large' })
+    const broken = new Uint8Array([...a1.bytes, 0x0a, ...new TextEncoder().encode('{"not":')])
+    expect(await judge(broken)).toMatchObject({ action: 'reject', reason: 'malformed' })
+    expect(ledger.size()).toBe(0)
+  })
+
+  it('gossips own events written while a message is out as one bundle, in seq order and within the caps', async () => {
+    const signer = generateSigner()
+    const events = await chainEvents(signer, 7)
+    const sent: Uint8Array[] = []
+    let release: () => void = () => {}
+    const publish = async (data: Uint8Array): Promise<void> => {
+      sent.push(data)
+      if (sent.length === 1) await new Promise<void>((resolve) => { release = resolve })
+    }
+    const onAccepted = ownEventPublisher(signer.peerId, 0, publish, silentLogger, { maxEvents: 4, maxBytes: 1024 * 1024 })
+    onAccepted(events.slice(0, 1))
+    // While the first message is out, six more are written in two commits (and an old one again).
+    onAccepted(events.slice(1, 4))
+    onAccepted([events[0]!, ...events.slice(4)])
+    release()
+    await vi.waitFor(() => { expect(sent).toHaveLength(3) })
+    const seqs = sent.map((m) => splitBundle(m, 64)!.map((part) => JSON.parse(new TextDecoder().decode(part)).seq as number))
+    expect(seqs).toEqual([[1], [2, 3, 4, 5], [6, 7]])
   })
 })

@@ -60,11 +60,15 @@ export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorCont
   const wall = c.clock.wallMs()
   const open = [...c.view.openJobs()]
   const active = activeIndex(open)
+  // Every decision is made (and remembered) before any write resolves, so the writes of one pass
+  // share one ledger write and one gossip message.
+  const writes: Promise<void>[] = []
   for (const job of open) {
     if (coordinatorFor(job, live) !== ctx.peerId) continue
-    if (job.status === 'queued') await coordinateQueued(c, ctx, memory, job, { live, mono, wall, active })
-    else await checkLease(c, ctx, memory, job, mono)
+    if (job.status === 'queued') writes.push(coordinateQueued(c, ctx, memory, job, { live, mono, wall, active }))
+    else writes.push(checkLease(c, ctx, memory, job, mono))
   }
+  await Promise.all(writes)
 }
 
 interface PassFacts {

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type StatusView } from './harness.ts'
+
+let cluster: Cluster | undefined
+afterEach(async () => { await cluster?.stop(); cluster = undefined })
+
+interface GossipCounts { mesh: { gossip: { out: number } } }
+
+describe('a burst of jobs announced in one submit (real processes on loopback)', () => {
+  it('leaves the origin as one gossip message, reaches every peer with its arrival time, and runs each job once', async () => {
+    // No slots at first, so the only ledger gossip is the burst itself.
+    cluster = await startCluster(3, () => ['--slots', '0'])
+    const { nodes } = cluster
+    await waitMeshed(nodes)
+    const origin = nodes[0]!
+    const before = (await origin.get<GossipCounts>('/v1/status')).mesh.gossip.out
+    const submittedAt = Date.now()
+    const { ids } = await origin.post<{ ids: string[] }>('/v1/jobs/synthetic', { durationMs: 10, count: 60 })
+    expect(new Set(ids).size).toBe(60)
+    for (const node of nodes) {
+      await waitFor('the burst to arrive', async () => (await node.get<StatusView>('/v1/status')).counts.queued === 60)
+    }
+    expect((await origin.get<GossipCounts>('/v1/status')).mesh.gossip.out - before).toBe(1)
+    const far = await nodes[2]!.get<JobView & { arrivedAt?: number }>(`/v1/jobs/${ids[59]!}`)
+    expect(far.arrivedAt).toBeGreaterThanOrEqual(submittedAt)
+    expect(far.arrivedAt).toBeLessThanOrEqual(Date.now())
+
+    await cluster.add(['--slots', '4'])
+    await waitSettled(cluster.nodes, ids, 120_000)
+    for (const node of cluster.nodes) {
+      const jobs = new Map((await node.get<JobView[]>('/v1/jobs?limit=1000')).map((j) => [j.id, j]))
+      for (const id of ids) expect(jobs.get(id)?.attempts.filter((a) => a.outcome === 'succeeded')).toHaveLength(1)
+    }
+  }, 180_000)
+
+  it('refuses a burst larger than the cap with a clear error and announces nothing', async () => {
+    cluster = await startCluster(1, () => ['--slots', '0'])
+    const node = cluster.nodes[0]!
+    await expect(node.post('/v1/jobs/synthetic', { durationMs: 0, count: 1001 })).rejects.toThrow(/400.*count/)
+    expect((await node.get<StatusView>('/v1/status')).counts.queued ?? 0).toBe(0)
+  }, 60_000)
+})
