@@ -8,6 +8,7 @@
 import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import type { Clock, Logger, PresenceInfo } from '@devq/core'
+import { bundleSize } from './ledger-bundle.ts'
 import { createLedgerJudge, type GossipAction } from './ledger-gossip.ts'
 import type { PresenceCheck } from './presence.ts'
 import type { RateLimiter } from './rate-limit.ts'
@@ -64,12 +65,15 @@ function record (deps: GossipDeps, kind: Kind, judged: Judged): TopicValidatorRe
   return RESULT[judged.action]
 }
 
-/** Wraps a topic's judge with counting, rate limiting and fault injection. */
-function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint8Array) => Promise<Judged>): TopicValidatorFn {
+/**
+ * Wraps a topic's judge with counting, rate limiting and fault injection. `cost` is what a message
+ * takes from its forwarder's bucket: one per event, so bundles buy no extra verification work.
+ */
+function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint8Array) => Promise<Judged>, cost: (data: Uint8Array) => number = () => 1): TopicValidatorFn {
   return async (from: PeerId, msg: Message) => {
     deps.stats.gossip.in++
     if (deps.stopped.aborted) return record(deps, kind, { action: 'ignore', reason: 'stopped' })
-    if (!deps.rate.take(from.toString(), deps.clock.monotonicMs())) {
+    if (!deps.rate.take(from.toString(), deps.clock.monotonicMs(), cost(msg.data))) {
       deps.stats.rateLimited.gossip++
       return record(deps, kind, { action: 'ignore', reason: 'rate_limited' })
     }
@@ -100,7 +104,7 @@ export function ledgerValidator (deps: GossipDeps): TopicValidatorFn {
     const verdict = await judge(data)
     if (verdict.gap) deps.onGap(from)
     return verdict
-  })
+  }, bundleSize)
 }
 
 /** The validator of the presence topic: verified heartbeats are handed to `onPresence`. */

@@ -28,6 +28,13 @@ export function splitBundle (data: Uint8Array, maxParts: number): Uint8Array[] |
   }
 }
 
+/** How many events a message claims to carry (its newlines + 1), without decoding it. */
+export function bundleSize (data: Uint8Array): number {
+  let n = 1
+  for (let at = data.indexOf(NEWLINE); at !== -1; at = data.indexOf(NEWLINE, at + 1)) n++
+  return n
+}
+
 /** Joins events into one message. */
 export function joinBundle (events: readonly DecodedEvent[]): Uint8Array {
   const size = events.reduce((n, ev) => n + ev.bytes.length, 0) + events.length - 1

@@ -48,8 +48,11 @@ export const SYNC_MAX_INBOUND_STREAMS = 4
 /** Default interval of the periodic sync with a random connected peer. */
 export const DEFAULT_SYNC_INTERVAL_MS = 3000
 
-/** Token bucket per propagation source for incoming gossip (both topics): burst and refill per second. */
-export const GOSSIP_RATE = { burst: 1000, perSecond: 200 }
+/**
+ * Token bucket per propagation source for incoming gossip (both topics), one token per event or
+ * heartbeat: burst and refill per second. A burst of 1000 jobs from one peer passes whole.
+ */
+export const GOSSIP_RATE = { burst: 2000, perSecond: 500 }
 /** Token bucket per remote peer for incoming sync requests: burst and refill per second. */
 export const SYNC_RATE = { burst: 20, perSecond: 4 }
 /** Most peers tracked by one rate limiter (the idlest are forgotten first). */

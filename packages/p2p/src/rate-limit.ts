@@ -11,8 +11,8 @@ export interface RateInit {
 
 /** Per-peer token buckets on one local monotonic clock. Not thread-safe (one event loop). */
 export interface RateLimiter {
-  /** Takes one token from `peer`'s bucket at local time `nowMs`; false when the bucket is empty. */
-  take(peer: string, nowMs: number): boolean
+  /** Takes `n` tokens (default 1) from `peer`'s bucket at local time `nowMs`; false (taking none) when it holds fewer. */
+  take(peer: string, nowMs: number, n?: number): boolean
 }
 
 interface Bucket {
@@ -25,7 +25,7 @@ export function createRateLimiter (init: RateInit, maxPeers = RATE_LIMIT_MAX_PEE
   // A Map keeps insertion order; re-inserting on every take keeps the longest idle peer first.
   const buckets = new Map<string, Bucket>()
   return {
-    take (peer, nowMs) {
+    take (peer, nowMs, n = 1) {
       const prev = buckets.get(peer)
       const bucket = prev ?? { tokens: init.burst, at: nowMs }
       const elapsed = Math.max(0, nowMs - bucket.at) / 1000
@@ -37,8 +37,8 @@ export function createRateLimiter (init: RateInit, maxPeers = RATE_LIMIT_MAX_PEE
         if (idlest.done !== true) buckets.delete(idlest.value)
       }
       buckets.set(peer, bucket)
-      if (bucket.tokens < 1) return false
-      bucket.tokens -= 1
+      if (bucket.tokens < n) return false
+      bucket.tokens -= n
       return true
     }
   }

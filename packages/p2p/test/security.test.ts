@@ -135,4 +135,23 @@ describe('hostile ledger gossip', () => {
     expect((s.rejected.ledger.bad_schema ?? 0) + s.rateLimited.gossip).toBe(total)
     expect(victim.ledger.size()).toBe(0)
   })
+
+  it('charges a bundle one token per event, so bundles cannot multiply a flood', async () => {
+    const key = generateTeamKey()
+    const victim = await createPeer(key, { syncIntervalMs: 60_000 })
+    peers.push(victim)
+    const attacker = await createAttacker(key, at(victim.mesh.addresses(), 0))
+    attackers.push(attacker)
+    const perBundle = limits.LEDGER_BUNDLE.maxEvents
+    const bundles = Math.ceil(limits.GOSSIP_RATE.burst / perBundle) + 4
+    for (let i = 0; i < bundles; i++) {
+      const parts = Array.from({ length: perBundle }, (_, k) => new TextDecoder().decode(canonicalBytes({ flood: i * perBundle + k })))
+      await attacker.publish('ledger', new TextEncoder().encode(parts.join('\n')))
+    }
+    await waitFor('the bundles to be judged', () => victim.mesh.stats().gossip.in >= bundles)
+    const s = victim.mesh.stats()
+    expect(s.rateLimited.gossip).toBeGreaterThan(0)
+    expect(s.rateLimited.gossip).toBeLessThan(bundles)
+    expect(victim.ledger.size()).toBe(0)
+  })
 })

@@ -19,6 +19,14 @@ describe('rate limiter', () => {
     expect(rl.take('p', 10_000)).toBe(true)
   })
 
+  it('takes several tokens at once only when the bucket holds them all', () => {
+    const rl = createRateLimiter({ burst: 10, perSecond: 0 })
+    expect(rl.take('p', 0, 8)).toBe(true)
+    expect(rl.take('p', 0, 3)).toBe(false)
+    expect(rl.take('p', 0, 2)).toBe(true)
+    expect(rl.take('p', 0)).toBe(false)
+  })
+
   it('forgets the idlest peer when full, which then starts with a full bucket', () => {
     const rl = createRateLimiter({ burst: 1, perSecond: 0 }, 2)
     expect(rl.take('a', 0)).toBe(true)
