@@ -1,8 +1,8 @@
 /**
  * Starts real devq-node processes on loopback for the `mesh` suite and talks to their control APIs.
  * Processes come from the node package's launcher; this adds API calls for polling, plus a guard that SIGKILLs every child still alive and removes the temp dirs when the bench exits,
- * also on SIGINT, SIGTERM or SIGHUP. `BENCH_NODE_ARGS` passes Node flags to every node (e.g.
- * `--perf-basic-prof` to profile them with perf).
+ * also on SIGINT, SIGTERM or SIGHUP. `BENCH_NODE_ARGS` replaces the Node flags of every node (the
+ * launcher's DEVQ_NODE_FLAGS by default), e.g. to add `--perf-basic-prof` for perf.
  */
 import type { ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -64,8 +64,8 @@ export async function startNode (dataDir: string, args: string[]): Promise<NodeP
   guardExit()
   // DEVQ_* variables of the caller's shell would silently change the configuration under test.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DEVQ_')))
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []
-  const node = await launchDevqNode({ dataDir, args, env, nodeArgs, readyTimeoutMs: READY_TIMEOUT_MS })
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '')
+  const node = await launchDevqNode({ dataDir, args, env, ...(nodeArgs === undefined ? {} : { nodeArgs }), readyTimeoutMs: READY_TIMEOUT_MS })
   const { proc, ready } = node
   alive.add(proc)
   void node.exited.then(() => { alive.delete(proc) })
