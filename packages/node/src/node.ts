@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import {
-  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
+  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, presenceIntervalMs, systemClock,
   type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
@@ -14,9 +14,8 @@ import { readTeam, writeTeam, type TeamFile } from './team.ts'
 /** Version this node reports in its presence. */
 export const DEVQ_VERSION = '0.1.0'
 
-/** How often the scheduler runs a pass without new events, and how often presence is sent (ms). */
+/** How often the scheduler runs a pass without new events (ms); presence follows `presenceIntervalMs`. */
 const TICK_MS = 100
-const PRESENCE_MS = 1_000
 const TICK_AFTER_EVENTS_MS = 3
 /** How long a clean stop waits for running attempts before handing them back (ms). */
 const DRAIN_MS = 5_000
@@ -127,8 +126,14 @@ function wire (p: Parts): DevqNode {
   const offAccepted = ledger.onAccepted(tickSoon)
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
   const sendPresence = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
-  const timers = [setInterval(() => { void tick() }, TICK_MS), setInterval(sendPresence, PRESENCE_MS)]
-  sendPresence()
+  let heartbeat: NodeJS.Timeout | undefined
+  const beat = (): void => {
+    sendPresence()
+    const live = presence.live(systemClock.monotonicMs(), scheduler.policy.leaseMs).length + 1
+    heartbeat = setTimeout(beat, presenceIntervalMs(live, scheduler.policy.leaseMs))
+  }
+  const timers = [setInterval(() => { void tick() }, TICK_MS)]
+  beat()
   tickSoon()
   let stopping: Promise<void> | undefined
   async function stop (): Promise<void> {
@@ -139,6 +144,7 @@ function wire (p: Parts): DevqNode {
     await scheduler.stop({ handBack: true })
     sendPresence()
     for (const t of timers) clearInterval(t)
+    clearTimeout(heartbeat)
     clearTimeout(wake)
     offAccepted()
     offArrivals()

@@ -4,7 +4,7 @@ import { startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type JobV
 let cluster: Cluster | undefined
 afterEach(async () => { await cluster?.stop(); cluster = undefined })
 
-interface GossipCounts { mesh: { gossip: { out: number } } }
+interface GossipCounts { mesh: { gossip: { ledgerOut: number, eventsOut: number } } }
 
 describe('a burst of jobs announced in one submit (real processes on loopback)', () => {
   it('leaves the origin as one gossip message, reaches every peer with its arrival time, and runs each job once', async () => {
@@ -13,14 +13,16 @@ describe('a burst of jobs announced in one submit (real processes on loopback)',
     const { nodes } = cluster
     await waitMeshed(nodes)
     const origin = nodes[0]!
-    const before = (await origin.get<GossipCounts>('/v1/status')).mesh.gossip.out
+    const before = (await origin.get<GossipCounts>('/v1/status')).mesh.gossip
     const submittedAt = Date.now()
     const { ids } = await origin.post<{ ids: string[] }>('/v1/jobs/synthetic', { durationMs: 10, count: 60 })
     expect(new Set(ids).size).toBe(60)
     for (const node of nodes) {
       await waitFor('the burst to arrive', async () => (await node.get<StatusView>('/v1/status')).counts.queued === 60)
     }
-    expect((await origin.get<GossipCounts>('/v1/status')).mesh.gossip.out - before).toBe(1)
+    const after = (await origin.get<GossipCounts>('/v1/status')).mesh.gossip
+    expect(after.ledgerOut - before.ledgerOut).toBe(1)
+    expect(after.eventsOut - before.eventsOut).toBe(60)
     const far = await nodes[2]!.get<JobView & { arrivedAt?: number }>(`/v1/jobs/${ids[59]!}`)
     expect(far.arrivedAt).toBeGreaterThanOrEqual(submittedAt)
     expect(far.arrivedAt).toBeLessThanOrEqual(Date.now())

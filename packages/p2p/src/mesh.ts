@@ -6,6 +6,7 @@ import { resolveInit, type ResolvedInit } from './config.ts'
 import { MeshConfigError, MeshStateError, SyncError } from './errors.ts'
 import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts'
 import { createKeeper, type Keeper } from './keeper.ts'
+import { bundleSize } from './ledger-bundle.ts'
 import { ownEventPublisher } from './ledger-gossip.ts'
 import { GOSSIP_RATE, PEX_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
 import { createMeshNode, type MeshNode } from './node.ts'
@@ -196,6 +197,8 @@ class P2pMesh implements Mesh {
       if (this.state !== 'started') return
       await pubsub.publish(names.ledger, data)
       this.counters.gossip.out++
+      this.counters.gossip.ledgerOut++
+      this.counters.gossip.eventsOut += bundleSize(data)
     }
     const onAccepted = ownEventPublisher(this.peerId, ledger.versionVector()[this.peerId] ?? 0, publish, this.logger)
     const timer = setInterval(() => { this.tick() }, this.init.syncIntervalMs)

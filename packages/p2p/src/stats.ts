@@ -8,8 +8,11 @@ export interface MeshStats {
   gossip: {
     /** Messages received on our topics (before faults and rate limits). */
     in: number
-    /** Messages this peer published. */
+    /** Messages this peer published (both topics). */
     out: number
+    /** Ledger messages this peer published (a bundle counts once), and the own events they carried. */
+    ledgerOut: number
+    eventsOut: number
     /** Messages the validators accepted (delivered and forwarded). */
     accepted: number
   }
@@ -48,7 +51,7 @@ export interface MeshStats {
 /** A fresh, zeroed stats object. */
 export function emptyStats (): MeshStats {
   return {
-    gossip: { in: 0, out: 0, accepted: 0 },
+    gossip: { in: 0, out: 0, ledgerOut: 0, eventsOut: 0, accepted: 0 },
     rejected: { ledger: {}, presence: {}, sync: {} },
     ignored: { ledger: {}, presence: {} },
     rateLimited: { gossip: 0, sync: 0, peers: 0 },

@@ -4,6 +4,20 @@ import { PeerIdString, ShareMode } from '../events/bodies.ts'
 /** Largest presence message accepted, in bytes. */
 export const MAX_PRESENCE_BYTES = 16 * 1024
 
+const PRESENCE_MIN_INTERVAL_MS = 1000
+const TEAM_HEARTBEATS_PER_S = 10
+
+/**
+ * How often a peer sends its heartbeat (ms), given how many peers are live (itself included): every
+ * second in a team of up to 10, then spaced so the whole team sends about 10 heartbeats a second,
+ * since every peer receives every heartbeat and their cost grows with the square of the team on
+ * shared hardware (the RTCP rule). Never rarer than a quarter lease, so three may be lost in a row.
+ */
+export function presenceIntervalMs (livePeers: number, leaseMs: number): number {
+  const spaced = Math.max(PRESENCE_MIN_INTERVAL_MS, (livePeers * 1000) / TEAM_HEARTBEATS_PER_S)
+  return Math.round(Math.min(spaced, Math.max(PRESENCE_MIN_INTERVAL_MS, leaseMs / 4)))
+}
+
 /** A peer's heartbeat: ephemeral, sent about every second on the presence topic, never in the ledger. */
 export const PresenceInfo = z.strictObject({
   peer: PeerIdString,
