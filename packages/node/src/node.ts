@@ -2,21 +2,19 @@ import { mkdir } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import {
-  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, presenceIntervalMs, systemClock,
+  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
+import { startHeartbeat, startSchedulerLoop } from './loops.ts'
 import { createSyntheticExecutor } from './synthetic.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 
 /** Version this node reports in its presence. */
 export const DEVQ_VERSION = '0.1.0'
 
-/** How often the scheduler runs a pass without new events (ms); presence follows `presenceIntervalMs`. */
-const TICK_MS = 100
-const TICK_AFTER_EVENTS_MS = 3
 /** How long a clean stop waits for running attempts before handing them back (ms). */
 const DRAIN_MS = 5_000
 
@@ -104,48 +102,22 @@ interface Parts {
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
 function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
-  let tickQueued = false
-  let wake: NodeJS.Timeout | undefined
-  // A pass may leave a bid window open: run one more pass when it closes, not at the next timer tick.
-  let closed = false
-  const tick = async (): Promise<void> => {
-    if (closed) return
-    await scheduler.tick()
-    const at = scheduler.nextWakeMs()
-    if (at === undefined || wake !== undefined) return
-    wake = setTimeout(() => { wake = undefined; void tick() }, Math.max(0, at - systemClock.monotonicMs()) + 1)
-  }
-  // New events come in bursts: one scheduler pass a few ms after the first serves the whole burst.
-  const tickSoon = (): void => {
-    if (tickQueued) return
-    tickQueued = true
-    setTimeout(() => { tickQueued = false; void tick() }, TICK_AFTER_EVENTS_MS)
-  }
+  const loop = startSchedulerLoop(scheduler)
   const arrivals = new JobArrivals()
   const offArrivals = ledger.onAccepted(arrivals.record)
-  const offAccepted = ledger.onAccepted(tickSoon)
+  const offAccepted = ledger.onAccepted(() => { loop.soon() })
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
-  const sendPresence = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
-  let heartbeat: NodeJS.Timeout | undefined
-  const beat = (): void => {
-    sendPresence()
-    const live = presence.live(systemClock.monotonicMs(), scheduler.policy.leaseMs).length + 1
-    heartbeat = setTimeout(beat, presenceIntervalMs(live, scheduler.policy.leaseMs))
-  }
-  const timers = [setInterval(() => { void tick() }, TICK_MS)]
-  beat()
-  tickSoon()
+  const heartbeat = startHeartbeat(mesh, scheduler, presence, log)
+  loop.soon()
   let stopping: Promise<void> | undefined
   async function stop (): Promise<void> {
     scheduler.drain()
     const deadline = systemClock.monotonicMs() + DRAIN_MS
     while (scheduler.executing().length > 0 && systemClock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-    closed = true
+    loop.close()
     await scheduler.stop({ handBack: true })
-    sendPresence()
-    for (const t of timers) clearInterval(t)
-    clearTimeout(heartbeat)
-    clearTimeout(wake)
+    heartbeat.send()
+    heartbeat.close()
     offAccepted()
     offArrivals()
     offPresence()

@@ -30,55 +30,57 @@ export interface Syncer {
   stop(): void
 }
 
+/** One request-answer round with `peer` on a fresh stream; counts what the ledger rejected. */
+async function round (deps: SyncerDeps, stopped: AbortSignal, peer: PeerId): Promise<{ received: number, accepted: number, full: boolean }> {
+  const signal = AbortSignal.any([stopped, AbortSignal.timeout(SYNC_TIMEOUT_MS)])
+  const stream = await deps.open(peer, signal)
+  try {
+    const result = await pullOnce(stream, deps.ledger, signal)
+    for (const r of result.rejected) bump(deps.stats.rejected.sync, r.reason)
+    return result
+  } catch (err) {
+    if (isViolation(err)) bump(deps.stats.rejected.sync, 'bad_answer')
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}
+
+/** Rounds with `peer` while its answers are full and teach something, up to SYNC_MAX_ROUNDS. */
+async function rounds (deps: SyncerDeps, stopped: AbortSignal, peer: PeerId): Promise<SyncReport> {
+  const report: SyncReport = { peer: peer.toString(), rounds: 0, received: 0, accepted: 0 }
+  if (stopped.aborted) throw new SyncError('the mesh is stopped', { peer: report.peer, detail: 'stopped' })
+  deps.stats.syncs.started++
+  try {
+    for (;;) {
+      const r = await round(deps, stopped, peer)
+      report.rounds++
+      deps.stats.syncs.rounds++
+      report.received += r.received
+      report.accepted += r.accepted
+      deps.stats.syncs.eventsReceived += r.received
+      deps.stats.syncs.eventsAccepted += r.accepted
+      // Stop when the peer has no more, or when a full answer taught us nothing (it would repeat).
+      if (!r.full || r.accepted === 0 || report.rounds >= SYNC_MAX_ROUNDS) break
+    }
+  } catch (err) {
+    deps.stats.syncs.failed++
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    throw new SyncError(`sync with ${report.peer} failed: ${detail}`, { peer: report.peer, detail }, { cause: err, retryable: true })
+  }
+  deps.stats.syncs.succeeded++
+  if (report.accepted > 0) deps.logger.debug({ ...report }, 'synced')
+  return report
+}
+
 export function createSyncer (deps: SyncerDeps): Syncer {
   const stopper = new AbortController()
   const running = new Map<string, Promise<SyncReport>>()
   const queued = new Set<string>()
 
-  async function round (peer: PeerId): Promise<{ received: number, accepted: number, full: boolean }> {
-    const signal = AbortSignal.any([stopper.signal, AbortSignal.timeout(SYNC_TIMEOUT_MS)])
-    const stream = await deps.open(peer, signal)
-    try {
-      const result = await pullOnce(stream, deps.ledger, signal)
-      for (const r of result.rejected) bump(deps.stats.rejected.sync, r.reason)
-      return result
-    } catch (err) {
-      if (isViolation(err)) bump(deps.stats.rejected.sync, 'bad_answer')
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
-    }
-  }
-
-  async function rounds (peer: PeerId): Promise<SyncReport> {
-    const report: SyncReport = { peer: peer.toString(), rounds: 0, received: 0, accepted: 0 }
-    if (stopper.signal.aborted) throw new SyncError('the mesh is stopped', { peer: report.peer, detail: 'stopped' })
-    deps.stats.syncs.started++
-    try {
-      for (;;) {
-        const r = await round(peer)
-        report.rounds++
-        deps.stats.syncs.rounds++
-        report.received += r.received
-        report.accepted += r.accepted
-        deps.stats.syncs.eventsReceived += r.received
-        deps.stats.syncs.eventsAccepted += r.accepted
-        // Stop when the peer has no more, or when a full answer taught us nothing (it would repeat).
-        if (!r.full || r.accepted === 0 || report.rounds >= SYNC_MAX_ROUNDS) break
-      }
-    } catch (err) {
-      deps.stats.syncs.failed++
-      const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-      throw new SyncError(`sync with ${report.peer} failed: ${detail}`, { peer: report.peer, detail }, { cause: err, retryable: true })
-    }
-    deps.stats.syncs.succeeded++
-    if (report.accepted > 0) deps.logger.debug({ ...report }, 'synced')
-    return report
-  }
-
   function run (peer: PeerId): Promise<SyncReport> {
     const key = peer.toString()
     const prev = running.get(key)
-    const next = (prev ?? Promise.resolve()).catch(() => {}).then(async () => await rounds(peer))
+    const next = (prev ?? Promise.resolve()).catch(() => {}).then(async () => await rounds(deps, stopper.signal, peer))
     running.set(key, next)
     const clear = (): void => { if (running.get(key) === next) running.delete(key) }
     next.then(clear, clear)

@@ -27,44 +27,60 @@ const EPOCH_MS = Date.UTC(2026, 0, 1)
 
 const flush = async (): Promise<void> => { await new Promise<void>((resolve) => setImmediate(resolve)) }
 
-export function createSimLoop (): SimLoop {
-  const heap: Timer[] = []
-  let now = 0
-  let seq = 0
+const earlier = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq)
 
-  const less = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq)
-  function push (t: Timer): void {
+/** A binary min-heap of timers in (time, insertion) order. */
+class TimerHeap {
+  private readonly items: Timer[] = []
+
+  get size (): number {
+    return this.items.length
+  }
+
+  peek (): Timer | undefined {
+    return this.items[0]
+  }
+
+  push (t: Timer): void {
+    const heap = this.items
     heap.push(t)
     let i = heap.length - 1
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!less(heap[i]!, heap[p]!)) break
+      if (!earlier(heap[i]!, heap[p]!)) break
       ;[heap[i], heap[p]] = [heap[p]!, heap[i]!]
       i = p
     }
   }
-  function pop (): Timer | undefined {
+
+  pop (): Timer | undefined {
+    const heap = this.items
     const top = heap[0]
     const last = heap.pop()
-    if (heap.length > 0 && last !== undefined) {
-      heap[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < heap.length && less(heap[l]!, heap[m]!)) m = l
-        if (r < heap.length && less(heap[r]!, heap[m]!)) m = r
-        if (m === i) break
-        ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
-        i = m
-      }
+    if (heap.length === 0 || last === undefined) return top
+    heap[0] = last
+    for (let i = 0; ;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < heap.length && earlier(heap[l]!, heap[m]!)) m = l
+      if (r < heap.length && earlier(heap[r]!, heap[m]!)) m = r
+      if (m === i) break
+      ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
+      i = m
     }
     return top
   }
+}
+
+export function createSimLoop (): SimLoop {
+  const heap = new TimerHeap()
+  let now = 0
+  let seq = 0
+
   function after (delayMs: number, fn: () => void): Timer {
     const t: Timer = { at: now + Math.max(0, delayMs), seq: seq++, fn, cancelled: false }
-    push(t)
+    heap.push(t)
     return t
   }
 
@@ -86,11 +102,11 @@ export function createSimLoop (): SimLoop {
     cancel (timer) { timer.cancelled = true },
     async run (untilMs, done) {
       await flush()
-      while (heap.length > 0) {
+      while (heap.size > 0) {
         if (done?.() === true) return
-        const next = heap[0]!
+        const next = heap.peek()!
         if (next.at > untilMs) break
-        pop()
+        heap.pop()
         if (next.cancelled) continue
         now = next.at
         next.fn()

@@ -19,75 +19,88 @@ export interface Replica {
   size(): number
 }
 
-export function createReplica (): Replica {
-  const chains = new Map<string, DecodedEvent[]>()
-  const pending = new Map<string, Map<number, DecodedEvent>>()
-  const fold = createFold()
-  let lamport = 0
-  let count = 0
-  let queue: Promise<void> = Promise.resolve()
+/** The in-memory replica of one simulated peer; see `Replica`. */
+class SimReplica implements Replica {
+  readonly fold = createFold()
+  private readonly chains = new Map<string, DecodedEvent[]>()
+  /** Events ahead of their author's chain, by author and seq, until the gap fills. */
+  private readonly pending = new Map<string, Map<number, DecodedEvent>>()
+  private lamport = 0
+  private count = 0
+  private queue: Promise<void> = Promise.resolve()
 
-  function accept (e: DecodedEvent, out: DecodedEvent[]): void {
-    let chain = chains.get(e.event.author)
-    if (chain === undefined) chains.set(e.event.author, chain = [])
-    chain.push(e)
-    lamport = Math.max(lamport, e.event.lamport)
-    count++
-    out.push(e)
-  }
-
-  function ingest (events: readonly DecodedEvent[]): { accepted: DecodedEvent[], gap: boolean } {
+  ingest (events: readonly DecodedEvent[]): { accepted: DecodedEvent[], gap: boolean } {
     const accepted: DecodedEvent[] = []
     let gap = false
     const sorted = [...events].sort((a, b) => a.event.seq - b.event.seq)
     for (const e of sorted) {
       const { author, seq, prev } = e.event
-      const chain = chains.get(author) ?? []
-      const head = chain[chain.length - 1]
+      const chain = this.chains.get(author) ?? []
       if (seq <= chain.length) continue
       if (seq > chain.length + 1) {
-        let buf = pending.get(author)
-        if (buf === undefined) pending.set(author, buf = new Map())
+        let buf = this.pending.get(author)
+        if (buf === undefined) this.pending.set(author, buf = new Map())
         buf.set(seq, e)
         gap = true
         continue
       }
-      if (prev !== (head?.id ?? null)) continue
-      accept(e, accepted)
-      const buf = pending.get(author)
-      for (let next = buf?.get(seq + 1); next !== undefined; next = buf?.get(next.event.seq + 1)) {
-        buf!.delete(next.event.seq)
-        if (next.event.prev !== chains.get(author)!.at(-1)!.id) break
-        accept(next, accepted)
-      }
+      if (prev !== (chain.at(-1)?.id ?? null)) continue
+      this.accept(e, accepted)
+      this.acceptPending(author, seq, accepted)
     }
-    if (accepted.length > 0) fold.apply(accepted)
+    if (accepted.length > 0) this.fold.apply(accepted)
     return { accepted, gap }
   }
 
-  return {
-    fold,
-    ingest,
-    async append (signer, type, body, wallMs) {
-      // Appends are chained so two concurrent ones never take the same seq.
-      const made = queue.then(async () => {
-        const chain = chains.get(signer.peerId) ?? []
-        const head = chain[chain.length - 1]
-        const e = await createEvent(signer, { seq: chain.length + 1, prev: head?.id ?? null, lamport: lamport + 1, time: Math.round(wallMs) }, type, body)
-        ingest([e])
-        return e
-      })
-      queue = made.then(() => undefined, () => undefined)
-      return await made
-    },
-    versionVector: () => Object.fromEntries([...chains].map(([a, c]) => [a, c.length])),
-    missingFor (vv, max) {
-      const out: DecodedEvent[] = []
-      for (const [author, chain] of chains) {
-        for (let i = vv[author] ?? 0; i < chain.length && out.length < max; i++) out.push(chain[i]!)
-      }
-      return out
-    },
-    size: () => count
+  async append<T extends EventType> (signer: Signer, type: T, body: BodyOf<T>, wallMs: number): Promise<DecodedEvent> {
+    // Appends are chained so two concurrent ones never take the same seq.
+    const made = this.queue.then(async () => {
+      const chain = this.chains.get(signer.peerId) ?? []
+      const e = await createEvent(signer, { seq: chain.length + 1, prev: chain.at(-1)?.id ?? null, lamport: this.lamport + 1, time: Math.round(wallMs) }, type, body)
+      this.ingest([e])
+      return e
+    })
+    this.queue = made.then(() => undefined, () => undefined)
+    return await made
   }
+
+  versionVector (): Record<string, number> {
+    return Object.fromEntries([...this.chains].map(([a, c]) => [a, c.length]))
+  }
+
+  missingFor (vv: Readonly<Record<string, number>>, max: number): DecodedEvent[] {
+    const out: DecodedEvent[] = []
+    for (const [author, chain] of this.chains) {
+      for (let i = vv[author] ?? 0; i < chain.length && out.length < max; i++) out.push(chain[i]!)
+    }
+    return out
+  }
+
+  size (): number {
+    return this.count
+  }
+
+  private accept (e: DecodedEvent, out: DecodedEvent[]): void {
+    let chain = this.chains.get(e.event.author)
+    if (chain === undefined) this.chains.set(e.event.author, chain = [])
+    chain.push(e)
+    this.lamport = Math.max(this.lamport, e.event.lamport)
+    this.count++
+    out.push(e)
+  }
+
+  /** Accepts buffered events that now follow `author`'s chain head at `seq`. */
+  private acceptPending (author: string, seq: number, out: DecodedEvent[]): void {
+    const buf = this.pending.get(author)
+    for (let next = buf?.get(seq + 1); next !== undefined; next = buf?.get(next.event.seq + 1)) {
+      buf!.delete(next.event.seq)
+      if (next.event.prev !== this.chains.get(author)!.at(-1)!.id) break
+      this.accept(next, out)
+    }
+  }
+}
+
+/** An empty in-memory replica. */
+export function createReplica (): Replica {
+  return new SimReplica()
 }

@@ -58,6 +58,42 @@ export interface Simulation {
 
 const defaultTimings: SimTimings = { tickMs: 100, presenceMs: 1000, syncMs: 2000, syncBatch: 500 }
 
+/** Every up peer holds every job in a terminal status, and all agree on the state hash. */
+function allSettled (peers: readonly SimPeer[], jobIds: readonly string[]): boolean {
+  const up = peers.filter((p) => p.up)
+  if (up.length === 0) return false
+  const hash = up[0]!.replica.fold.stateHash()
+  for (const p of up) {
+    for (const id of jobIds) {
+      const job = p.replica.fold.job(id)
+      if (job === undefined || !terminalStatuses.has(job.status)) return false
+    }
+    if (p.replica.fold.stateHash() !== hash) return false
+  }
+  return true
+}
+
+/** The announce of the `n`th simulated job. */
+function announceBody (n: number, spec: SimJobSpec): BodyOf<'job.announced'> {
+  return {
+    repo: spec.repo ?? 'sim-repo',
+    ref: 'refs/heads/main',
+    commit: (n.toString(16).padStart(8, '0')).repeat(5),
+    pipelineJob: `job-${n}`,
+    priority: spec.priority ?? 'normal',
+    labels: spec.labels ?? [],
+    retry: spec.retry ?? { max: 0, when: [] },
+    timeoutMs: spec.timeoutMs ?? 0,
+    cache: spec.cacheKey !== undefined,
+    sensitive: spec.sensitive ?? false,
+    source: { addrs: [] },
+    synthetic: { durationMs: spec.durationMs, exitCode: spec.exitCode ?? 0, outputBytes: 0 },
+    ...(spec.group === undefined ? {} : { group: spec.group }),
+    ...(spec.cacheKey === undefined ? {} : { cacheKey: spec.cacheKey }),
+    ...(spec.repoCap === undefined ? {} : { repoCap: spec.repoCap })
+  }
+}
+
 export function createSimulation (options: SimOptions): Simulation {
   const loop = createSimLoop()
   const rng = createRng(options.seed)
@@ -71,19 +107,7 @@ export function createSimulation (options: SimOptions): Simulation {
   const jobIds: string[] = []
   let counter = 0
 
-  function settled (): boolean {
-    const up = peers.filter((p) => p.up)
-    if (up.length === 0) return false
-    const hash = up[0]!.replica.fold.stateHash()
-    for (const p of up) {
-      for (const id of jobIds) {
-        const job = p.replica.fold.job(id)
-        if (job === undefined || !terminalStatuses.has(job.status)) return false
-      }
-      if (p.replica.fold.stateHash() !== hash) return false
-    }
-    return true
-  }
+  const settled = (): boolean => allSettled(peers, jobIds)
 
   return {
     loop,
@@ -93,24 +117,7 @@ export function createSimulation (options: SimOptions): Simulation {
     executions,
     async announce (origin, spec) {
       counter++
-      const body: BodyOf<'job.announced'> = {
-        repo: spec.repo ?? 'sim-repo',
-        ref: 'refs/heads/main',
-        commit: (counter.toString(16).padStart(8, '0')).repeat(5),
-        pipelineJob: `job-${counter}`,
-        priority: spec.priority ?? 'normal',
-        labels: spec.labels ?? [],
-        retry: spec.retry ?? { max: 0, when: [] },
-        timeoutMs: spec.timeoutMs ?? 0,
-        cache: spec.cacheKey !== undefined,
-        sensitive: spec.sensitive ?? false,
-        source: { addrs: [] },
-        synthetic: { durationMs: spec.durationMs, exitCode: spec.exitCode ?? 0, outputBytes: 0 },
-        ...(spec.group === undefined ? {} : { group: spec.group }),
-        ...(spec.cacheKey === undefined ? {} : { cacheKey: spec.cacheKey }),
-        ...(spec.repoCap === undefined ? {} : { repoCap: spec.repoCap })
-      }
-      const e = await peers[origin]!.publish('job.announced', body) as { id: string } | undefined
+      const e = await peers[origin]!.publish('job.announced', announceBody(counter, spec)) as { id: string } | undefined
       if (e === undefined) throw new Error(`peer ${origin} is down and cannot announce`)
       jobIds.push(e.id)
       return e.id

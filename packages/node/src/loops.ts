@@ -1,0 +1,72 @@
+import { presenceIntervalMs, systemClock, type Logger, type PresenceTable, type Scheduler } from '@devq/core'
+import type { Mesh } from '@devq/p2p'
+
+/** How often the scheduler runs a pass without new events (ms). */
+const TICK_MS = 100
+/** New events come in bursts: one scheduler pass this long (ms) after the first serves the whole burst. */
+const TICK_AFTER_EVENTS_MS = 3
+
+/** The timers that drive a scheduler. `close` stops them; a pass already running finishes. */
+export interface SchedulerLoop {
+  /** Asks for a pass soon (after new events). Cheap and idempotent within a burst. */
+  soon(): void
+  close(): void
+}
+
+/**
+ * Runs scheduler passes on a 100 ms timer, shortly after new events, and when a bid window the
+ * last pass saw closes (not at the next timer tick).
+ */
+export function startSchedulerLoop (scheduler: Scheduler): SchedulerLoop {
+  let closed = false
+  let queued = false
+  let wake: NodeJS.Timeout | undefined
+  const tick = async (): Promise<void> => {
+    if (closed) return
+    await scheduler.tick()
+    const at = scheduler.nextWakeMs()
+    if (at === undefined || wake !== undefined || closed) return
+    wake = setTimeout(() => { wake = undefined; void tick() }, Math.max(0, at - systemClock.monotonicMs()) + 1)
+  }
+  const timer = setInterval(() => { void tick() }, TICK_MS)
+  return {
+    soon () {
+      if (queued) return
+      queued = true
+      setTimeout(() => { queued = false; void tick() }, TICK_AFTER_EVENTS_MS)
+    },
+    close () {
+      closed = true
+      clearInterval(timer)
+      clearTimeout(wake)
+    }
+  }
+}
+
+/** This peer's heartbeats on the presence topic. */
+export interface Heartbeat {
+  /** Sends one now (e.g. the draining status on stop). Never throws. */
+  send(): void
+  close(): void
+}
+
+/** Sends a heartbeat now and then every `presenceIntervalMs` for the live team size. */
+export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, presence: PresenceTable, log: Logger): Heartbeat {
+  const send = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
+  let timer: NodeJS.Timeout | undefined
+  let closed = false
+  const beat = (): void => {
+    send()
+    if (closed) return
+    const live = presence.live(systemClock.monotonicMs(), scheduler.policy.leaseMs).length + 1
+    timer = setTimeout(beat, presenceIntervalMs(live, scheduler.policy.leaseMs))
+  }
+  beat()
+  return {
+    send,
+    close () {
+      closed = true
+      clearTimeout(timer)
+    }
+  }
+}
