@@ -47,8 +47,10 @@ class FoldEngine implements Fold {
   private readonly announces = new Map<string, DecodedEvent>()
   private readonly groups = new GroupIndex()
   private readonly states = new Map<string, JobState>()
-  /** Canonical encodings of job states, so `stateHash` re-encodes only changed jobs. */
-  private readonly encoded = new Map<string, string>()
+  /** sha256 of each job state's canonical encoding, so `stateHash` re-encodes only changed jobs. */
+  private readonly digests = new Map<string, Buffer>()
+  /** Job ids in sorted order for `stateHash`; undefined after a new job arrives, until the next hash. */
+  private sortedIds: string[] | undefined = []
   private readonly open = new Map<string, JobState>()
   private readonly succeeded = new Map<string, Set<string>>()
   private readonly teamEvents: DecodedEvent[] = []
@@ -130,12 +132,17 @@ class FoldEngine implements Fold {
     return this.hash
   }
 
+  /**
+   * sha256 over every job's id and state digest in id order, then the team and the faulty authors.
+   * A status call after a few changes re-encodes only the changed jobs and hashes 96 bytes per job.
+   */
   private computeHash (): string {
     const hash = createHash('sha256')
-    for (const id of [...this.states.keys()].sort()) {
-      let text = this.encoded.get(id)
-      if (text === undefined) this.encoded.set(id, text = canonicalString(this.states.get(id)))
-      hash.update(text).update('\n')
+    this.sortedIds ??= [...this.states.keys()].sort()
+    for (const id of this.sortedIds) {
+      let digest = this.digests.get(id)
+      if (digest === undefined) this.digests.set(id, digest = createHash('sha256').update(canonicalString(this.states.get(id))).digest())
+      hash.update(id).update(digest)
     }
     hash.update(canonicalString(this.teamState)).update('\n')
     hash.update(canonicalString([...this.faulty].sort(([a], [b]) => (a < b ? -1 : 1))))
@@ -147,8 +154,9 @@ class FoldEngine implements Fold {
     if (announce === undefined) return
     const before = this.states.get(jobId)?.status
     const next = foldJob(announce, this.byJob.get(jobId) ?? [], this.groups.signalsOf(jobId), this.faulty)
+    if (before === undefined) this.sortedIds = undefined
     this.states.set(jobId, next)
-    this.encoded.delete(jobId)
+    this.digests.delete(jobId)
     if (terminalStatuses.has(next.status)) this.open.delete(jobId)
     else this.open.set(jobId, next)
     if (next.cacheKey !== undefined) {
