@@ -10,6 +10,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { Clock, Logger, PresenceInfo } from '@devq/core'
 import { bundleSize } from './ledger-bundle.ts'
 import { createLedgerJudge, type GossipAction } from './ledger-gossip.ts'
+import { LEDGER_BUNDLE } from './limits.ts'
 import type { PresenceCheck } from './presence.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import { bump, type MeshStats } from './stats.ts'
@@ -67,7 +68,8 @@ function record (deps: GossipDeps, kind: Kind, judged: Judged): TopicValidatorRe
 
 /**
  * Wraps a topic's judge with counting, rate limiting and fault injection. `cost` is what a message
- * takes from its forwarder's bucket: one per event, so bundles buy no extra verification work.
+ * takes from its forwarder's bucket: one per event, so bundles buy no extra verification work (an
+ * oversized bundle costs one more than the cap and is then rejected as too large).
  */
 function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint8Array) => Promise<Judged>, cost: (data: Uint8Array) => number = () => 1): TopicValidatorFn {
   return async (from: PeerId, msg: Message) => {
@@ -104,7 +106,7 @@ export function ledgerValidator (deps: GossipDeps): TopicValidatorFn {
     const verdict = await judge(data)
     if (verdict.gap) deps.onGap(from)
     return verdict
-  }, bundleSize)
+  }, (data) => bundleSize(data, LEDGER_BUNDLE.maxEvents + 1))
 }
 
 /** The validator of the presence topic: verified heartbeats are handed to `onPresence`. */

@@ -28,10 +28,10 @@ export function splitBundle (data: Uint8Array, maxParts: number): Uint8Array[] |
   }
 }
 
-/** How many events a message claims to carry (its newlines + 1), without decoding it. */
-export function bundleSize (data: Uint8Array): number {
+/** How many events a message claims to carry (its newlines + 1, counted up to `cap`), without decoding it. */
+export function bundleSize (data: Uint8Array, cap = Infinity): number {
   let n = 1
-  for (let at = data.indexOf(NEWLINE); at !== -1; at = data.indexOf(NEWLINE, at + 1)) n++
+  for (let at = data.indexOf(NEWLINE); at !== -1 && n < cap; at = data.indexOf(NEWLINE, at + 1)) n++
   return n
 }
 
