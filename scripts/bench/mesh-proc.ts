@@ -1,15 +1,19 @@
 /**
  * Starts real devq-node processes on loopback for the `mesh` suite and talks to their control APIs.
- * Processes come from the node package's launcher; this adds API calls for polling, plus a guard that SIGKILLs every child still alive and removes the temp dirs when the bench exits,
- * also on SIGINT, SIGTERM or SIGHUP. `BENCH_NODE_ARGS` replaces the Node flags of every node (the
+ * Processes come from the node package's launcher, API calls and polling from its test harness;
+ * this adds a guard that SIGKILLs every child still alive and removes the temp dirs when the bench
+ * exits, also on SIGINT, SIGTERM or SIGHUP. `BENCH_NODE_ARGS` replaces the Node flags of every node (the
  * launcher's DEVQ_NODE_FLAGS by default), e.g. to add `--perf-basic-prof` for perf.
  */
 import type { ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchDevqNode, readRuntime, readTeam, writeTeam } from '../../packages/node/src/index.ts'
+import { apiCalls, waitFor } from '../../packages/node/test/harness.ts'
+
+export { waitFor }
 
 /** A node that is not ready by then is counted as not fitting on this machine. */
 const READY_TIMEOUT_MS = 60_000
@@ -39,8 +43,6 @@ export interface NodeProc {
   dataDir: string
   pid: number
   get<T = unknown>(path: string): Promise<T>
-  /** GET that answers with the HTTP status only (the body is drained), for tight polling. */
-  status(path: string): Promise<number>
   post<T = unknown>(path: string, body?: unknown): Promise<T>
   /** SIGKILL and wait for the exit: the data dirs are thrown away, so no clean drain is needed. */
   kill(): Promise<void>
@@ -69,27 +71,12 @@ export async function startNode (dataDir: string, args: string[]): Promise<NodeP
   const { proc, ready } = node
   alive.add(proc)
   void node.exited.then(() => { alive.delete(proc) })
-  const kill = async (): Promise<void> => { await node.stop('SIGKILL') }
-  const auth = { authorization: `Bearer ${(await readFile(join(dataDir, 'api.token'), 'utf8')).trim()}` }
-  async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
-    const init = body === undefined ? { method, headers: auth } : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }
-    const res = await fetch(ready.api + path, init)
-    const json = await res.json() as T
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
-    return json
-  }
   return {
     ...ready,
     dataDir,
     pid: proc.pid!,
-    get: async (path) => await call('GET', path),
-    async status (path) {
-      const res = await fetch(ready.api + path, { headers: auth })
-      await res.arrayBuffer()
-      return res.status
-    },
-    post: async (path, body) => await call('POST', path, body ?? {}),
-    kill
+    ...await apiCalls(ready.api, dataDir),
+    kill: async () => { await node.stop('SIGKILL') }
   }
 }
 
@@ -138,22 +125,6 @@ export async function startMesh (n: number, args: string[], batch = 4): Promise<
     throw err
   }
   return { nodes, failures, stop }
-}
-
-/** Polls `check` every `everyMs` until it returns a value other than undefined/false; throws after `timeoutMs`. */
-export async function waitFor<T> (what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = performance.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v !== undefined && v !== false) return v
-    } catch (err) {
-      last = err
-    }
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
-    await new Promise((resolve) => setTimeout(resolve, everyMs))
-  }
 }
 
 interface StatusPeers { peers: unknown[], connected: unknown[] }

@@ -1,4 +1,4 @@
-import type { DecodedEvent } from '@devq/core'
+import { systemClock, type DecodedEvent } from '@devq/core'
 
 /** How many jobs' arrival times are kept; the oldest are forgotten first. */
 const ARRIVALS_KEPT = 10_000
@@ -10,15 +10,10 @@ const ARRIVALS_KEPT = 10_000
  */
 export class JobArrivals {
   private readonly at = new Map<string, number>()
-  private readonly now: () => number
-
-  constructor (now: () => number = Date.now) {
-    this.now = now
-  }
 
   /** An `onAccepted` listener. */
   readonly record = (events: readonly DecodedEvent[]): void => {
-    const t = this.now()
+    const t = systemClock.wallMs()
     for (const ev of events) {
       if (ev.event.type !== 'job.announced' || this.at.has(ev.id)) continue
       if (this.at.size >= ARRIVALS_KEPT) this.at.delete(this.at.keys().next().value!)

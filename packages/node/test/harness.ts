@@ -32,17 +32,25 @@ export async function removeDir (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
 }
 
-/** Spawns devq-node with `args` on `dataDir` (test hooks on) and waits for its ready line. */
-export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, DEVQ_TEST_HOOKS: '1', ...env } })
-  const { ready } = node
+/** Calls to a node's control API with the token from its data dir; an error answer throws `METHOD path: status body`. */
+export async function apiCalls (api: string, dataDir: string): Promise<Pick<NodeProc, 'get' | 'post'>> {
   const token = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(ready.api + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const res = await fetch(api + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
     const json = await res.json() as T
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
     return json
   }
+  return {
+    get: async (path) => await call('GET', path),
+    post: async (path, body) => await call('POST', path, body ?? {})
+  }
+}
+
+/** Spawns devq-node with `args` on `dataDir` (test hooks on) and waits for its ready line. */
+export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
+  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, DEVQ_TEST_HOOKS: '1', ...env } })
+  const { ready } = node
   return {
     peerId: ready.peerId,
     api: ready.api,
@@ -50,8 +58,7 @@ export async function startNode (dataDir: string, args: string[] = [], env: Reco
     dataDir,
     proc: node.proc,
     exited: node.exited,
-    get: async (path) => await call('GET', path),
-    post: async (path, body) => await call('POST', path, body ?? {}),
+    ...await apiCalls(ready.api, dataDir),
     async stop () { await node.stop('SIGTERM') },
     async kill () { await node.stop('SIGKILL') }
   }
@@ -71,7 +78,7 @@ export async function cli (args: string[]): Promise<string> {
 
 /** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
 export async function waitFor<T> (what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs
+  const deadline = performance.now() + timeoutMs
   let last: unknown
   for (;;) {
     try {
@@ -80,7 +87,7 @@ export async function waitFor<T> (what: string, check: () => Promise<T | undefin
     } catch (err) {
       last = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`)
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }

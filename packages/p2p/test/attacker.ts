@@ -12,8 +12,8 @@ import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
 import { bootstrap } from '@libp2p/bootstrap'
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { formatTeamKey, teamNames, type TeamKey } from '../src/index.ts'
-import { TEAM, waitFor } from './helpers.ts'
+import { formatTeamKey, generateTeamKey, teamNames, type TeamKey } from '../src/index.ts'
+import { closeAll, createPeer, TEAM, waitFor, type TestPeer } from './helpers.ts'
 
 /** A connected attacker. */
 export interface Attacker {
@@ -73,5 +73,28 @@ export async function createAttacker (teamKey: TeamKey, target: string, team = T
     async stop () {
       await node.stop()
     }
+  }
+}
+
+/** The peers and attackers one test creates; `close` them after each test. */
+export class HostileFixture {
+  peers: TestPeer[] = []
+  attackers: Attacker[] = []
+
+  /** A fresh victim (periodic sync off, so only what the test sends arrives) and an attacker connected to it. */
+  async pair (): Promise<{ key: TeamKey, victim: TestPeer, attacker: Attacker }> {
+    const key = generateTeamKey()
+    const victim = await createPeer(key, { syncIntervalMs: 60_000 })
+    this.peers.push(victim)
+    const attacker = await createAttacker(key, victim.mesh.addresses()[0] ?? '')
+    this.attackers.push(attacker)
+    return { key, victim, attacker }
+  }
+
+  async close (): Promise<void> {
+    await Promise.allSettled(this.attackers.map(async (a) => { await a.stop() }))
+    await closeAll(this.peers)
+    this.peers = []
+    this.attackers = []
   }
 }

@@ -2,17 +2,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { canonicalBytes, createEvent, generateSigner, type PresenceInfo, type Signer } from '@devq/core'
 import { generateTeamKey, limits } from '../src/index.ts'
-import { createAttacker, type Attacker } from './attacker.ts'
-import { announceBody, closeAll, createCluster, createPeer, fullyConnected, presenceOf, waitFor, type TestPeer } from './helpers.ts'
+import { createAttacker, HostileFixture } from './attacker.ts'
+import { announceBody, createCluster, createPeer, fullyConnected, presenceOf, waitFor } from './helpers.ts'
 
-let peers: TestPeer[] = []
-let attackers: Attacker[] = []
-afterEach(async () => {
-  await Promise.allSettled(attackers.map(async (a) => { await a.stop() }))
-  await closeAll(peers)
-  peers = []
-  attackers = []
-})
+const fx = new HostileFixture()
+afterEach(async () => { await fx.close() })
 
 function at<T> (list: readonly T[], i: number): T {
   const item = list[i]
@@ -29,12 +23,12 @@ describe('team key', () => {
   it('a peer with another team key cannot connect; a member can', async () => {
     const key = generateTeamKey()
     const hub = await createPeer(key)
-    peers.push(hub)
+    fx.peers.push(hub)
     const bootstrap = hub.mesh.addresses().slice(0, 1)
     const intruder = await createPeer(generateTeamKey(), { bootstrap })
-    peers.push(intruder)
+    fx.peers.push(intruder)
     const member = await createPeer(key, { bootstrap })
-    peers.push(member)
+    fx.peers.push(member)
     await hub.announce(2)
     await waitFor('the member to connect', () => hub.mesh.connectedPeers().includes(member.mesh.peerId))
     await waitFor('the member to sync', () => member.ledger.size() === 2)
@@ -49,7 +43,8 @@ describe('presence', () => {
   it('reaches the other peers; forged and non-member presence is rejected and counted', async () => {
     const members = new Set<string>()
     const key = generateTeamKey()
-    peers = await createCluster(3, key, () => ({ isMember: (id) => members.has(id) }))
+    const peers = await createCluster(3, key, () => ({ isMember: (id) => members.has(id) }))
+    fx.peers.push(...peers)
     for (const p of peers) members.add(p.mesh.peerId)
     const [a, b, c] = [at(peers, 0), at(peers, 1), at(peers, 2)]
     const heard: PresenceInfo[][] = peers.map(() => [])
@@ -65,7 +60,7 @@ describe('presence', () => {
     expect(heard[0]).toEqual([])
 
     const attacker = await createAttacker(key, at(b.mesh.addresses(), 0))
-    attackers.push(attacker)
+    fx.attackers.push(attacker)
     const outsider = generateSigner()
     const forged = presenceOf(a.mesh.peerId, time + 1_000_000, 'forged')
     await attacker.publish('presence', await signedPresence(outsider, forged))
@@ -77,7 +72,8 @@ describe('presence', () => {
   })
 
   it('refuses to publish a heartbeat naming another peer', async () => {
-    peers = await createCluster(1)
+    const peers = await createCluster(1)
+    fx.peers.push(...peers)
     const other = generateSigner().peerId
     await expect(at(peers, 0).mesh.publishPresence(presenceOf(other, Date.now()))).rejects.toMatchObject({ name: 'PresenceEncodeError' })
   })
@@ -87,18 +83,18 @@ describe('hostile ledger gossip', () => {
   it('rejects forged and oversized events, ignores replays, and changes nothing', async () => {
     const key = generateTeamKey()
     const author = await createPeer(key, { start: false })
-    peers.push(author)
+    fx.peers.push(author)
     // Appended before the mesh starts, so these events reach the victim by sync only, never gossip.
     const events = await author.announce(3)
     await author.mesh.start()
     const victim = await createPeer(key, { bootstrap: author.mesh.addresses().slice(0, 1) })
-    peers.push(victim)
+    fx.peers.push(victim)
     await waitFor('the victim to sync', () => victim.ledger.size() === 3)
     const vv = victim.ledger.versionVector()
     const hash = victim.fold.stateHash()
 
     const attacker = await createAttacker(key, at(victim.mesh.addresses(), 0))
-    attackers.push(attacker)
+    fx.attackers.push(attacker)
     const impostor: Signer = { peerId: author.mesh.peerId, sign: generateSigner().sign }
     const last = at(events, 2)
     const forged = await createEvent(impostor, { seq: 4, prev: last.id, lamport: last.event.lamport + 1, time: Date.now() }, 'job.announced', announceBody(999))
@@ -121,11 +117,7 @@ describe('hostile ledger gossip', () => {
   })
 
   it('rate-limits a flood from one peer and counts it', async () => {
-    const key = generateTeamKey()
-    const victim = await createPeer(key, { syncIntervalMs: 60_000 })
-    peers.push(victim)
-    const attacker = await createAttacker(key, at(victim.mesh.addresses(), 0))
-    attackers.push(attacker)
+    const { victim, attacker } = await fx.pair()
     const total = limits.GOSSIP_RATE.burst * 2
     for (let i = 0; i < total; i++) await attacker.publish('ledger', canonicalBytes({ flood: i }))
     await waitFor('the flood to be judged', () => victim.mesh.stats().gossip.in >= total)
@@ -137,11 +129,7 @@ describe('hostile ledger gossip', () => {
   })
 
   it('charges a bundle one token per event, so bundles cannot multiply a flood', async () => {
-    const key = generateTeamKey()
-    const victim = await createPeer(key, { syncIntervalMs: 60_000 })
-    peers.push(victim)
-    const attacker = await createAttacker(key, at(victim.mesh.addresses(), 0))
-    attackers.push(attacker)
+    const { victim, attacker } = await fx.pair()
     const perBundle = limits.LEDGER_BUNDLE.maxEvents
     const bundles = Math.ceil(limits.GOSSIP_RATE.burst / perBundle) + 4
     for (let i = 0; i < bundles; i++) {

@@ -2,39 +2,24 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { canonicalBytes, createEvent, generateSigner, type Signer } from '@devq/core'
 import { generateTeamKey, limits } from '../src/index.ts'
-import { createAttacker, type Attacker } from './attacker.ts'
-import { announceBody, chainEvents, closeAll, createPeer, waitFor, type TestPeer } from './helpers.ts'
+import { HostileFixture } from './attacker.ts'
+import { announceBody, chainEvents, createPeer, waitFor } from './helpers.ts'
 
-let peers: TestPeer[] = []
-let attackers: Attacker[] = []
-afterEach(async () => {
-  await Promise.allSettled(attackers.map(async (a) => { await a.stop() }))
-  await closeAll(peers)
-  peers = []
-  attackers = []
-})
-
-async function pair (): Promise<{ key: ReturnType<typeof generateTeamKey>, victim: TestPeer, attacker: Attacker }> {
-  const key = generateTeamKey()
-  const victim = await createPeer(key, { syncIntervalMs: 60_000 })
-  peers.push(victim)
-  const attacker = await createAttacker(key, victim.mesh.addresses()[0] ?? '')
-  attackers.push(attacker)
-  return { key, victim, attacker }
-}
+const fx = new HostileFixture()
+afterEach(async () => { await fx.close() })
 
 describe('sync', () => {
   it('pulls a long history in capped rounds', async () => {
     const key = generateTeamKey()
     const source = await createPeer(key, { start: false })
-    peers.push(source)
+    fx.peers.push(source)
     const signer = generateSigner()
     const total = limits.SYNC_MAX_EVENTS * 2 + 200
     const result = await source.ledger.ingest(await chainEvents(signer, total))
     expect(result.accepted).toHaveLength(total)
     await source.mesh.start()
     const sink = await createPeer(key, { bootstrap: source.mesh.addresses().slice(0, 1), syncIntervalMs: 60_000 })
-    peers.push(sink)
+    fx.peers.push(sink)
     await waitFor('the whole history', () => sink.ledger.size() === total)
     expect(sink.fold.stateHash()).toBe(source.fold.stateHash())
     const stats = sink.mesh.stats().syncs
@@ -44,7 +29,7 @@ describe('sync', () => {
   })
 
   it('refuses malformed and oversized requests and rate-limits a flood, counting each', async () => {
-    const { victim, attacker } = await pair()
+    const { victim, attacker } = await fx.pair()
     await victim.announce(1)
     expect(JSON.parse(Buffer.from(await attacker.syncRequest(canonicalBytes({ vv: {} }))).toString())).toEqual({ n: 1 })
     await expect(attacker.syncRequest(new TextEncoder().encode('garbage'))).rejects.toThrow()
@@ -63,7 +48,7 @@ describe('sync', () => {
   })
 
   it('ingests nothing forged from a hostile answer and fails on a broken one', async () => {
-    const { victim, attacker } = await pair()
+    const { victim, attacker } = await fx.pair()
     const impostor: Signer = { peerId: generateSigner().peerId, sign: generateSigner().sign }
     const forged = await createEvent(impostor, { seq: 1, prev: null, lamport: 1, time: Date.now() }, 'job.announced', announceBody(1))
 

@@ -1,15 +1,12 @@
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateSigner } from '../../src/index.ts'
-import { allEvents, announceBody, openLedger, tempDir } from './helpers.ts'
+import { allEvents, announceBody, openLedger, useTempLedgerPath } from './helpers.ts'
 
 describe('ledger append', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>
-  beforeEach(async () => { tmp = await tempDir() })
-  afterEach(async () => { await tmp.remove() })
+  const dbPath = useTempLedgerPath()
 
   it('concurrent appends share writes yet form one unbroken chain, each resolving with its own event', async () => {
-    const path = join(tmp.dir, 'db')
+    const path = dbPath()
     const { ledger } = await openLedger(path)
     const signer = generateSigner()
     const made = await Promise.all(Array.from({ length: 60 }, async (_, i) => await ledger.append(signer, 'job.announced', announceBody(i))))
@@ -25,7 +22,7 @@ describe('ledger append', () => {
   })
 
   it('rejects only the append whose body is invalid; the others are written', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const signer = generateSigner()
     const results = await Promise.allSettled([
       ledger.append(signer, 'job.announced', announceBody(1)),

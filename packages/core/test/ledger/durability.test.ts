@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createInlineVerifier, signatureBytes } from '../../src/index.ts'
-import { allEvents, openLedger, tempDir } from './helpers.ts'
+import { allEvents, openLedger, useTempLedgerPath } from './helpers.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/ingest-child.ts', import.meta.url))
 
@@ -32,12 +31,10 @@ async function ingestAndKill (path: string, atLeast: number): Promise<{ reported
 }
 
 describe('ledger durability', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>
-  beforeEach(async () => { tmp = await tempDir() })
-  afterEach(async () => { await tmp.remove() })
+  const dbPath = useTempLedgerPath()
 
   it('a process killed mid-ingest leaves a prefix-closed, valid ledger holding every acknowledged batch', async () => {
-    const path = join(tmp.dir, 'db')
+    const path = dbPath()
     const { reported, total } = await ingestAndKill(path, 600)
     const { ledger } = await openLedger(path)
     const events = await allEvents(ledger)

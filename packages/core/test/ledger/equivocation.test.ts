@@ -1,15 +1,12 @@
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateSigner, MAX_EVIDENCE_PER_AUTHOR } from '../../src/index.ts'
-import { announceBody, announces, bidBody, bidders, bids, bidsOn, chain, foldedHash, JOB, openLedger, tempDir } from './helpers.ts'
+import { announceBody, announces, bidBody, bidders, bids, bidsOn, chain, foldedHash, JOB, openLedger, useTempLedgerPath } from './helpers.ts'
 
 describe('ledger ingest: equivocation', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>
-  beforeEach(async () => { tmp = await tempDir() })
-  afterEach(async () => { await tmp.remove() })
+  const dbPath = useTempLedgerPath()
 
   it('keeps both versions, marks the author faulty, and remembers it across reopen', async () => {
-    const path = join(tmp.dir, 'db')
+    const path = dbPath()
     const { ledger, fold } = await openLedger(path)
     const origin = generateSigner()
     const eve = generateSigner()
@@ -54,7 +51,7 @@ describe('ledger ingest: equivocation', () => {
   })
 
   it('finds an equivocation within one batch and lowers the faulty seq', async () => {
-    const { ledger, fold } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger, fold } = await openLedger(dbPath())
     const origin = generateSigner()
     const eve = generateSigner()
     const jobs = await announces(origin, 3)
@@ -81,7 +78,7 @@ describe('ledger ingest: equivocation', () => {
   })
 
   it('does not take a badly signed second version as evidence', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const eve = generateSigner()
     const evs = await bids(eve, 2)
     await ledger.ingest(evs)
@@ -94,7 +91,7 @@ describe('ledger ingest: equivocation', () => {
   })
 
   it('caps the evidence kept per author but keeps counting', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const eve = generateSigner()
     const [first] = await bids(eve, 1)
     await ledger.ingest([first!])

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest'
 /** Shared fixtures of the ledger tests: temp dirs, ledgers over the real fold, event chains. */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,14 @@ import {
 export async function tempDir (): Promise<{ dir: string, remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'devq-ledger-'))
   return { dir, remove: async () => { await rm(dir, { recursive: true, force: true }) } }
+}
+
+/** Gives each test of the calling suite a fresh temp dir, removed after it; returns its ledger path. */
+export function useTempLedgerPath (): () => string {
+  let tmp: Awaited<ReturnType<typeof tempDir>> | undefined
+  beforeEach(async () => { tmp = await tempDir() })
+  afterEach(async () => { await tmp?.remove() })
+  return () => join(tmp!.dir, 'db')
 }
 
 /** Opens a ledger at `path` with a fresh fold. */

@@ -1,16 +1,13 @@
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { decodeEvent, generateSigner, LedgerClosedError, MAX_EVENT_BYTES, type JobChange, type DecodedEvent } from '../../src/index.ts'
-import { announceBody, announces, bidBody, bids, chain, foldedHash, JOB, openLedger, signRaw, tempDir } from './helpers.ts'
+import { announceBody, announces, bidBody, bids, chain, foldedHash, JOB, openLedger, signRaw, useTempLedgerPath } from './helpers.ts'
 
 describe('ledger ingest: chain rules', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>
-  beforeEach(async () => { tmp = await tempDir() })
-  afterEach(async () => { await tmp.remove() })
+  const dbPath = useTempLedgerPath()
 
   it('accepts a chain in any batch order and counts duplicates, in the batch and across batches', async () => {
-    const { ledger, fold } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger, fold } = await openLedger(dbPath())
     const alice = generateSigner()
     // Announces, so that every event the fold takes shows as a job of its own.
     const evs = await announces(alice, 5)
@@ -31,7 +28,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('rejects a gap and a wrong prev without storing them', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const alice = generateSigner()
     const evs = await bids(alice, 3)
     await ledger.ingest([evs[0]!])
@@ -46,7 +43,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('a bad signature rejects that event and every later one of its author in the batch', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const alice = generateSigner()
     const bob = generateSigner()
     // Alice's seq 2 carries a signature by another key; seq 3 and 4 chain onto it.
@@ -70,7 +67,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('rejects unknown types, over-size, malformed and schema-breaking input with reasons', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const alice = generateSigner()
     const base = { v: 1, author: alice.peerId, seq: 1, prev: null, lamport: 1, time: 1 }
     const unknown = await signRaw(alice, { ...base, type: 'job.teleported', body: {} })
@@ -86,7 +83,7 @@ describe('ledger ingest: chain rules', () => {
   it('rejects authors that are not members', async () => {
     const alice = generateSigner()
     const mallory = generateSigner()
-    const { ledger } = await openLedger(join(tmp.dir, 'db'), { isMember: (peer) => peer === alice.peerId })
+    const { ledger } = await openLedger(dbPath(), { isMember: (peer) => peer === alice.peerId })
     const res = await ledger.ingest([...(await bids(alice, 1)), ...(await bids(mallory, 2))])
     expect(res.accepted).toHaveLength(1)
     expect(res.rejected.map((r) => [r.reason, r.author])).toEqual([['not_member', mallory.peerId], ['not_member', mallory.peerId]])
@@ -95,7 +92,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('never throws for arbitrary bytes', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     await fc.assert(fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }), async (inputs) => {
       const res = await ledger.ingest(inputs)
       expect(res.accepted).toEqual([])
@@ -105,7 +102,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('serializes concurrent ingests: a later call sees what an earlier one stored', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const alice = generateSigner()
     const evs = await bids(alice, 30)
     const results = await Promise.all([0, 10, 20].map(async (from) => await ledger.ingest(evs.slice(from, from + 10))))
@@ -116,7 +113,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('append numbers its own events after the head and the highest lamport seen', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const me = generateSigner()
     const other = generateSigner()
     await ledger.ingest([await chain(other, 41).next('job.bid', bidBody())])
@@ -130,7 +127,7 @@ describe('ledger ingest: chain rules', () => {
   })
 
   it('indexes events by job and jobs by status, and tells listeners', async () => {
-    const { ledger } = await openLedger(join(tmp.dir, 'db'))
+    const { ledger } = await openLedger(dbPath())
     const me = generateSigner()
     const seen: { events: readonly DecodedEvent[], changes: readonly JobChange[] }[] = []
     const off = ledger.onAccepted((events, changes) => { seen.push({ events, changes }) })

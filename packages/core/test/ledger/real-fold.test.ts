@@ -1,9 +1,8 @@
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createFold, createInlineVerifier, createLedger, generateSigner, silentLogger, systemClock, type Fold, type JobStatus, type Ledger
 } from '../../src/index.ts'
-import { announceBody, bidBody, tempDir } from './helpers.ts'
+import { announceBody, bidBody, useTempLedgerPath } from './helpers.ts'
 
 const STATUSES: JobStatus[] = ['queued', 'awarded', 'running', 'succeeded', 'failed', 'cancelled', 'superseded', 'cached']
 
@@ -30,12 +29,10 @@ function fromFold (fold: Fold): Record<string, string[]> {
 }
 
 describe('ledger with the real fold', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>
-  beforeEach(async () => { tmp = await tempDir() })
-  afterEach(async () => { await tmp.remove() })
+  const dbPath = useTempLedgerPath()
 
   it('keeps the status index equal to the fold, and reopen rebuilds the same state', async () => {
-    const path = join(tmp.dir, 'db')
+    const path = dbPath()
     const fold = createFold()
     const ledger = await open(path, fold)
     const origin = generateSigner()
