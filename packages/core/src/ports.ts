@@ -57,3 +57,18 @@ export const silentLogger: Logger = {
   error: () => {},
   child: () => silentLogger
 }
+
+/**
+ * An ordered, reliable byte stream to one peer: a libp2p stream in `p2p`, a socket in tests.
+ * Reading and writing may go on at once; each side is used by one task at a time.
+ */
+export interface ByteStream {
+  /** Chunks from the remote until it ends its side. Throws if the stream is aborted or reset. Iterate once. */
+  readonly source: AsyncIterable<Uint8Array>
+  /** Queues one chunk; resolves when the stream can take more (backpressure). Rejects once closed or aborted. */
+  write(chunk: Uint8Array): Promise<void>
+  /** Ends this side, so the remote's reads finish; resolves once queued data is handed to the transport. */
+  end(): Promise<void>
+  /** Closes both sides at once; the remote's reads throw. Idempotent. */
+  abort(err: Error): void
+}

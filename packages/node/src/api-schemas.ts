@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { EventId, PeerIdString, Priority, RetryPolicy, Role } from '@devq/core'
+import { EventId, jobStatuses, PeerIdString, Priority, RetryPolicy, Role, type JobStatus } from '@devq/core'
 
 /** Most synthetic jobs one submit may announce. */
 export const MAX_SYNTHETIC_BURST = 1000
@@ -26,6 +26,6 @@ export const PriorityRequest = z.strictObject({ priority: Priority })
 export const MemberRequest = z.strictObject({ peer: PeerIdString, role: Role.default('member') })
 export const MemberParams = z.strictObject({ peer: PeerIdString })
 export const JobsQuery = z.strictObject({
-  status: z.enum(['queued', 'awarded', 'running', 'succeeded', 'failed', 'cancelled', 'superseded', 'cached']).optional(),
+  status: z.enum(jobStatuses as [JobStatus, ...JobStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(200)
 })

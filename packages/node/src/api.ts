@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { DevqError, PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
+import { buildRoutes, jobView } from './api-builds.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
@@ -59,8 +60,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
     return jobs.sort((a, b) => b.announceLamport - a.announceLamport).slice(0, q.limit)
   })
   app.get('/v1/jobs/:id', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
-    return { ...job, arrivedAt: node.arrivals.of(job.id) }
+    return jobView(node, jobOr404(node, parse(JobParams, req.params, 'path').id))
   })
   app.post('/v1/jobs/synthetic', async (req, reply) => {
     const r = parse(SyntheticJobRequest, req.body, 'body')
@@ -81,6 +81,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   })
   app.post('/v1/jobs/:id/retry', async (req) => {
     const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    if (job.status === 'skipped') throw new ApiRequestError(`job ${job.id} was skipped (${job.skippedBecause ?? 'a job it needs did not succeed'}); retry that job instead and this one follows`, { status: 409, detail: 'not retryable' })
     if (!['failed', 'cancelled', 'superseded'].includes(job.status)) throw new ApiRequestError(`job ${job.id} is ${job.status}; only failed, cancelled or superseded jobs are retried`, { status: 409, detail: 'not retryable' })
     await append('job.retry_requested', { job: job.id })
     return { id: job.id, status: node.fold.job(job.id)?.status }
@@ -129,13 +130,14 @@ export async function startApi (node: DevqNode, token: string, host: string, por
     if (err instanceof ApiRequestError) return await reply.code(err.data.status).send(err.toJSON())
     if (err instanceof DevqError) {
       // This peer's own event was refused by its own ledger: in a strict team, it is not a member yet.
-      const status = err.name === 'LedgerAppendError' && err.data.reason === 'not_member' ? 403 : 500
+      const status = err.name === 'LedgerAppendError' && err.data.reason === 'not_member' ? 403 : err.name === 'RunError' ? 400 : err.name === 'ArtifactError' || err.name === 'LogError' || err.name === 'RemoteError' ? 502 : 500
       return await reply.code(status).send(err.toJSON())
     }
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
     return await reply.code(status).send({ name: err.name, message: err.message, data: {} })
   })
   routes(app, node)
+  buildRoutes(app, node)
   if (testHooks) testRoutes(app, node)
   await app.listen({ host, port })
   const addr = app.server.address()

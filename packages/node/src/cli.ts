@@ -7,6 +7,7 @@ import { connectApi } from './client.ts'
 import { decodeJoinToken, encodeJoinToken, readTeam, writeTeam } from './team.ts'
 import { TeamError } from './errors.ts'
 import { readRuntime } from './runtime.ts'
+import { buildCommands } from './cli-builds.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -101,6 +102,7 @@ export async function runCli (argv: string[]): Promise<void> {
   const program = new Command('devq').description('DevQ: a build grid for small teams that needs no server')
   teamCommands(program)
   jobCommands(program)
+  buildCommands(program, dataDirOf, printer)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

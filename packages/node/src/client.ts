@@ -7,6 +7,8 @@ export interface ApiClient {
   get<T = unknown>(path: string): Promise<T>
   post<T = unknown>(path: string, body?: unknown): Promise<T>
   delete<T = unknown>(path: string): Promise<T>
+  /** A GET whose body is read by the caller (logs). Throws ApiRequestError for an error status. */
+  raw(path: string): Promise<Response>
 }
 
 /** Connects to the node running on `dataDir`; throws NodeNotRunningError if there is none. */
@@ -32,6 +34,16 @@ export async function connectApi (dataDir: string): Promise<ApiClient> {
   return {
     get: async (path) => await call('GET', path),
     post: async (path, body) => await call('POST', path, body ?? {}),
-    delete: async (path) => await call('DELETE', path)
+    delete: async (path) => await call('DELETE', path),
+    async raw (path) {
+      const res = await fetch(info.api + path, { headers: { authorization: `Bearer ${token}` } }).catch((err: unknown) => {
+        throw new NodeNotRunningError(`the devq-node of ${dataDir} does not answer at ${info.api}: ${(err as Error).message}`, { dataDir }, { cause: err })
+      })
+      if (!res.ok) {
+        const payload = await res.json().catch(() => ({})) as { message?: string }
+        throw new ApiRequestError(payload.message ?? `HTTP ${res.status}`, { status: res.status, detail: 'GET ' + path })
+      }
+      return res
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { cpus, arch, platform } from 'node:os'
+import { cpus, arch, platform, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { ShareMode } from '@devq/core'
@@ -24,6 +24,18 @@ export const NodeConfig = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Lease (ms) after which a silent runner loses its attempt. */
   leaseMs: z.number().int().min(500).max(600_000),
+  /** Bubblewrap for steps: `auto` uses it when it works, `on` requires it, `off` never (then no sandboxed jobs). */
+  sandbox: z.enum(['auto', 'on', 'off']),
+  /** Bytes the incremental workspaces may keep together (MiB); least recently used go first. */
+  workspaceBudgetMb: z.number().int().min(1).max(16 * 1024 * 1024),
+  /** Bytes of artifacts this peer keeps (MiB); least recently used go first, never a branch's latest. */
+  artifactBudgetMb: z.number().int().min(1).max(16 * 1024 * 1024),
+  /** Cap on one attempt's stored log (MiB); past it one truncation marker, and the job goes on. */
+  logCapMb: z.number().int().min(1).max(64 * 1024),
+  /** Processes (and threads, in a cgroup) one step may have at once. */
+  stepMaxProcesses: z.number().int().min(8).max(1_000_000),
+  /** Memory one step may use (MiB). */
+  stepMaxMemoryMb: z.number().int().min(16).max(16 * 1024 * 1024),
   /** Fault injection on incoming gossip, for tests and the chaos suite; all zero by default. */
   faults: z.strictObject({
     drop: z.number().min(0).max(1),
@@ -48,7 +60,13 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_SHARE_MODE: 'shareMode',
   DEVQ_API_PORT: 'apiPort',
   DEVQ_LOG_LEVEL: 'logLevel',
-  DEVQ_LEASE_MS: 'leaseMs'
+  DEVQ_LEASE_MS: 'leaseMs',
+  DEVQ_SANDBOX: 'sandbox',
+  DEVQ_WORKSPACE_BUDGET_MB: 'workspaceBudgetMb',
+  DEVQ_ARTIFACT_BUDGET_MB: 'artifactBudgetMb',
+  DEVQ_LOG_CAP_MB: 'logCapMb',
+  DEVQ_STEP_MAX_PROCESSES: 'stepMaxProcesses',
+  DEVQ_STEP_MAX_MEMORY_MB: 'stepMaxMemoryMb'
 }
 
 /** Defaults: a loopback-only node with data under `.devq/` of the working directory. */
@@ -66,12 +84,18 @@ export function defaultConfig (cwd: string): NodeConfig {
     apiPort: 0,
     logLevel: 'info',
     leaseMs: 10_000,
+    sandbox: 'auto',
+    workspaceBudgetMb: 20 * 1024,
+    artifactBudgetMb: 10 * 1024,
+    logCapMb: 64,
+    stepMaxProcesses: 4096,
+    stepMaxMemoryMb: Math.max(256, Math.min(16 * 1024, Math.floor(totalmem() / 2 / 1024 / 1024))),
     faults: { drop: 0, duplicate: 0, delayMs: 0 }
   }
 }
 
 const lists = new Set<keyof NodeConfig>(['listen', 'announce', 'bootstrap', 'labels'])
-const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs'])
+const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb'])
 
 /** Turns a string from a flag or the environment into the type its key expects. */
 function coerce (key: keyof NodeConfig, value: unknown): unknown {

@@ -48,6 +48,12 @@ export function daemonCommand (): Command {
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--lease-ms <ms>', 'ms without presence after which a runner loses its attempt')
+    .addOption(new Option('--sandbox <mode>', 'bubblewrap for steps: auto, on (required) or off').choices(['auto', 'on', 'off']))
+    .option('--workspace-budget-mb <mib>', 'MiB the incremental workspaces may keep')
+    .option('--artifact-budget-mb <mib>', 'MiB of artifacts this peer keeps')
+    .option('--log-cap-mb <mib>', 'MiB one attempt\'s log may hold')
+    .option('--step-max-processes <n>', 'processes one step may have at once')
+    .option('--step-max-memory-mb <mib>', 'MiB of memory one step may use')
     .option('--fault-drop <fraction>', 'test only: drop this fraction of incoming gossip')
     .option('--fault-duplicate <fraction>', 'test only: duplicate this fraction of incoming gossip')
     .option('--fault-delay-ms <ms>', 'test only: delay incoming gossip up to this many ms')
@@ -56,7 +62,8 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (faults become one object). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'logLevel', 'leaseMs'] as const
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'logLevel', 'leaseMs',
+    'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
     raw.faults = { drop: Number(opts.faultDrop ?? 0), duplicate: Number(opts.faultDuplicate ?? 0), delayMs: Number(opts.faultDelayMs ?? 0) }

@@ -24,3 +24,13 @@ export class ApiRequestError extends DevqError<{ status: number, detail: string 
 export class NodeNotRunningError extends DevqError<{ dataDir: string }> {
   readonly name = 'NodeNotRunningError'
 }
+
+/** A secret is missing, malformed or refused. Never carries the value. */
+export class SecretError extends DevqError<{ name: string, detail: string }> {
+  readonly name = 'SecretError'
+}
+
+/** A run could not be announced: not a repository, no pipeline at that commit, a bad pipeline, an unknown job. */
+export class RunError extends DevqError<{ reason: 'not_a_repository' | 'no_commit' | 'no_pipeline' | 'bad_pipeline' | 'unknown_job' | 'too_many_jobs', detail: string, starter?: string }> {
+  readonly name = 'RunError'
+}

@@ -1,15 +1,19 @@
 import { mkdir } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
+import { settleStepCgroups } from '@devq/runner'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
-import { createSyntheticExecutor } from './synthetic.ts'
+import { createOriginSync, type OriginSync } from './origin-sync.ts'
+import { openRepoRegistry, type RepoRegistry } from './repos.ts'
+import { createRetention } from './retention.ts'
+import { createRunnerServices, type RunnerServices } from './runner-services.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 
 /** Version this node reports in its presence. */
@@ -31,6 +35,12 @@ export interface DevqNode {
   readonly config: NodeConfig
   /** Local wall ms each job's announce arrived at this peer (see JobArrivals). */
   readonly arrivals: JobArrivals
+  /** Mirrors, workspaces, logs, artifacts and the servers other peers fetch from. */
+  readonly runner: RunnerServices
+  /** This peer's copies of its own jobs' artifacts and logs. */
+  readonly origin: OriginSync
+  /** Where this peer's repositories are, by repo id. */
+  readonly repos: RepoRegistry
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
   stop(): Promise<void>
 }
@@ -70,6 +80,8 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     faults: config.faults
   })
   const presence = createPresenceTable()
+  const repos = await openRepoRegistry(config.dataDir)
+  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock: systemClock, logger: log })
   let warnedNotMember = false
   // In a strict team a peer takes part only once an admin added it; until then it bids on nothing.
   const publish: Publish = async (type, body) => {
@@ -78,12 +90,17 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     warnedNotMember = true
     return undefined
   }
+  const cores = cpus().length
   const scheduler = createScheduler(
-    { view: fold, publish, presence, executor: createSyntheticExecutor(), clock: systemClock, logger: log },
-    { peerId: key.peerId, slots: config.slots, labels: config.labels, cores: cpus().length, shareMode: config.shareMode, version: DEVQ_VERSION, policy: { leaseMs: config.leaseMs } }
+    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock: systemClock, logger: log },
+    {
+      peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
+      policy: { leaseMs: config.leaseMs },
+      local: () => ({ load: Math.round((loadavg()[0]! / cores) * 100) / 100, userActive: false, ...runner.local() })
+    }
   )
   await mesh.start()
-  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log })
+  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos })
 }
 
 interface Parts {
@@ -97,6 +114,8 @@ interface Parts {
   verifier: WorkerVerifier
   config: NodeConfig
   log: Logger
+  runner: RunnerServices
+  repos: RepoRegistry
 }
 
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
@@ -106,6 +125,14 @@ function wire (p: Parts): DevqNode {
   const arrivals = new JobArrivals()
   const offArrivals = ledger.onAccepted(arrivals.record)
   const offAccepted = ledger.onAccepted(() => { loop.soon() })
+  const retention = createRetention(p.fold, p.runner.artifacts, log)
+  const livePeers = (): string[] => presence.live(systemClock.monotonicMs(), p.config.leaseMs).map((i) => i.peer).filter((id) => id !== p.key.peerId)
+  const origin = createOriginSync({ fold: p.fold, peerId: p.key.peerId, mesh, artifacts: p.runner.artifacts, logs: p.runner.logs, livePeers, logger: log, onStored: retention.schedule })
+  const offRunner = ledger.onAccepted((events, changes) => {
+    p.runner.access.observe(events, changes)
+    origin.observe(events, changes)
+    if (changes.some((c) => c.after === 'succeeded')) retention.schedule()
+  })
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
   const heartbeat = startHeartbeat(mesh, scheduler, presence, log)
   loop.soon()
@@ -119,11 +146,16 @@ function wire (p: Parts): DevqNode {
     heartbeat.send()
     heartbeat.close()
     offAccepted()
+    offRunner()
+    origin.close()
+    retention.close()
     offArrivals()
     offPresence()
     // Give gossip a moment to carry the hand-backs and the draining heartbeat before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, 300))
     await mesh.stop()
+    // Cgroups of steps that just ended go away once their last zombie is reaped.
+    await settleStepCgroups()
     await ledger.close()
     await p.verifier.close()
     log.info({}, 'node stopped')
@@ -139,6 +171,9 @@ function wire (p: Parts): DevqNode {
     team: p.team,
     config: p.config,
     arrivals,
+    runner: p.runner,
+    origin,
+    repos: p.repos,
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

@@ -162,7 +162,7 @@ export async function waitMeshed (nodes: NodeProc[], timeoutMs = 60_000): Promis
 
 /** Waits until every node has every job in a terminal status and all state hashes agree. */
 export async function waitSettled (nodes: NodeProc[], ids: string[], timeoutMs = 120_000): Promise<string> {
-  const terminal = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached'])
+  const terminal = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached', 'skipped'])
   return await waitFor(`${ids.length} jobs to settle on ${nodes.length} nodes`, async () => {
     const hashes = new Set<string>()
     for (const node of nodes) {

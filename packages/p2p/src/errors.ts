@@ -34,3 +34,15 @@ export class PresenceEncodeError extends DevqError<{ detail: string }> {
 export class SyncError extends DevqError<{ peer: string, detail: string }> {
   readonly name = 'SyncError'
 }
+
+/**
+ * A direct stream could not be opened (mesh not started, malformed peer id, blocked peer, dial
+ * failure, protocol not supported by the peer) or broke (reset by the peer, connection closed
+ * before the peer ended it). Retryable unless the peer id itself is malformed.
+ */
+export class StreamError extends DevqError<{ peer: string, protocol: string, detail: string }> {
+  readonly name = 'StreamError'
+  constructor (message: string, data: StreamError['data'], options: { cause?: unknown, retryable?: boolean } = {}) {
+    super(message, data, { cause: options.cause, retryable: options.retryable ?? true })
+  }
+}

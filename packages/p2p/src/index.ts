@@ -1,13 +1,16 @@
 /**
  * @devq/p2p: the libp2p mesh of a DevQ team. Team key (private network), discovery (bootstrap,
- * mDNS, redial), gossip of ledger events and presence, and the ledger sync protocol.
+ * mDNS, redial), gossip of ledger events and presence, the ledger sync protocol, and direct stream
+ * protocols for the node's services.
  * This file is the package's only public face.
  */
 export { createMesh } from './mesh.ts'
-export type { Mesh, MeshComponents, MeshFaults, MeshInit, MeshLedger, SyncReport } from './types.ts'
-export type { MeshStats, ReasonCounts } from './stats.ts'
+export type {
+  HandleStreamOptions, Mesh, MeshComponents, MeshFaults, MeshInit, MeshLedger, OpenStreamOptions, StreamHandler, SyncReport
+} from './types.ts'
+export type { MeshStats, ReasonCounts, StreamCounts } from './stats.ts'
 export { loadOrCreatePeerKey, signerFromPrivateKey, PEER_KEY_FILE, type PeerKey } from './peer-key.ts'
 export { TeamKey, generateTeamKey, parseTeamKey, formatTeamKey } from './team-key.ts'
 export { teamNames, type TeamNames } from './topics.ts'
-export { PeerKeyError, TeamKeyError, MeshConfigError, MeshStateError, PresenceEncodeError, SyncError } from './errors.ts'
+export { PeerKeyError, TeamKeyError, MeshConfigError, MeshStateError, PresenceEncodeError, StreamError, SyncError } from './errors.ts'
 export * as limits from './limits.ts'

@@ -73,3 +73,31 @@ export const PEX_RATE = { burst: 10, perSecond: 1 }
 export const REDIAL = { minBackoffMs: 1000, maxBackoffMs: 60_000, maxDialsPerTick: 8 }
 /** Dial timeout of one redial. */
 export const DIAL_TIMEOUT_MS = 10_000
+
+/** Direct stream protocols (`handleStream`): most inbound streams per connection and protocol, by default and at most. */
+export const DIRECT_MAX_INBOUND_STREAMS = 16
+export const DIRECT_MAX_INBOUND_STREAMS_CAP = 1024
+/** Most direct streams of one protocol this peer opens per connection. */
+export const DIRECT_MAX_OUTBOUND_STREAMS = 64
+/** Default token bucket per remote peer and protocol for incoming direct streams. */
+export const DIRECT_STREAM_RATE = { burst: 20, perSecond: 4 }
+/** `openStream`: dialing the peer and negotiating the protocol must finish within this. */
+export const DIRECT_OPEN_TIMEOUT_MS = 10_000
+/**
+ * A direct stream stops reading from libp2p (so yamux withholds window updates and the sender
+ * blocks) once more than `highBytes` wait unread, and reads again once the reader is under `lowBytes`.
+ */
+export const DIRECT_READ_QUEUE = { highBytes: 1024 * 1024, lowBytes: 256 * 1024 }
+/**
+ * Yamux's largest receive window per stream (set in node.ts; yamux's default is 16 MiB): what a
+ * peer may send that this peer has not read yet. 2 MiB still allows about 2 GB/s at a 1 ms round
+ * trip, and keeps what a slow reader buffers per stream small. A direct stream to a slow reader so holds up to about two
+ * windows plus `DIRECT_READ_QUEUE.highBytes` of data (one window handed over on resume, one more
+ * sent while paused), and libp2p's fragments of the second can keep twice their size alive.
+ */
+export const YAMUX_MAX_STREAM_WINDOW = 2 * 1024 * 1024
+/**
+ * libp2p's own read buffer of a paused direct stream. The window already bounds it; libp2p's 4 MiB
+ * default would reset a stream whose peer follows flow control, so the cap sits above the window.
+ */
+export const DIRECT_MAX_PAUSED_BYTES = YAMUX_MAX_STREAM_WINDOW + 4 * 1024 * 1024

@@ -1,9 +1,9 @@
-/** The mesh: wires the libp2p node, the gossip validators, the sync protocol and the redial loop. */
+/** The mesh: wires the libp2p node, the gossip validators, the sync protocol, direct streams and the redial loop. */
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
-import { createInlineVerifier, type Logger, type PresenceInfo, type Signer } from '@devq/core'
+import { createInlineVerifier, type ByteStream, type Logger, type PresenceInfo, type Signer } from '@devq/core'
 import { resolveInit, type ResolvedInit } from './config.ts'
-import { MeshConfigError, MeshStateError, SyncError } from './errors.ts'
+import { MeshConfigError, MeshStateError, StreamError, SyncError } from './errors.ts'
 import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts'
 import { createKeeper, type Keeper } from './keeper.ts'
 import { bundleSize } from './ledger-bundle.ts'
@@ -15,9 +15,10 @@ import { signerFromPrivateKey } from './peer-key.ts'
 import { createPresenceCheck, encodePresence, type PresenceCheck } from './presence.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { emptyStats, type MeshStats } from './stats.ts'
+import { createDirectStreams, directProtocol, type DirectStreams } from './streams.ts'
 import { createSyncHandler } from './sync.ts'
 import { createSyncer, type Syncer } from './syncer.ts'
-import type { Mesh, MeshComponents, MeshInit, SyncReport } from './types.ts'
+import type { HandleStreamOptions, Mesh, MeshComponents, MeshInit, OpenStreamOptions, StreamHandler, SyncReport } from './types.ts'
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 
@@ -42,6 +43,7 @@ class P2pMesh implements Mesh {
   private readonly listeners = new Set<(info: PresenceInfo) => void>()
   private readonly stopper = new AbortController()
   private readonly counters: MeshStats = emptyStats()
+  private readonly streams: DirectStreams
   private state: State = 'new'
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
@@ -54,6 +56,10 @@ class P2pMesh implements Mesh {
     this.peerId = this.signer.peerId
     this.logger = components.logger.child({ component: 'p2p', peer_id: this.peerId })
     this.presence = createPresenceCheck({ verifier: components.verifier ?? createInlineVerifier(), isMember: init.isMember })
+    this.streams = createDirectStreams({
+      team: this.init.team, stats: this.counters, clock: components.clock, logger: this.logger,
+      isMember: init.isMember, isBlocked: (id) => this.blocked.has(id)
+    })
   }
 
   async start (): Promise<void> {
@@ -127,6 +133,17 @@ class P2pMesh implements Mesh {
     this.running?.keeper.tick()
   }
 
+  async handleStream (name: string, handler: StreamHandler, options?: HandleStreamOptions): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') throw new MeshStateError('handleStream on a stopped mesh', { operation: 'handleStream', state: this.state })
+    await this.streams.handle(name, handler, options)
+  }
+
+  async openStream (peer: string, name: string, options?: OpenStreamOptions): Promise<ByteStream> {
+    const protocol = directProtocol(this.init.team, name)
+    if (this.state !== 'started') throw new StreamError(`cannot open ${protocol} to ${peer}: the mesh is not started`, { peer, protocol, detail: 'the mesh is not started' })
+    return await this.streams.open(peer, name, options)
+  }
+
   stats (): MeshStats {
     return structuredClone(this.counters)
   }
@@ -184,6 +201,7 @@ class P2pMesh implements Mesh {
     const keeper = createKeeper({ node, isBlocked, now: () => clock.monotonicMs(), logger: this.logger, stopped: this.stopper.signal })
     const pex: PeerExchangeDeps = { node, protocol: names.peers, stats: this.counters, rate: createRateLimiter(PEX_RATE), clock, logger: this.logger, isBlocked }
     await this.handleProtocols(node, pex)
+    await this.streams.attach(node)
     node.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols } = evt.detail
       if (protocols.includes(names.sync)) syncer.request(peerId, 'connect')
@@ -241,6 +259,7 @@ class P2pMesh implements Mesh {
 
   private async shutDown (): Promise<void> {
     this.stopper.abort()
+    this.streams.close()
     const running = this.running
     this.running = undefined
     if (running !== undefined) {

@@ -9,7 +9,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
-import { GOSSIP_DEGREE, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES } from './limits.ts'
+import { GOSSIP_DEGREE, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES, YAMUX_MAX_STREAM_WINDOW } from './limits.ts'
 import type { ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
 import { teamKeyPsk, type TeamKey } from './team-key.ts'
 
@@ -52,7 +52,7 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
     transports: [tcp()],
     connectionProtector: preSharedKey({ psk: teamKeyPsk(init.teamKey) }),
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW } })],
     connectionGater: init.gater,
     peerDiscovery: discovery(init),
     services: {

@@ -3,6 +3,20 @@
 /** Reason -> count. Only reasons that happened appear. */
 export type ReasonCounts = Record<string, number>
 
+/** Counters of one direct stream protocol (`handleStream` / `openStream`), by its name. */
+export interface StreamCounts {
+  /** Streams this peer opened to others. */
+  opened: number
+  /** Incoming streams handed to the handler. */
+  served: number
+  /** Incoming streams reset before the handler, by reason (`not_member`, `blocked`, `stopped`). */
+  refused: ReasonCounts
+  /** Incoming streams reset by the per-peer token bucket. */
+  rateLimited: number
+  /** Handlers that threw or rejected (their stream was aborted). */
+  failed: number
+}
+
 /** A snapshot of the mesh counters. */
 export interface MeshStats {
   gossip: {
@@ -44,6 +58,8 @@ export interface MeshStats {
     eventsAccepted: number
     eventsServed: number
   }
+  /** Direct stream protocols, by name. */
+  streams: Record<string, StreamCounts>
   /** Injected faults on incoming gossip (tests only). */
   faults: { dropped: number, duplicated: number, delayed: number }
 }
@@ -57,8 +73,15 @@ export function emptyStats (): MeshStats {
     rateLimited: { gossip: 0, sync: 0, peers: 0 },
     discovery: { served: 0, learned: 0 },
     syncs: { started: 0, rounds: 0, succeeded: 0, failed: 0, served: 0, refused: 0, eventsReceived: 0, eventsAccepted: 0, eventsServed: 0 },
+    streams: {},
     faults: { dropped: 0, duplicated: 0, delayed: 0 }
   }
+}
+
+/** The counters of direct stream protocol `name`, created at zero on first use. */
+export function streamCounts (stats: MeshStats, name: string): StreamCounts {
+  stats.streams[name] ??= { opened: 0, served: 0, refused: {}, rateLimited: 0, failed: 0 }
+  return stats.streams[name]
 }
 
 /** Adds `n` to `counts[reason]`. */

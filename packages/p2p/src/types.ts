@@ -1,6 +1,6 @@
 /** The mesh's public contract: what it needs (components, init) and what it offers (`Mesh`). */
 import type { Ed25519PrivateKey } from '@libp2p/interface'
-import type { Clock, Ledger, Logger, PresenceInfo, Signer, Verifier } from '@devq/core'
+import type { ByteStream, Clock, Ledger, Logger, PresenceInfo, Signer, Verifier } from '@devq/core'
 import type { MeshStats } from './stats.ts'
 import type { TeamKey } from './team-key.ts'
 
@@ -61,6 +61,26 @@ export interface SyncReport {
 }
 
 /**
+ * Serves one incoming direct stream from member `peer`. It owns the stream: it ends or aborts it.
+ * It should not throw; if it does, the error is logged and the stream aborted.
+ */
+export type StreamHandler = (stream: ByteStream, peer: string) => Promise<void>
+
+/** Options of `handleStream`. */
+export interface HandleStreamOptions {
+  /** Most inbound streams of this protocol per connection at once (1-1024). Default 16; more are refused by libp2p. */
+  maxInbound?: number
+  /** Token bucket per remote peer: burst, and refill per second. Default burst 20, 4/s. */
+  rate?: { burst: number, perSecond: number }
+}
+
+/** Options of `openStream`. */
+export interface OpenStreamOptions {
+  /** Gives up dialing and negotiating when it aborts (a 10 s timeout applies anyway). */
+  signal?: AbortSignal
+}
+
+/**
  * A peer's connection to the team mesh: gossip of ledger events and presence, the sync protocol,
  * discovery and redial. Methods are safe to call from any async context; `start` and `stop` are
  * idempotent; a stopped mesh cannot start again (create a new one).
@@ -91,5 +111,20 @@ export interface Mesh {
   block(peerIds: readonly string[]): Promise<void>
   /** Lifts every block; known peers are redialed at once. */
   unblock(): void
+  /**
+   * Serves the direct stream protocol `/devq/<team>/<name>/1.0.0` (`name`: `[a-z][a-z0-9-]{0,31}`,
+   * not `sync` or `peers`). Works before `start` (installed at start) and after. Streams from
+   * non-members and blocked peers are reset, and so are those over the per-peer rate; the rest go
+   * to `handler`. Throws MeshConfigError for a bad name or option or a name already handled,
+   * MeshStateError after `stop`.
+   */
+  handleStream(name: string, handler: StreamHandler, options?: HandleStreamOptions): Promise<void>
+  /**
+   * Opens protocol `name` to `peer`, dialing it first if not connected (with the addresses the
+   * peer store knows). Throws StreamError (retryable but for a malformed peer id) when the mesh is
+   * not started, the peer id is malformed, the peer is blocked, the dial fails or the peer does not
+   * handle the protocol; MeshConfigError for a bad name. `stop` aborts every open direct stream.
+   */
+  openStream(peer: string, name: string, options?: OpenStreamOptions): Promise<ByteStream>
   stats(): MeshStats
 }

@@ -39,12 +39,21 @@ export const SyntheticSpec = z.strictObject({
 })
 export type SyntheticSpec = z.infer<typeof SyntheticSpec>
 
+/** A run: one commit's pipeline, announced by one origin in one write. 128-bit hex. */
+export const RunId = z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-digit hex run id')
+/** A concrete pipeline job id, e.g. `build (os=linux)`. */
+const PipelineJobId = z.string().min(1).max(200)
+
 export const JobAnnounced = z.strictObject({
   repo: z.string().min(1).max(128),
   ref: z.string().max(256),
   commit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a git commit id'),
   tree: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/).optional(),
-  pipelineJob: z.string().min(1).max(200),
+  pipelineJob: PipelineJobId,
+  /** The run this job belongs to; its `needs` name other jobs of the same run and origin. */
+  run: RunId.optional(),
+  /** Pipeline job ids of the same run that must succeed before this one is queued. */
+  needs: z.array(PipelineJobId).min(1).max(1024).optional(),
   priority: Priority,
   labels: z.array(Label).max(32),
   group: z.strictObject({ name: z.string().min(1).max(256), cancelInProgress: z.boolean() }).optional(),
@@ -80,11 +89,17 @@ export type FinishStatus = z.infer<typeof FinishStatus>
 export const FailureKind = z.enum(['exit_code', 'timeout', 'source_failed', 'runner_error'])
 export type FailureKind = z.infer<typeof FailureKind>
 
+/** A plain file name: no separators, no NUL, not `.` or `..`. */
+// eslint-disable-next-line no-control-regex -- NUL is one of the characters a file name cannot hold
+const FileName = z.string().min(1).max(255).regex(/^[^/\\\u0000]+$/, 'a file name without / or \\').refine((n) => n !== '.' && n !== '..', 'not . or ..')
+
 export const ArtifactRef = z.strictObject({
   name: z.string().min(1).max(200),
   kind: z.enum(['binary', 'package', 'container']),
+  /** The file name it is saved under: the collected file's own name, or `<name>.tar` for a bundle. */
+  file: FileName.optional(),
   digest: Digest,
-  size: z.number().int().min(0)
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 })
 export type ArtifactRef = z.infer<typeof ArtifactRef>
 
@@ -97,7 +112,11 @@ export const JobFinished = z.strictObject({
   durations: z.strictObject({ fetchMs: Ms.optional(), runMs: Ms, totalMs: Ms }),
   artifacts: z.array(ArtifactRef).max(256),
   logDigest: Digest.nullable(),
-  cachedFrom: EventId.optional()
+  cachedFrom: EventId.optional(),
+  /** What fetching the source cost: pack bytes and objects received (0 when the runner had it). */
+  fetched: z.strictObject({ bytes: z.number().int().min(0), objects: z.number().int().min(0) }).optional(),
+  /** A short human reason for a failure, e.g. the cause of a `source_failed`. */
+  reason: z.string().max(512).optional()
 })
 export const JobLost = z.strictObject({ job: EventId, attempt: Attempt, runner: PeerIdString, reason: z.literal('runner_lost') })
 export const JobCancelRequested = z.strictObject({ job: EventId, reason: z.string().max(256).optional() })

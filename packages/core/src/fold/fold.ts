@@ -3,6 +3,8 @@ import type { DecodedEvent } from '../events/envelope.ts'
 import { canonicalString } from '../events/canonical.ts'
 import { foldJob } from './job-fold.ts'
 import { GroupIndex } from './groups.ts'
+import { gateOf, RunIndex, type Settled } from './needs.ts'
+import { keyOf } from './order.ts'
 import { foldTeam } from './team-fold.ts'
 import { terminalStatuses, type JobChange, type JobState, type TeamState } from './types.ts'
 
@@ -46,7 +48,12 @@ class FoldEngine implements Fold {
   private readonly byJob = new Map<string, DecodedEvent[]>()
   private readonly announces = new Map<string, DecodedEvent>()
   private readonly groups = new GroupIndex()
+  private readonly runs = new RunIndex()
   private readonly states = new Map<string, JobState>()
+  /** The step that last changed each job's status: what its dependants' gates are made of. */
+  private readonly settled = new Map<string, Settled>()
+  /** Need job id -> the jobs whose needs resolved to it. */
+  private readonly dependants = new Map<string, Set<string>>()
   /** sha256 of each job state's canonical encoding, so `stateHash` re-encodes only changed jobs. */
   private readonly digests = new Map<string, Buffer>()
   /** Job ids in sorted order for `stateHash`; undefined after a new job arrives, until the next hash. */
@@ -62,6 +69,7 @@ class FoldEngine implements Fold {
   apply (events: readonly DecodedEvent[]): JobChange[] {
     const dirty = new Set<string>()
     const dirtyGroups = new Set<string>()
+    const dirtyRuns = new Set<string>()
     let teamDirty = false
     for (const e of events) {
       if (this.seen.has(e.id)) continue
@@ -76,6 +84,8 @@ class FoldEngine implements Fold {
         this.announces.set(e.id, e)
         const g = this.groups.add(e)
         if (g !== undefined) dirtyGroups.add(g)
+        const run = this.runs.add(e)
+        if (run !== undefined) dirtyRuns.add(run)
       }
       let list = this.byJob.get(jobId)
       if (list === undefined) this.byJob.set(jobId, list = [])
@@ -83,8 +93,9 @@ class FoldEngine implements Fold {
       dirty.add(jobId)
     }
     for (const g of dirtyGroups) for (const jobId of this.groups.resignal(g)) dirty.add(jobId)
-    const changes: JobChange[] = []
-    for (const jobId of dirty) this.refold(jobId, changes)
+    // A new job of a run can be what another job of it needs: their needs resolve again.
+    for (const run of dirtyRuns) for (const jobId of this.runs.jobsOf(run)) dirty.add(jobId)
+    const changes = this.refoldAll(dirty)
     if (teamDirty) this.teamState = foldTeam(this.teamEvents)
     if (dirty.size > 0 || teamDirty) this.hash = undefined
     return changes
@@ -95,11 +106,11 @@ class FoldEngine implements Fold {
     if (known !== undefined && known <= fromSeq) return []
     this.faulty.set(author, fromSeq)
     this.hash = undefined
-    const changes: JobChange[] = []
+    const dirty = new Set<string>()
     for (const [jobId, list] of this.byJob) {
-      if (list.some((e) => e.event.author === author && e.event.type === 'job.bid')) this.refold(jobId, changes)
+      if (list.some((e) => e.event.author === author && e.event.type === 'job.bid')) dirty.add(jobId)
     }
-    return changes
+    return this.refoldAll(dirty)
   }
 
   job (id: string): JobState | undefined {
@@ -149,24 +160,61 @@ class FoldEngine implements Fold {
     return hash.digest('hex')
   }
 
-  private refold (jobId: string, changes: JobChange[]): void {
+  /**
+   * Refolds `dirty` jobs, then the dependants of every job whose status or settling step changed,
+   * until nothing changes. Needs point to lower seqs of one author, so this ends.
+   */
+  private refoldAll (dirty: Iterable<string>): JobChange[] {
+    const before = new Map<string, JobState['status'] | undefined>()
+    const work = new Set(dirty)
+    for (const jobId of work) {
+      work.delete(jobId)
+      if (!before.has(jobId)) before.set(jobId, this.states.get(jobId)?.status)
+      if (!this.refold(jobId)) continue
+      for (const dependant of this.dependants.get(jobId) ?? []) work.add(dependant)
+    }
+    const changes: JobChange[] = []
+    for (const [job, was] of before) {
+      const after = this.states.get(job)?.status
+      if (after !== undefined && after !== was) changes.push({ job, before: was, after })
+    }
+    return changes
+  }
+
+  /** Replays one job; true when its status or the step that settled it changed. */
+  private refold (jobId: string): boolean {
     const announce = this.announces.get(jobId)
-    if (announce === undefined) return
-    const before = this.states.get(jobId)?.status
-    const next = foldJob(announce, this.byJob.get(jobId) ?? [], this.groups.signalsOf(jobId), this.faulty)
-    if (before === undefined) this.sortedIds = undefined
+    if (announce === undefined) return false
+    const prev = this.states.get(jobId)
+    const prevSettled = this.settled.get(jobId)
+    const resolved = this.runs.resolve(announce)
+    for (const need of resolved) {
+      if (need.job === undefined) continue
+      let set = this.dependants.get(need.job)
+      if (set === undefined) this.dependants.set(need.job, set = new Set())
+      set.add(jobId)
+    }
+    const needs = resolved.length === 0
+      ? undefined
+      : { resolved, gate: gateOf(resolved, (id) => this.settled.get(id), keyOf(announce), announce.event.time) }
+    const { state: next, settled } = foldJob(announce, this.byJob.get(jobId) ?? [], { signals: this.groups.signalsOf(jobId), faulty: this.faulty, ...(needs === undefined ? {} : { needs }) })
+    if (prev === undefined) this.sortedIds = undefined
     this.states.set(jobId, next)
+    this.settled.set(jobId, settled)
     this.digests.delete(jobId)
     if (terminalStatuses.has(next.status)) this.open.delete(jobId)
     else this.open.set(jobId, next)
-    if (next.cacheKey !== undefined) {
-      let set = this.succeeded.get(next.cacheKey)
-      if (next.status === 'succeeded') {
-        if (set === undefined) this.succeeded.set(next.cacheKey, set = new Set())
-        set.add(jobId)
-      } else set?.delete(jobId)
-    }
-    if (before !== next.status) changes.push({ job: jobId, before, after: next.status })
+    this.indexResult(jobId, next)
+    return prev?.status !== next.status || prevSettled === undefined || prevSettled.key.id !== settled.key.id
+  }
+
+  private indexResult (jobId: string, next: JobState): void {
+    if (next.cacheKey === undefined) return
+    let set = this.succeeded.get(next.cacheKey)
+    if (next.status === 'succeeded') {
+      if (set === undefined) this.succeeded.set(next.cacheKey, set = new Set())
+      set.add(jobId)
+    } else set?.delete(jobId)
   }
 }
 

@@ -52,7 +52,7 @@ export class GroupIndex {
         this.signals.set(entry.announce.id, next)
         changed.push(entry.announce.id)
       }
-      firstNewer = { key: keyOf(entry.announce), by: entry.announce.id, kind: entry.cancelInProgress ? 'cancel' : 'supersede' }
+      firstNewer = { key: keyOf(entry.announce), at: entry.announce.event.time, by: entry.announce.id, kind: entry.cancelInProgress ? 'cancel' : 'supersede' }
       if (entry.cancelInProgress) firstCancel = firstNewer
     }
     return changed

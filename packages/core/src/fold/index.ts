@@ -1,3 +1,3 @@
-export type { JobStatus, JobState, AttemptState, BidState, JobResult, TeamState, JobChange, AttemptOutcome } from './types.ts'
-export { terminalStatuses } from './types.ts'
+export type { JobStatus, JobState, AttemptState, BidState, JobResult, TeamState, JobChange, AttemptOutcome, NeedState } from './types.ts'
+export { terminalStatuses, jobStatuses } from './types.ts'
 export { createFold, type Fold } from './fold.ts'

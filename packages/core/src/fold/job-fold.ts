@@ -1,7 +1,8 @@
 import type { DecodedEvent, LedgerEventOf } from '../events/envelope.ts'
 import type { FailureKind } from '../events/bodies.ts'
 import { compareKeys, keyOf, type OrderKey } from './order.ts'
-import type { AttemptState, JobState } from './types.ts'
+import type { NeedsGate, Settled } from './needs.ts'
+import { terminalStatuses, type AttemptState, type JobState, type NeedState } from './types.ts'
 
 /** Protocol constants every peer folds with; changing them changes the protocol version. */
 export const foldRules = {
@@ -19,6 +20,8 @@ export const foldRules = {
  */
 export interface GroupSignal {
   key: OrderKey
+  /** Wall time of the newer announce (its author's clock), for display. */
+  at: number
   by: string
   kind: 'supersede' | 'cancel'
 }
@@ -26,35 +29,63 @@ export interface GroupSignal {
 /** Faulty authors and the first seq from which their bids are ignored. */
 export type FaultyAuthors = ReadonlyMap<string, number>
 
-type Step = { key: OrderKey, event: DecodedEvent } | { key: OrderKey, signal: GroupSignal }
+type Step =
+  | { key: OrderKey, event: DecodedEvent }
+  | { key: OrderKey, signal: GroupSignal }
+  | { key: OrderKey, gate: Exclude<NeedsGate, { kind: 'waiting' }> }
 
 interface Replay {
   s: JobState
   newer?: string
   newerCancels: boolean
   faulty: FaultyAuthors
+  /** Where the job's needs stand at this point of the replay. */
+  gate: 'none' | NeedsGate['kind']
+}
+
+/** What one job's replay gives: its state, and the step that last changed its status. */
+export interface FoldedJob {
+  state: JobState
+  settled: Settled
+}
+
+/** The inputs of one job's replay besides its own events. */
+export interface JobContext {
+  /** Newer jobs of its concurrency group, each at the announce that signals it (with its time). */
+  signals: readonly GroupSignal[]
+  faulty: FaultyAuthors
+  /** The job's needs, resolved, and where they stand (undefined for a job without needs). */
+  needs?: { resolved: readonly NeedState[], gate: NeedsGate }
 }
 
 /**
- * Replays one job's events (and group signals) in the conflict order. Pure: the same inputs give
- * the same state whatever order they were collected in. Events before the announce are ignored.
+ * Replays one job's events (and group signals and its needs' gate) in the conflict order. Pure:
+ * the same inputs give the same state whatever order they were collected in. Events before the
+ * announce are ignored; a gate that settled before it applies at the start.
  */
-export function foldJob (announce: DecodedEvent, events: readonly DecodedEvent[], signals: readonly GroupSignal[], faulty: FaultyAuthors): JobState {
+export function foldJob (announce: DecodedEvent, events: readonly DecodedEvent[], ctx: JobContext): FoldedJob {
   const start = keyOf(announce)
   const steps: Step[] = []
   for (const e of events) if (e.id !== announce.id && compareKeys(keyOf(e), start) > 0) steps.push({ key: keyOf(e), event: e })
-  for (const signal of signals) steps.push({ key: signal.key, signal })
+  for (const signal of ctx.signals) steps.push({ key: signal.key, signal })
+  const gate = ctx.needs?.gate
+  if (gate !== undefined && gate.kind !== 'waiting') steps.push({ key: compareKeys(gate.key, start) > 0 ? gate.key : start, gate })
   steps.sort((a, b) => compareKeys(a.key, b.key))
-  const r: Replay = { s: initialState(announce as DecodedEvent & { event: LedgerEventOf<'job.announced'> }), newerCancels: false, faulty }
+  const s = initialState(announce as DecodedEvent & { event: LedgerEventOf<'job.announced'> }, ctx.needs?.resolved ?? [])
+  const r: Replay = { s, newerCancels: false, faulty: ctx.faulty, gate: s.needs.length > 0 ? 'waiting' : 'none' }
+  let settled: Settled = { status: s.status, key: start, at: announce.event.time }
   for (const step of steps) {
+    const before = r.s.status
     if ('signal' in step) applySignal(r, step.signal)
+    else if ('gate' in step) applyGate(r, step.gate)
     else applyEvent(r, step.event)
+    if (r.s.status !== before) settled = { status: r.s.status, key: step.key, at: 'event' in step ? step.event.event.time : 'gate' in step ? step.gate.at : step.signal.at }
   }
   r.s.bids.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
-  return r.s
+  return { state: r.s, settled }
 }
 
-function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.announced'> }): JobState {
+function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.announced'> }, needs: readonly NeedState[]): JobState {
   const { event } = announce
   const b = event.body
   const s: JobState = {
@@ -64,6 +95,7 @@ function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.anno
     ref: b.ref,
     commit: b.commit,
     pipelineJob: b.pipelineJob,
+    needs: needs.map((n) => ({ ...n })),
     priority: b.priority,
     labels: [...b.labels].sort(),
     retry: b.retry,
@@ -73,7 +105,7 @@ function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.anno
     source: b.source,
     announcedAt: event.time,
     announceLamport: event.lamport,
-    status: 'queued',
+    status: needs.length > 0 ? 'waiting' : 'queued',
     attempt: 1,
     notBefore: event.time,
     queuedAt: event.time,
@@ -82,6 +114,7 @@ function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.anno
     retries: 0
   }
   if (b.tree !== undefined) s.tree = b.tree
+  if (b.run !== undefined) s.run = b.run
   if (b.group !== undefined) s.group = b.group
   if (b.repoCap !== undefined) s.repoCap = b.repoCap
   if (b.cacheKey !== undefined) s.cacheKey = b.cacheKey
@@ -92,10 +125,12 @@ function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.anno
 const isActive = (s: JobState): boolean => s.status === 'awarded' || s.status === 'running'
 const current = (s: JobState): AttemptState | undefined => s.attempts.find((a) => a.n === s.attempt)
 
+const isPending = (s: JobState): boolean => s.status === 'queued' || s.status === 'waiting'
+
 function applySignal (r: Replay, signal: GroupSignal): void {
   r.newer ??= signal.by
   if (signal.kind === 'cancel') r.newerCancels = true
-  if (r.s.status === 'queued') supersede(r.s, signal.by)
+  if (isPending(r.s)) supersede(r.s, signal.by)
   else if (isActive(r.s) && r.newerCancels) cancel(r.s, `cancel-in-progress: superseded by ${signal.by}`)
 }
 
@@ -113,15 +148,32 @@ function cancel (s: JobState, reason: string | undefined): void {
   if (reason !== undefined) s.cancelReason = reason
 }
 
-/** Moves the job to the next attempt, or supersedes it when a newer group job already exists. */
+/** The needs of a waiting job settled: it is queued from the settling event's time, or skipped. */
+function applyGate (r: Replay, gate: Exclude<NeedsGate, { kind: 'waiting' }>): void {
+  r.gate = gate.kind
+  if (r.s.status !== 'waiting') return
+  if (gate.kind === 'ready') {
+    r.s.status = 'queued'
+    r.s.queuedAt = gate.at
+    r.s.notBefore = gate.at
+  } else {
+    r.s.status = 'skipped'
+    r.s.skippedBecause = gate.because
+  }
+}
+
+/**
+ * Moves the job to the next attempt, or supersedes it when a newer group job already exists. A job
+ * whose needs have not all succeeded at this point goes back to waiting (or is skipped) instead.
+ */
 function requeue (r: Replay, at: number, backoffMs: number): void {
   const s = r.s
   s.attempt += 1
   s.bids = []
   s.queuedAt = at
   s.notBefore = at + backoffMs
-  s.status = 'queued'
-  if (r.newer !== undefined) supersede(s, r.newer)
+  s.status = r.gate === 'waiting' ? 'waiting' : r.gate === 'skipped' ? 'skipped' : 'queued'
+  if (r.newer !== undefined && isPending(s)) supersede(s, r.newer)
 }
 
 function applyEvent (r: Replay, e: DecodedEvent): void {
@@ -140,14 +192,14 @@ function applyEvent (r: Replay, e: DecodedEvent): void {
       return
     case 'job.retry_requested': return onRetryRequested(r, event)
     case 'job.superseded':
-      if (r.s.status === 'queued') supersede(r.s, event.body.by)
+      if (isPending(r.s)) supersede(r.s, event.body.by)
       return
     default:
   }
 }
 
 function isTerminal (s: JobState): boolean {
-  return s.status !== 'queued' && !isActive(s)
+  return terminalStatuses.has(s.status)
 }
 
 function onBid (r: Replay, event: LedgerEventOf<'job.bid'>): void {
@@ -197,6 +249,7 @@ function onFinished (r: Replay, event: LedgerEventOf<'job.finished'>): void {
   attempt.outcome = b.status
   attempt.exitCode = b.exitCode
   if (b.failure !== undefined) attempt.failure = b.failure
+  if (b.reason !== undefined) attempt.reason = b.reason
   if (b.status === 'failed' && retryAllowed(s, b.failure ?? 'exit_code', b.exitCode)) {
     s.retries += 1
     const backoff = Math.min(foldRules.retryBackoffBaseMs * 2 ** (s.retries - 1), foldRules.retryBackoffCapMs)
@@ -205,6 +258,7 @@ function onFinished (r: Replay, event: LedgerEventOf<'job.finished'>): void {
   }
   s.status = b.status
   s.result = { status: b.status, attempt: b.attempt, exitCode: b.exitCode, artifacts: b.artifacts, logDigest: b.logDigest, by: event.author, at: event.time, runMs: b.durations.runMs }
+  if (b.fetched !== undefined) s.result.fetched = b.fetched
 }
 
 function retryAllowed (s: JobState, failure: FailureKind, exitCode: number | null): boolean {

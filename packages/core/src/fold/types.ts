@@ -1,10 +1,19 @@
 import type { ArtifactRef, BidScore, FailureKind, FinishStatus, Priority, RetryPolicy, Role, SyntheticSpec } from '../events/bodies.ts'
 
-/** Where a job stands. `announced` is instantaneous in the fold: a valid announce is `queued`. */
-export type JobStatus = 'queued' | 'awarded' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'superseded' | 'cached'
+/**
+ * Where a job stands. `announced` is instantaneous in the fold: a valid announce is `queued`, or
+ * `waiting` while a job it needs has not succeeded; `skipped` when one of those ended otherwise.
+ */
+export type JobStatus = 'waiting' | 'queued' | 'awarded' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'superseded' | 'cached' | 'skipped'
 
-/** Terminal statuses: nothing but a manual retry moves a job out of them. */
-export const terminalStatuses: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached'])
+/** Every job status, in life order. */
+export const jobStatuses: readonly JobStatus[] = ['waiting', 'queued', 'awarded', 'running', 'succeeded', 'failed', 'cancelled', 'superseded', 'cached', 'skipped']
+
+/**
+ * Terminal statuses: nothing but a manual retry moves a job out of them, except `skipped`, which
+ * follows the jobs it needs (a retried need makes its dependants wait again).
+ */
+export const terminalStatuses: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached', 'skipped'])
 
 /** How one attempt ended. `lost` means its runner stopped sending presence for the lease time. */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'cancelled' | 'lost'
@@ -22,6 +31,8 @@ export interface AttemptState {
   outcome?: AttemptOutcome
   failure?: FailureKind | 'runner_lost'
   exitCode?: number | null
+  /** The runner's short reason for a failure (e.g. why the source could not be fetched). */
+  reason?: string
 }
 
 /** A bid for the current attempt. */
@@ -44,6 +55,15 @@ export interface JobResult {
   at: number
   runMs: number
   cachedFrom?: string
+  /** Source bytes and objects the runner received for this result. */
+  fetched?: { bytes: number, objects: number }
+}
+
+/** A job another job needs: its pipeline job id within the run, and the job it resolved to. */
+export interface NeedState {
+  pipelineJob: string
+  /** The job id, once an earlier announce of the same run and origin names that pipeline job. */
+  job?: string
 }
 
 /** A job as every peer with the same events sees it. Plain data; the fold never mutates a returned object. */
@@ -55,6 +75,10 @@ export interface JobState {
   commit: string
   tree?: string
   pipelineJob: string
+  /** The run (one commit's pipeline) this job belongs to, if it came from a pipeline. */
+  run?: string
+  /** The jobs of the same run that must succeed first; empty for most jobs. */
+  needs: NeedState[]
   priority: Priority
   labels: string[]
   group?: { name: string, cancelInProgress: boolean }
@@ -84,6 +108,8 @@ export interface JobState {
   retries: number
   supersededBy?: string
   cancelReason?: string
+  /** Why a `skipped` job did not run: the pipeline job it needed and how that ended. */
+  skippedBecause?: string
 }
 
 /** Team membership as folded from team events. */

@@ -60,7 +60,12 @@ function checkMatrix (out: PipelineProblem[], id: string, job: JobSpec): Combina
   })
   const count = countCombinations(m, L.maxMatrixCombinations)
   if (count > L.maxMatrixCombinations) {
-    out.push({ path: at, detail: `more than ${L.maxMatrixCombinations} combinations` })
+    const sizes = Object.values(m.axes).map((v) => v.length)
+    const product = sizes.reduce((a, b) => a * b, 1)
+    const how = product > L.maxMatrixCombinations
+      ? `${product} combinations (${Object.keys(m.axes).map((a, i) => `${a}: ${sizes[i]}`).join(' x ')}${m.exclude.length > 0 ? ', before exclude' : ''})`
+      : `more than ${L.maxMatrixCombinations} combinations with include`
+    out.push({ path: at, detail: `the matrix has ${how}; at most ${L.maxMatrixCombinations} are allowed` })
     return undefined
   }
   if (count === 0) {

@@ -3,7 +3,7 @@
  * `planPipeline` (`PipelineFile` + commit -> backend-neutral `PipelinePlan`).
  */
 export { parsePipeline, validatePipeline, type ParseOptions, type ValidationResult } from './parse.ts'
-export { planPipeline, type PlanContext, type PipelinePlan, type PlannedJob, type PlannedStep, type PlannedArtifact } from './plan.ts'
+export { planPipeline, SANDBOX_LABEL, defaultStepName, type PlanContext, type PipelinePlan, type PlannedJob, type PlannedStep, type PlannedArtifact } from './plan.ts'
 export { pipelineJsonSchema, renderPipelineJsonSchema } from './json-schema.ts'
 export { formatIssue, type PipelineIssue } from './issues.ts'
 export { PIPELINE_LIMITS, PIPELINE_DEFAULTS } from './limits.ts'
@@ -11,3 +11,4 @@ export { durationMs } from './duration.ts'
 export type {
   PipelineFile, JobSpec, StepSpec, ArtifactSpec, MatrixSpec, ConcurrencySpec, Workspace, ArtifactKind
 } from './types.ts'
+export { starterPipeline, detectBuildSystem, type BuildSystem } from './starter.ts'

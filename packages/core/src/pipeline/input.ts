@@ -105,6 +105,7 @@ export const JobInput = z.strictObject({
   secrets: z.array(EnvName).max(64).optional().meta({ description: 'Names of secrets the origin passes as env vars.' }),
   workspace: z.enum(['clean', 'incremental'], { error: 'expected clean or incremental' }).optional()
     .meta({ description: 'Default clean.' }),
+  network: z.boolean().optional().meta({ description: 'Whether steps may use the network; default true. false runs only on peers that can sandbox (no network at all).' }),
   env: EnvInput.optional(),
   concurrency: ConcurrencyInput.optional(),
   steps: z.array(StepInput).min(1, 'a job needs at least one step').max(L.maxSteps),

@@ -26,6 +26,7 @@ function normalizeJob (job: JobInput): JobSpec {
     sensitive: job.sensitive ?? secrets.length > 0,
     secrets,
     workspace: job.workspace ?? 'clean',
+    network: job.network ?? true,
     env: strings(job.env),
     steps: job.steps.map(step),
     artifacts: (job.artifacts ?? []).map((a): ArtifactSpec => ({

@@ -10,6 +10,9 @@ import { PIPELINE_DEFAULTS, PIPELINE_LIMITS as L } from './limits.ts'
 import { concreteJobId, expandMatrix, type Combination } from './matrix.ts'
 import type { ArtifactKind, JobSpec, PipelineFile, StepSpec, Workspace } from './types.ts'
 
+/** The label of peers that can run steps in a sandbox; jobs that need one require it. */
+export const SANDBOX_LABEL = 'devq:sandbox'
+
 /** What `planPipeline` needs to know about the commit being planned. */
 export interface PlanContext {
   /** The announced git ref, e.g. `refs/heads/main`; fills `${DEVQ_REF}`. */
@@ -59,6 +62,13 @@ export interface PlannedJob {
   /** Secret names the origin hands to the runner; never their values. */
   secrets: string[]
   workspace: Workspace
+  /** Whether steps may reach the network. */
+  network: boolean
+  /**
+   * Whether the job must run in a sandbox (no network): sensitive jobs and `network: false`. Such
+   * jobs carry `SANDBOX_LABEL` among `labels`, so only peers that can sandbox bid for them.
+   */
+  sandbox: boolean
   /** Job-level env: global < job < matrix. Built-in DEVQ_ variables are not included. */
   env: Record<string, string>
   /** Shaped like the announce's `group`. */
@@ -120,12 +130,15 @@ function planJob (x: PlanJobArgs): PlannedJob {
   const vars = { ...env, ...builtins }
   const timeoutMs = job.timeoutMs ?? x.context.defaults?.timeoutMs ?? PIPELINE_DEFAULTS.timeoutMs
   const retry = job.retry ?? x.context.defaults?.retry ?? PIPELINE_DEFAULTS.retry
+  const sandbox = job.sensitive || !job.network
+  const labels = job.runsOn.map((l) => interpolate(l, combo))
+  if (sandbox && !labels.includes(SANDBOX_LABEL)) labels.push(SANDBOX_LABEL)
   const planned: PlannedJob = {
     id: concrete,
     job: x.id,
     name: displayName(job.name, x.id, x.plain ? undefined : combo),
     matrix: { ...combo },
-    labels: job.runsOn.map((l) => interpolate(l, combo)),
+    labels,
     priority: job.priority,
     timeoutMs,
     needs: [...x.needs],
@@ -134,6 +147,8 @@ function planJob (x: PlanJobArgs): PlannedJob {
     sensitive: job.sensitive,
     secrets: [...job.secrets],
     workspace: job.workspace,
+    network: job.network,
+    sandbox,
     env,
     steps: job.steps.map((s) => planStep(s, env, builtins, timeoutMs)),
     artifacts: job.artifacts.map((a) => ({

@@ -69,6 +69,8 @@ export interface JobSpec {
   /** Names of secrets the origin hands to the runner as env vars. */
   secrets: string[]
   workspace: Workspace
+  /** Whether steps may reach the network; false (and `sensitive`) needs a sandboxing runner. */
+  network: boolean
   env: Record<string, string>
   /** Job-level group, used as written; overrides the file's group. */
   concurrency?: ConcurrencySpec

@@ -66,7 +66,7 @@ export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorCont
   for (const job of open) {
     if (coordinatorFor(job, live) !== ctx.peerId) continue
     if (job.status === 'queued') writes.push(coordinateQueued(c, ctx, memory, job, { live, mono, wall, active }))
-    else writes.push(checkLease(c, ctx, memory, job, mono))
+    else if (job.status !== 'waiting') writes.push(checkLease(c, ctx, memory, job, mono))
   }
   await Promise.all(writes)
 }

@@ -119,8 +119,12 @@ class RunningAttempts implements Executions {
     if (exec.stop === 'timeout') {
       await this.c.publish('job.finished', { job: job.id, attempt: exec.attempt, status: 'failed', exitCode: null, failure: 'timeout', durations, artifacts: [], logDigest: report.logDigest })
     } else if (exec.stop === undefined) {
-      const body = { job: job.id, attempt: exec.attempt, status: report.status, exitCode: report.exitCode, durations, artifacts: report.artifacts, logDigest: report.logDigest }
-      await this.c.publish('job.finished', report.failure === undefined ? body : { ...body, failure: report.failure })
+      await this.c.publish('job.finished', {
+        job: job.id, attempt: exec.attempt, status: report.status, exitCode: report.exitCode, durations, artifacts: report.artifacts, logDigest: report.logDigest,
+        ...(report.failure === undefined ? {} : { failure: report.failure }),
+        ...(report.fetched === undefined ? {} : { fetched: report.fetched }),
+        ...(report.reason === undefined ? {} : { reason: report.reason.slice(0, 512) })
+      })
     }
   }
 

@@ -1,6 +1,6 @@
 export { createScheduler, type Scheduler, type SchedulerComponents, type SchedulerInit } from './scheduler.ts'
 export { defaultPolicy, resolvePolicy, priorities, type SchedulerPolicy } from './policy.ts'
-export { PresenceInfo, MAX_PRESENCE_BYTES, createPresenceTable, presenceIntervalMs, type PresenceTable } from './presence.ts'
+export { PresenceInfo, JobActivity, MAX_PRESENCE_BYTES, createPresenceTable, presenceIntervalMs, type PresenceTable } from './presence.ts'
 export { queueOrder, levelUsage, addUsage, type LevelUsage } from './queue.ts'
 export { bidScore, bestBid, coordinatorFor, rendezvousWeight } from './score.ts'
 export { assignSlots, canRun, eligible, activeIndex } from './assign.ts'

@@ -1,5 +1,6 @@
 import type { ArtifactRef, BodyOf, EventType, FailureKind, ShareMode } from '../events/bodies.ts'
 import type { JobState, TeamState } from '../fold/types.ts'
+import type { JobActivity } from './presence.ts'
 
 /** The read side of the ledger the scheduler decides on (the fold). */
 export interface LedgerView {
@@ -22,6 +23,10 @@ export interface AttemptReport {
   logDigest: string | null
   /** Time spent fetching source (ms), if any. */
   fetchMs?: number
+  /** Source bytes and objects received. */
+  fetched?: { bytes: number, objects: number }
+  /** A short human reason for a failure (what failed and why). */
+  reason?: string
 }
 
 /**
@@ -45,6 +50,8 @@ export interface LocalStatus {
   load: number
   userActive: boolean
   warmRepos: string[]
+  /** How far each running attempt got (the runner reports it). */
+  activity?: JobActivity[]
 }
 
 /** Static description of this peer as a runner. */

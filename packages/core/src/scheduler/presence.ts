@@ -18,6 +18,19 @@ export function presenceIntervalMs (livePeers: number, leaseMs: number): number 
   return Math.round(Math.min(spaced, Math.max(PRESENCE_MIN_INTERVAL_MS, leaseMs / 4)))
 }
 
+/** What a runner is doing for one attempt, for live progress in the CLI and UI. */
+export const JobActivity = z.strictObject({
+  job: z.string().regex(/^[0-9a-f]{64}$/),
+  attempt: z.number().int().min(1).max(1000),
+  phase: z.enum(['fetching', 'preparing', 'running', 'collecting', 'done']),
+  /** The step running now, when `phase` is `running`. */
+  step: z.string().max(200).optional(),
+  /** Source bytes and objects received so far (fetching) or in all (later phases). */
+  bytes: z.number().int().min(0).optional(),
+  objects: z.number().int().min(0).optional()
+})
+export type JobActivity = z.infer<typeof JobActivity>
+
 /** A peer's heartbeat: ephemeral, sent about every second on the presence topic, never in the ledger. */
 export const PresenceInfo = z.strictObject({
   peer: PeerIdString,
@@ -34,6 +47,8 @@ export const PresenceInfo = z.strictObject({
   /** Repo ids with a warm workspace on this peer. */
   warmRepos: z.array(z.string().max(128)).max(64),
   version: z.string().max(32),
+  /** The attempts this peer runs and how far each got. */
+  activity: z.array(JobActivity).max(32).optional(),
   /** Sender's wall clock (ms), for display. */
   time: z.number().int().min(0)
 })

@@ -124,6 +124,7 @@ class PeerScheduler implements Scheduler {
       recentFailures: this.recentFailures(),
       warmRepos: l.warmRepos.slice(0, 64),
       version: this.init.version,
+      ...(l.activity === undefined || l.activity.length === 0 ? {} : { activity: l.activity.slice(0, 32) }),
       time: Math.round(this.c.clock.wallMs())
     }
   }

@@ -66,10 +66,11 @@ const job: fc.Arbitrary<JobSpec> = fc.record({
     sensitive: fc.boolean(),
     secrets: fc.uniqueArray(envName, { maxLength: 2 }),
     workspace: fc.constantFrom('clean', 'incremental'),
+    network: fc.boolean(),
     env: envRecord,
     steps: fc.array(step, { minLength: 1, maxLength: 3 }),
     artifacts: fc.uniqueArray(artifact, { maxLength: 2, selector: (a) => a.name })
-}, { requiredKeys: ['runsOn', 'priority', 'needs', 'cache', 'sensitive', 'secrets', 'workspace', 'env', 'steps', 'artifacts'] })
+}, { requiredKeys: ['runsOn', 'priority', 'needs', 'cache', 'sensitive', 'secrets', 'workspace', 'network', 'env', 'steps', 'artifacts'] })
   .map((j) => ({ ...j, sensitive: j.sensitive || j.secrets.length > 0 }))
 
 const concurrency = fc.record({ group: fc.stringMatching(/^[a-z0-9-]{1,10}(\$\{DEVQ_REF\})?$/), cancelInProgress: fc.boolean() })
@@ -123,6 +124,7 @@ function encodeJob (j: JobSpec, coin: () => boolean): Record<string, unknown> {
   if (j.sensitive !== j.secrets.length > 0 || coin()) out.sensitive = j.sensitive
   if (j.secrets.length > 0 || coin()) out.secrets = j.secrets
   if (j.workspace !== 'clean' || coin()) out.workspace = j.workspace
+  if (!j.network || coin()) out.network = j.network
   if (Object.keys(j.env).length > 0 || coin()) out.env = encodeEnv(j.env, coin)
   if (j.concurrency !== undefined) out.concurrency = { group: j.concurrency.group, 'cancel-in-progress': j.concurrency.cancelInProgress }
   out.steps = j.steps.map((s) => encodeStep(s, coin))

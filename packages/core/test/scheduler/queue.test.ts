@@ -7,7 +7,7 @@ const levels: Priority[] = ['critical', 'high', 'normal', 'low']
 
 function job (id: number, priority: Priority, announcedAt: number, over: Partial<JobState> = {}): JobState {
   return {
-    id: id.toString(16).padStart(64, '0'), origin: 'o', repo: 'r', ref: 'main', commit: 'c'.repeat(40), pipelineJob: 'build',
+    id: id.toString(16).padStart(64, '0'), origin: 'o', repo: 'r', ref: 'main', commit: 'c'.repeat(40), pipelineJob: 'build', needs: [],
     priority, labels: [], retry: { max: 0, when: [] }, timeoutMs: 0, cache: false, sensitive: false, source: { addrs: [] },
     announcedAt, announceLamport: id, status: 'queued', attempt: 1, notBefore: announcedAt, queuedAt: announcedAt,
     attempts: [], bids: [], retries: 0, ...over

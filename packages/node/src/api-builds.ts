@@ -1,0 +1,127 @@
+/**
+ * Control API routes for real builds: announcing a run from a repository, a run's jobs, a job's
+ * log (live or after the job), and pulling artifacts from whichever peer has them.
+ */
+import { mkdir } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { isAbsolute, join, resolve } from 'node:path'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { z } from 'zod'
+import { Digest, EventId, Priority, type ArtifactRef, type JobState } from '@devq/core'
+import { ensureArtifact, exportArtifact, fetchLog, fileOf, sourcesOf } from '@devq/runner'
+import type { DevqNode } from './node.ts'
+import { ApiRequestError } from './errors.ts'
+import { announceRun } from './runs.ts'
+
+const RunRequest = z.strictObject({
+  dir: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
+  sha: z.string().min(1).max(256).optional(),
+  ref: z.string().min(1).max(256).optional(),
+  jobs: z.array(z.string().min(1).max(200)).max(256).optional(),
+  priority: Priority.optional()
+})
+const RunParams = z.strictObject({ run: z.string().regex(/^[0-9a-f]{32}$/) })
+const LogQuery = z.strictObject({
+  attempt: z.coerce.number().int().min(1).max(1000).optional(),
+  follow: z.enum(['0', '1', 'true', 'false']).optional(),
+  from: z.coerce.number().int().min(0).optional()
+})
+const PullRequest = z.strictObject({
+  job: EventId.optional(),
+  digest: Digest.optional(),
+  out: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path')
+}).refine((r) => (r.job === undefined) !== (r.digest === undefined), 'name exactly one of job or digest')
+
+function parse<T> (schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value ?? {})
+  if (!r.success) throw new ApiRequestError(`${where}: ${z.prettifyError(r.error)}`, { status: 400, detail: where })
+  return r.data
+}
+
+function jobOr404 (node: DevqNode, id: string): JobState {
+  const job = node.fold.job(id)
+  if (job === undefined) throw new ApiRequestError(`no job ${id}`, { status: 404, detail: 'unknown job' })
+  return job
+}
+
+/** The jobs of one run, in announce order. */
+export function runJobs (node: DevqNode, run: string): JobState[] {
+  return [...node.fold.jobs()].filter((j) => j.run === run).sort((a, b) => a.announceLamport - b.announceLamport)
+}
+
+/** What a job looks like in the API: its state plus this peer's local view of it. */
+export function jobView (node: DevqNode, job: JobState): object {
+  const runner = job.attempts.find((a) => a.n === job.attempt)?.runner
+  const activity = runner === undefined
+    ? undefined
+    : (runner === node.peerId ? node.runner.local().activity : node.presence.get(runner)?.activity)?.find((a) => a.job === job.id && a.attempt === job.attempt)
+  return { ...job, arrivedAt: node.arrivals.of(job.id), activity, pulled: node.origin.pullOf(job.id) }
+}
+
+/** Which artifacts `req` names: all of a job's, or every ref with that digest. */
+function refsOf (node: DevqNode, req: { job?: string, digest?: string }): { refs: ArtifactRef[], jobs: JobState[] } {
+  if (req.job !== undefined) {
+    const job = jobOr404(node, req.job)
+    if (job.result === undefined) throw new ApiRequestError(`job ${job.id} is ${job.status} and has no result yet`, { status: 409, detail: 'no result' })
+    return { refs: job.result.artifacts, jobs: [job] }
+  }
+  const jobs = node.runner.access.jobsWithArtifact(req.digest!)
+  const ref = jobs[0]?.result?.artifacts.find((a) => a.digest === req.digest)
+  if (ref === undefined) throw new ApiRequestError(`no job in the ledger lists ${req.digest}`, { status: 404, detail: 'unknown artifact' })
+  return { refs: [ref], jobs }
+}
+
+async function pull (node: DevqNode, body: unknown): Promise<object> {
+  const req = parse(PullRequest, body, 'body')
+  const { refs, jobs } = refsOf(node, req)
+  const live = node.presence.live(performance.now(), node.config.leaseMs).map((p) => p.peer)
+  const sources = [...new Set(jobs.flatMap((j) => sourcesOf(j, live, node.peerId)))]
+  await mkdir(req.out, { recursive: true })
+  const files = []
+  for (const ref of refs) {
+    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial: async (p) => await node.mesh.openStream(p, 'artifacts'), peers: () => live, selfId: node.peerId }, ref, sources)
+    const path = join(resolve(req.out), fileOf(ref))
+    await exportArtifact(node.runner.artifacts, ref.digest, path, { kind: ref.kind })
+    files.push({ name: ref.name, kind: ref.kind, digest: ref.digest, size: ref.size, path })
+  }
+  return { files }
+}
+
+async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogQuery>): Promise<void> {
+  const attempt = q.attempt ?? job.attempt
+  const follow = q.follow === '1' || q.follow === 'true'
+  const from = q.from ?? 0
+  void reply.header('content-type', 'text/plain; charset=utf-8')
+  if (await node.runner.logs.has(job.id, attempt)) {
+    return await reply.send(Readable.from(follow ? node.runner.logs.follow(job.id, attempt, from) : node.runner.logs.read(job.id, attempt, from)))
+  }
+  const runner = job.attempts.find((a) => a.n === attempt)?.runner
+  if (runner === undefined) throw new ApiRequestError(`job ${job.id} has no attempt ${attempt} yet`, { status: 404, detail: 'no attempt' })
+  const chunks: Uint8Array[] = []
+  await fetchLog({ dial: async () => await node.mesh.openStream(runner, 'logs'), job: job.id, attempt, from, follow: false, onChunk: (c) => { chunks.push(c) } })
+  return await reply.send(Buffer.concat(chunks))
+}
+
+/** Registers the build routes. */
+export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
+  app.post('/v1/runs', async (req, reply) => {
+    const body = parse(RunRequest, req.body, 'body')
+    const run = await announceRun({
+      append: async (type, b) => await node.ledger.append(node.signer, type, b),
+      addresses: () => node.mesh.addresses(),
+      remember: async (repo, path) => { await node.repos.remember(repo, path) }
+    }, body)
+    return await reply.code(201).send(run)
+  })
+  app.get('/v1/runs/:run', async (req) => {
+    const { run } = parse(RunParams, req.params, 'path')
+    const jobs = runJobs(node, run)
+    if (jobs.length === 0) throw new ApiRequestError(`no run ${run}`, { status: 404, detail: 'unknown run' })
+    return { run, jobs: jobs.map((j) => jobView(node, j)) }
+  })
+  app.get('/v1/jobs/:id/log', async (req, reply) => {
+    const job = jobOr404(node, parse(z.strictObject({ id: EventId }), req.params, 'path').id)
+    await sendLog(node, reply, job, parse(LogQuery, req.query, 'query'))
+  })
+  app.post('/v1/pull', async (req) => await pull(node, req.body))
+}

@@ -1,0 +1,98 @@
+/** `devq run`, `devq pull`, `devq logs` and `devq secret`: building commits on the grid. */
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Command } from 'commander'
+import { terminalStatuses, type JobStatus } from '@devq/core'
+import { connectApi, type ApiClient } from './client.ts'
+import { listSecrets, setSecret } from './secrets.ts'
+
+type Out = (text: string, json: unknown) => void
+type DataDirOf = (o: { dataDir?: string }) => string
+
+interface RunJob { id: string, pipelineJob: string, needs: string[] }
+interface RunAnswer { run: string, repo: string, commit: string, ref: string, jobs: RunJob[] }
+interface JobLine { id: string, pipelineJob: string, status: JobStatus, attempt: number, attempts: { n: number, runner: string, reason?: string }[], skippedBecause?: string, result?: { status: string, by: string }, activity?: { phase: string, step?: string } }
+
+const collect = (v: string, all: string[]): string[] => [...all, v]
+const shortId = (id: string): string => id.slice(0, 12)
+
+function describe (j: JobLine): string {
+  const runner = j.attempts.find((a) => a.n === j.attempt)?.runner
+  const on = runner === undefined ? '' : ` on ${shortId(runner)}`
+  const extra = j.status === 'running' && j.activity?.step !== undefined ? ` (${j.activity.step})` : j.status === 'skipped' ? ` (${j.skippedBecause ?? ''})` : j.status === 'failed' ? ` (${j.attempts.at(-1)?.reason ?? 'failed'})` : ''
+  return `${j.pipelineJob}: ${j.status}${on}${extra}`
+}
+
+/** Prints each job's status changes until every job of the run has ended; true when all succeeded. */
+async function waitForRun (api: ApiClient, run: string, print: (line: string) => void): Promise<boolean> {
+  const seen = new Map<string, string>()
+  for (;;) {
+    const { jobs } = await api.get<{ jobs: JobLine[] }>(`/v1/runs/${run}`)
+    for (const j of jobs) {
+      const line = describe(j)
+      if (seen.get(j.id) !== line) print(line)
+      seen.set(j.id, line)
+    }
+    if (jobs.every((j) => terminalStatuses.has(j.status))) return jobs.every((j) => j.status === 'succeeded' || j.status === 'cached')
+    await sleep(250)
+  }
+}
+
+function runCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  program.command('run').description('announce a commit\'s pipeline (.devq.yml in the commit) to the grid')
+    .option('--repo <dir>', 'repository directory (default: the current one)').option('--sha <rev>', 'commit to build (default HEAD)')
+    .option('--ref <ref>', 'ref to announce (default: the branch HEAD is on)').option('--job <id>', 'only this job and what it needs (repeatable)', collect, [])
+    .option('--priority <p>', 'critical, high, normal or low').option('--wait', 'follow the jobs until they end; exit 1 if one did not succeed')
+    .option('--data-dir <dir>').option('--json')
+    .action(async (o: { repo?: string, sha?: string, ref?: string, job: string[], priority?: string, wait?: boolean, dataDir?: string, json?: boolean }) => {
+      const api = await connectApi(dataDirOf(o))
+      const body = { dir: resolve(o.repo ?? process.cwd()), ...(o.sha === undefined ? {} : { sha: o.sha }), ...(o.ref === undefined ? {} : { ref: o.ref }), ...(o.job.length > 0 ? { jobs: o.job } : {}), ...(o.priority === undefined ? {} : { priority: o.priority }) }
+      const run = await api.post<RunAnswer>('/v1/runs', body)
+      const lines = [`run ${run.run}: ${run.jobs.length} job(s) of ${shortId(run.commit)} (${run.ref || 'detached'})`, ...run.jobs.map((j) => `  ${j.id}  ${j.pipelineJob}${j.needs.length > 0 ? ` (needs ${j.needs.join(', ')})` : ''}`)]
+      printer(o.json === true)(lines.join('\n'), run)
+      if (o.wait !== true) return
+      const ok = await waitForRun(api, run.run, (line) => { if (o.json !== true) process.stdout.write(`  ${line}\n`) })
+      if (!ok) process.exitCode = 1
+    })
+}
+
+function pullAndLogs (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  program.command('pull <what>').description('fetch a job\'s artifacts (or one by sha256:digest) from any peer that has them, verified')
+    .option('-o, --out <dir>', 'where to write them', '.').option('--data-dir <dir>').option('--json')
+    .action(async (what: string, o: { out: string, dataDir?: string, json?: boolean }) => {
+      const api = await connectApi(dataDirOf(o))
+      const body = { ...(what.startsWith('sha256:') ? { digest: what } : { job: what }), out: resolve(o.out) }
+      const res = await api.post<{ files: { name: string, path: string, size: number, digest: string }[] }>('/v1/pull', body)
+      printer(o.json === true)(res.files.map((f) => `${f.path}  ${f.size} bytes  ${f.digest}`).join('\n') || 'no artifacts', res)
+    })
+  program.command('logs <job>').description('print a job\'s log; -f follows it live')
+    .option('-f, --follow', 'keep printing until the attempt ends').option('--attempt <n>', 'which attempt (default the latest)').option('--data-dir <dir>')
+    .action(async (job: string, o: { follow?: boolean, attempt?: string, dataDir?: string }) => {
+      const q = new URLSearchParams({ ...(o.follow === true ? { follow: '1' } : {}), ...(o.attempt === undefined ? {} : { attempt: o.attempt }) })
+      const res = await (await connectApi(dataDirOf(o))).raw(`/v1/jobs/${job}/log?${q.toString()}`)
+      for await (const chunk of res.body ?? []) process.stdout.write(chunk)
+    })
+}
+
+function secretCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  const secret = program.command('secret').description('secrets for sensitive jobs this peer announces (kept 0600 in the data dir)')
+  secret.command('set <name>').description('store a secret; the value is read from stdin').option('--data-dir <dir>')
+    .action(async (name: string, o: { dataDir?: string }) => {
+      const chunks: Buffer[] = []
+      for await (const c of process.stdin) chunks.push(c as Buffer)
+      await setSecret(dataDirOf(o), name, Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, ''))
+      process.stdout.write(`secret ${name} stored\n`)
+    })
+  secret.command('list').description('names of the stored secrets (never their values)').option('--data-dir <dir>').option('--json')
+    .action(async (o: { dataDir?: string, json?: boolean }) => {
+      const names = await listSecrets(dataDirOf(o))
+      printer(o.json === true)(names.join('\n'), { names })
+    })
+}
+
+/** Adds the build commands to the `devq` program. */
+export function buildCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  runCommand(program, dataDirOf, printer)
+  pullAndLogs(program, dataDirOf, printer)
+  secretCommands(program, dataDirOf, printer)
+}

@@ -1,0 +1,145 @@
+/**
+ * The runner side of a node: its mirrors, workspaces, logs and artifacts under the data dir, the
+ * pipeline executor (synthetic jobs keep their own), and the direct-stream servers other peers
+ * use: `git` (source), `artifacts`, `logs` and `secrets`.
+ */
+import { join } from 'node:path'
+import {
+  SANDBOX_LABEL, type AttemptReport, type Clock, type Fold, type JobExecutor, type JobState, type LocalStatus, type Logger,
+  type PresenceTable, type ResultAvailability
+} from '@devq/core'
+import type { Mesh } from '@devq/p2p'
+import {
+  ARTIFACTS_PROTOCOL, createArtifactServer, createArtifactStore, createLogServer, createLogStore, createMirrors, createPipelineExecutor,
+  createSecretServer, createSourceServer, createWorkspaces, detectContainment, detectSandbox, GIT_PROTOCOL, LOGS_PROTOCOL,
+  type ArtifactStore, type LogStore, type Mirrors, type PipelineExecutor, type RunnerProtocol
+} from '@devq/runner'
+import type { NodeConfig } from './config.ts'
+import { createAccessIndex, type AccessIndex } from './access.ts'
+import type { RepoRegistry } from './repos.ts'
+import { secretsFor } from './secret-access.ts'
+import { createSyntheticExecutor } from './synthetic.ts'
+
+const MIB = 1024 * 1024
+
+/** The runner parts of a node and what the scheduler and API use of them. */
+export interface RunnerServices {
+  executor: JobExecutor
+  /** Labels this peer adds to its own: `devq:sandbox` when steps can run in bubblewrap here. */
+  labels: string[]
+  /** Warm repos and the activity of running attempts, for presence. */
+  local(): Pick<LocalStatus, 'warmRepos' | 'activity'>
+  results: ResultAvailability
+  access: AccessIndex
+  mirrors: Mirrors
+  logs: LogStore
+  artifacts: ArtifactStore
+  /** How steps are held together and sandboxed here, for status and logs. */
+  describe(): { containment: string, sandbox: string }
+}
+
+/** What creating the runner side takes. */
+export interface RunnerDeps {
+  config: NodeConfig
+  fold: Fold
+  peerId: string
+  mesh: Mesh
+  presence: PresenceTable
+  repos: RepoRegistry
+  clock: Clock
+  logger: Logger
+}
+
+/** Other peers heard within a lease, for source and artifact fallbacks. */
+function livePeers (d: RunnerDeps): () => string[] {
+  return () => d.presence.live(d.clock.monotonicMs(), d.config.leaseMs).map((p) => p.peer).filter((p) => p !== d.peerId)
+}
+
+async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, sandbox: PipelineExecutorSandbox): Promise<{ pipeline: PipelineExecutor, containment: string, warm: () => Promise<string[]> }> {
+  const containment = await detectContainment()
+  const workspaces = createWorkspaces({ root: join(d.config.dataDir, 'workspaces'), mirrors: parts.mirrors, budgetBytes: d.config.workspaceBudgetMb * MIB, logger: d.logger })
+  const pipeline = createPipelineExecutor({
+    ...parts,
+    workspaces,
+    containment,
+    dial: async (peer: string, protocol: RunnerProtocol) => await d.mesh.openStream(peer, protocol),
+    view: d.fold,
+    peers: livePeers(d),
+    logger: d.logger.child({ component: 'runner' }),
+    clock: d.clock
+  }, {
+    peerId: d.peerId,
+    scratchDir: join(d.config.dataDir, 'scratch'),
+    sandbox,
+    limits: { maxProcesses: d.config.stepMaxProcesses, maxMemoryBytes: d.config.stepMaxMemoryMb * MIB },
+    baseEnv: process.env
+  })
+  return { pipeline, containment: `${containment.mode}: ${containment.reason}`, warm: async () => await workspaces.warmRepos() }
+}
+
+type PipelineExecutorSandbox = 'never' | 'when-asked' | 'always'
+
+async function sandboxMode (config: NodeConfig): Promise<{ mode: PipelineExecutorSandbox, note: string }> {
+  const status = await detectSandbox(config.sandbox)
+  if (!status.available) return { mode: 'never', note: status.reason ?? 'off' }
+  return { mode: 'always', note: 'bubblewrap for every step' }
+}
+
+/** Registers the four servers on the mesh (before it starts). */
+async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }): Promise<void> {
+  const logger = d.logger.child({ component: 'runner-serve' })
+  await d.mesh.handleStream(GIT_PROTOCOL, createSourceServer({
+    locate: async (repo) => [d.repos.pathOf(repo), parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
+    announced: access.announced,
+    logger
+  }), { maxInbound: 8 })
+  await d.mesh.handleStream(ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger }), { maxInbound: 16 })
+  await d.mesh.handleStream(LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger }), { maxInbound: 32 })
+  await d.mesh.handleStream('secrets', createSecretServer({
+    secretsFor: async (peer, job, attempt) => await secretsFor({ fold: d.fold, peerId: d.peerId, repos: d.repos, dataDir: d.config.dataDir }, peer, job, attempt),
+    logger
+  }), { maxInbound: 8 })
+}
+
+/** Creates the runner side and registers its servers on `mesh` (call before `mesh.start()`). */
+export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServices> {
+  const mirrors = createMirrors({ root: join(d.config.dataDir, 'mirrors') })
+  const logs = createLogStore({ dir: join(d.config.dataDir, 'logs'), capBytes: d.config.logCapMb * MIB })
+  const artifacts = createArtifactStore({ dir: join(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
+  const sandbox = await sandboxMode(d.config)
+  const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode)
+  const access = createAccessIndex(d.fold)
+  await serve(d, access, { mirrors, logs, artifacts })
+  const synthetic = createSyntheticExecutor()
+  let warmRepos: string[] = await warm()
+  const executor: JobExecutor = {
+    async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
+      if (job.synthetic !== undefined) return await synthetic.run(job, attempt, signal)
+      try {
+        return await pipeline.run(job, attempt, signal)
+      } finally {
+        warmRepos = await warm().catch(() => warmRepos)
+      }
+    }
+  }
+  const live = livePeers(d)
+  return {
+    executor,
+    labels: sandbox.mode === 'never' ? [] : [SANDBOX_LABEL],
+    local: () => ({ warmRepos, activity: pipeline.activity() }),
+    results: {
+      // A result can stand in for a new job while someone can still hand out its artifacts.
+      fetchable: (prev) => {
+        const r = prev.result
+        if (r === undefined || r.artifacts.length === 0) return true
+        const peers = new Set([d.peerId, ...live()])
+        return peers.has(r.by) || peers.has(prev.origin)
+      }
+    },
+    access,
+    mirrors,
+    logs,
+    artifacts,
+    describe: () => ({ containment, sandbox: sandbox.note })
+  }
+}

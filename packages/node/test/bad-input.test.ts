@@ -1,0 +1,80 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { removeDir, startCluster, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
+import { build, logOf } from './builds.ts'
+import { commitAll, git } from './fixtures/c-project.ts'
+
+let cluster: Cluster | undefined
+const dirs: string[] = []
+afterEach(async () => {
+  await cluster?.stop()
+  cluster = undefined
+  await Promise.all(dirs.splice(0).map(removeDir))
+})
+
+async function repoWith (files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'devq-bad-'))
+  dirs.push(dir)
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
+  await git(dir, ['init', '-q', '-b', 'main'])
+  await commitAll(dir, 'bad input')
+  return dir
+}
+
+/** Peak resident memory of a process (VmHWM), in bytes. */
+async function peakRss (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024
+}
+
+const ESCAPES = `version: 1
+jobs:
+  symlink:
+    steps: ["ln -s /etc/passwd leak"]
+    artifacts: [{ name: leak, paths: [leak] }]
+  tar-dotdot:
+    steps:
+      - python3 -c "import io,tarfile; t=tarfile.open('evil.tar.gz','w:gz'); d=b'x'; i=tarfile.TarInfo('../evil'); i.size=1; t.addfile(i, io.BytesIO(d)); t.close()"
+    artifacts: [{ name: evil, kind: package, paths: [evil.tar.gz] }]
+  flood:
+    steps: ["head -c 1073741824 /dev/zero | tr '\\\\0' x; echo; echo after the flood"]
+  bomb:
+    steps: ["bomb() { bomb | bomb & }; bomb; sleep 30"]
+`
+
+describe('bad input from a pipeline (real processes)', () => {
+  it('refuses paths that leave the workspace, and a matrix of 10,000 cells, before anything is announced', async () => {
+    cluster = await startCluster(1)
+    const [a] = cluster.nodes as [NodeProc]
+    const dotdot = await repoWith({ '.devq.yml': 'version: 1\njobs:\n  x:\n    steps: [make]\n    artifacts: [{ name: x, paths: ["../x"] }]\n' })
+    await expect(a.post('/v1/runs', { dir: dotdot })).rejects.toThrow(/\.devq\.yml:5:\d+ jobs\.x\.artifacts\[0\]\.paths.*inside the workspace/)
+    const absolute = await repoWith({ '.devq.yml': 'version: 1\njobs:\n  x:\n    steps: [make]\n    artifacts: [{ name: x, paths: [/etc/passwd] }]\n' })
+    await expect(a.post('/v1/runs', { dir: absolute })).rejects.toThrow(/\.devq\.yml:5:\d+ .*relative/)
+    const axis = (n: string): string => `${n}: [${Array.from({ length: 10 }, (_, i) => i).join(', ')}]`
+    const matrix = await repoWith({ '.devq.yml': `version: 1\njobs:\n  x:\n    matrix:\n      ${axis('a')}\n      ${axis('b')}\n      ${axis('c')}\n      ${axis('d')}\n    steps: [make]\n` })
+    await expect(a.post('/v1/runs', { dir: matrix })).rejects.toThrow(/jobs\.x\.matrix: the matrix has 10000 combinations \(a: 10 x b: 10 x c: 10 x d: 10\); at most 256 are allowed/)
+    expect((await a.get<{ counts: Record<string, number> }>('/v1/status')).counts).toEqual({})
+  }, 120_000)
+
+  it('fails a symlink out of the workspace, a tar with .. entries and a fork bomb; caps a 1 GiB log with bounded memory; the runner goes on', async () => {
+    cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '2', '--log-cap-mb', '1', '--step-max-processes', '64']))
+    const [a, runner] = cluster.nodes as [NodeProc, NodeProc]
+    await waitMeshed(cluster.nodes)
+    const { jobs } = await build(a, await repoWith({ '.devq.yml': ESCAPES }), {}, 240_000)
+    expect(jobs.get('symlink')).toMatchObject({ status: 'failed', attempts: [{ failure: 'runner_error', reason: expect.stringMatching(/leak.*(outside|escape)/) }] })
+    expect(jobs.get('tar-dotdot')).toMatchObject({ status: 'failed', attempts: [{ failure: 'runner_error', reason: expect.stringMatching(/evil.*\.\./) }] })
+    expect(jobs.get('bomb')).toMatchObject({ status: 'failed', attempts: [{ failure: 'exit_code' }] })
+    expect(await logOf(a, jobs.get('bomb')!.id)).toMatch(/process limit reached/)
+    const flood = jobs.get('flood')!
+    expect(flood.status).toBe('succeeded')
+    const log = await logOf(a, flood.id)
+    expect(log.length).toBeLessThan(1.1 * 1024 * 1024)
+    expect(log.match(/log truncated/g)).toHaveLength(1)
+    expect(await peakRss(runner.proc.pid!)).toBeLessThan(400 * 1024 * 1024)
+    // The runner is still there and builds the next commit.
+    const next = await build(a, await repoWith({ '.devq.yml': 'version: 1\njobs:\n  ok:\n    steps: ["echo fine"]\n' }))
+    expect(next.jobs.get('ok')!.status).toBe('succeeded')
+  }, 300_000)
+})

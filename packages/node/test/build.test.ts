@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { execa } from 'execa'
+import { removeDir, startCluster, waitMeshed, type Cluster } from './harness.ts'
+import { build, fullPackBytes, logOf, sha256File, type BuildJob } from './builds.ts'
+import { commitAll, createCProject, git, helperSource } from './fixtures/c-project.ts'
+
+let cluster: Cluster | undefined
+const dirs: string[] = []
+afterEach(async () => {
+  await cluster?.stop()
+  cluster = undefined
+  await Promise.all(dirs.splice(0).map(removeDir))
+})
+
+async function tempDir (name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `devq-${name}-`))
+  dirs.push(dir)
+  return dir
+}
+
+const compiled = (log: string): string[] => log.split('\n').filter((l) => /^cc .* -c /.test(l))
+
+describe('real builds on a grid of three peers', () => {
+  it('builds an unpushed commit on another peer and brings its binary, tarball and OCI image back to the origin, verified', async () => {
+    // Peer A (node 0) only announces: its commits are built on B or C.
+    cluster = await startCluster(3, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const [a] = cluster.nodes
+    await waitMeshed(cluster.nodes)
+    const repo = await tempDir('crepo')
+    await createCProject(repo)
+
+    const first = await build(a!, repo)
+    const bJob = first.jobs.get('build')!
+    const image = first.jobs.get('image')!
+    expect(bJob.status, JSON.stringify(bJob.attempts)).toBe('succeeded')
+    expect(image.status, JSON.stringify(image.attempts)).toBe('succeeded')
+    expect(bJob.result!.by).not.toBe(a!.peerId)
+    // The image job needs the binary: it starts only after the build finished (one machine, one clock).
+    expect(image.attempts[0]!.startedAt!).toBeGreaterThanOrEqual(bJob.attempts[0]!.finishedAt!)
+
+    // The artifacts come back to A by themselves; with every other peer gone A still has them.
+    const refs = [...bJob.result!.artifacts, ...image.result!.artifacts]
+    expect(refs.map((r) => r.kind).sort()).toEqual(['binary', 'container', 'package'])
+    for (const job of [bJob, image]) await waitPulled(a!, job.id)
+    await Promise.all(cluster.nodes.slice(1).map(async (n) => { await n.kill() }))
+    const out = await tempDir('pulled')
+    const pulled = await a!.post<{ files: { path: string, digest: string, name: string }[] }>('/v1/pull', { job: bJob.id, out })
+    await a!.post('/v1/pull', { job: image.id, out })
+    for (const f of pulled.files) expect(await sha256File(f.path)).toBe(f.digest)
+    const run = await execa(join(out, 'hello'))
+    expect(run.stdout).toBe('hello from devq: 21')
+    expect((await execa('tar', ['-tzf', join(out, 'hello-1.0.tar.gz')])).stdout.trim()).toBe('hello')
+    const unpacked = await tempDir('oci')
+    await execa('tar', ['-xf', join(out, 'hello-image.tar'), '-C', unpacked])
+    await execa('umoci', ['unpack', '--rootless', '--image', `${unpacked}:latest`, join(unpacked, 'bundle')])
+    expect(await readFile(join(unpacked, 'bundle', 'rootfs', 'bin', 'hello'))).toEqual(await readFile(join(out, 'hello')))
+    expect(await readdir(join(unpacked, 'blobs', 'sha256'))).not.toHaveLength(0)
+  }, 300_000)
+
+  it('sends a one-file change as a thin pack and rebuilds only the changed object; the same tree again finishes cached', async () => {
+    cluster = await startCluster(2, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const [a] = cluster.nodes
+    await waitMeshed(cluster.nodes)
+    const repo = await tempDir('crepo')
+    await createCProject(repo, 12)
+    const first = await build(a!, repo, { jobs: ['build'] })
+    expect(first.jobs.get('build')!.status).toBe('succeeded')
+    expect(compiled(await logOf(a!, first.jobs.get('build')!.id))).toHaveLength(13)
+
+    await writeFile(join(repo, 'src', 'part3.c'), helperSource(3, 40))
+    const commit2 = await commitAll(repo, 'change one helper')
+    const second = await build(a!, repo, { jobs: ['build'] })
+    const job = second.jobs.get('build')!
+    expect(job.status).toBe('succeeded')
+    const fetched = job.result!.fetched!
+    const full = await fullPackBytes(repo, commit2)
+    // Only the new commit, two trees and one blob travel, a fraction of the whole commit's pack.
+    expect(fetched.objects).toBe(4)
+    expect(fetched.bytes).toBeLessThan(full / 4)
+    expect(compiled(await logOf(a!, job.id))).toEqual(['cc -O2 -Wall -c src/part3.c -o build/part3.o'])
+
+    // The same tree under a new commit (only the message differs): cached, nothing runs.
+    await git(repo, ['commit', '--allow-empty', '-q', '-m', 'same tree'])
+    const third = await build(a!, repo, { jobs: ['build'] })
+    const cached = third.jobs.get('build')!
+    expect(cached.status).toBe('cached')
+    expect(cached.attempts).toEqual([])
+    expect(cached.result!.cachedFrom).toBe(job.id)
+    expect(cached.result!.artifacts).toEqual(job.result!.artifacts)
+  }, 300_000)
+})
+
+async function waitPulled (node: Cluster['nodes'][number], id: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const j = await node.get<BuildJob>(`/v1/jobs/${id}`)
+    if (j.pulled?.state === 'done') return
+    if (j.pulled?.state === 'failed') throw new Error(`pull of ${id} failed: ${j.pulled.detail ?? ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`artifacts of ${id} never arrived`)
+}

@@ -1,0 +1,60 @@
+/** Helpers for tests that build real repositories on a grid of devq-node processes. */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { execa } from 'execa'
+import { waitFor, type NodeProc } from './harness.ts'
+
+export interface ArtifactView { name: string, kind: string, file?: string, digest: string, size: number }
+export interface AttemptView { n: number, runner: string, outcome?: string, failure?: string, reason?: string, exitCode?: number | null, startedAt?: number, finishedAt?: number }
+export interface BuildJob {
+  id: string
+  pipelineJob: string
+  status: string
+  attempt: number
+  origin: string
+  attempts: AttemptView[]
+  skippedBecause?: string
+  result?: { status: string, by: string, artifacts: ArtifactView[], logDigest: string | null, cachedFrom?: string, fetched?: { bytes: number, objects: number } }
+  pulled?: { state: string, detail?: string }
+}
+export interface RunAnswer { run: string, repo: string, commit: string, tree: string, jobs: { id: string, pipelineJob: string }[] }
+
+const ended = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached', 'skipped'])
+
+/** Announces the commit of `dir` from `node` (POST /v1/runs). */
+export async function startRun (node: NodeProc, dir: string, extra: Record<string, unknown> = {}): Promise<RunAnswer> {
+  return await node.post<RunAnswer>('/v1/runs', { dir, ...extra })
+}
+
+/** The jobs of a run by pipeline job id, once `done` holds for all (default: every job ended). */
+export async function waitRun (node: NodeProc, run: string, timeoutMs = 120_000, done: (j: BuildJob) => boolean = (j) => ended.has(j.status)): Promise<Map<string, BuildJob>> {
+  const jobs = await waitFor(`run ${run} to end`, async () => {
+    const r = await node.get<{ jobs: BuildJob[] }>(`/v1/runs/${run}`)
+    return r.jobs.every(done) ? r.jobs : undefined
+  }, timeoutMs, 250)
+  return new Map(jobs.map((j) => [j.pipelineJob, j]))
+}
+
+/** Runs and waits: the run's jobs by pipeline job id. */
+export async function build (node: NodeProc, dir: string, extra: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<{ run: RunAnswer, jobs: Map<string, BuildJob> }> {
+  const run = await startRun(node, dir, extra)
+  return { run, jobs: await waitRun(node, run.run, timeoutMs) }
+}
+
+/** The text of a job's log as `node` serves it. */
+export async function logOf (node: NodeProc, job: string, attempt?: number): Promise<string> {
+  const token = (await readFile(`${node.dataDir}/api.token`, 'utf8')).trim()
+  const res = await fetch(`${node.api}/v1/jobs/${job}/log${attempt === undefined ? '' : `?attempt=${attempt}`}`, { headers: { authorization: `Bearer ${token}` } })
+  if (!res.ok) throw new Error(`log of ${job}: ${res.status} ${await res.text()}`)
+  return await res.text()
+}
+
+export async function sha256File (path: string): Promise<string> {
+  return `sha256:${createHash('sha256').update(await readFile(path)).digest('hex')}`
+}
+
+/** Bytes of a full (not thin) pack of everything `commit` needs, as `git pack-objects` writes it. */
+export async function fullPackBytes (dir: string, commit: string): Promise<number> {
+  const { stdout } = await execa('git', ['-C', dir, 'pack-objects', '--revs', '--stdout', '-q'], { input: `${commit}\n`, encoding: 'buffer' })
+  return stdout.length
+}

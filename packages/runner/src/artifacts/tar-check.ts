@@ -1,0 +1,138 @@
+/**
+ * Reading a tar (plain or compressed; node-tar's Parser detects which) as its bytes stream past,
+ * refusing any entry that would land outside the directory it is extracted into: an absolute name,
+ * a `..` component, a link whose target leaves the archive, or a device or fifo entry.
+ */
+import { posix } from 'node:path'
+import { Parser, type ReadEntry } from 'tar'
+import type { ArtifactFailure } from '../errors.ts'
+import { MAX_TAR_ENTRIES } from './limits.ts'
+import { artifactError } from './refusal.ts'
+
+/** An entry as the checks see it. */
+export interface TarEntryInfo {
+  path: string
+  type: string
+  size: number
+  linkpath?: string | undefined
+}
+
+/** Receives one entry's bytes. */
+export interface EntrySink {
+  write(chunk: Buffer): void
+  end(): void
+}
+
+/** A push-fed check of a tar stream; `end` resolves once the whole tar was read and accepted. */
+export interface TarScanner {
+  write(chunk: Uint8Array): Promise<void>
+  end(): Promise<void>
+}
+
+/** Options of `createTarScanner`. */
+export interface TarScanInit {
+  artifact: string
+  /** The reason given when the bytes are not a readable tar. */
+  unreadable: ArtifactFailure
+  /** Called for each accepted entry; may return a sink for the entry's bytes. Must not throw. */
+  onEntry?: (entry: TarEntryInfo) => EntrySink | undefined
+  maxEntries?: number
+}
+
+const DEVICE_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO'])
+
+function climbs (path: string): boolean {
+  return path.split(/[/\\]/).includes('..')
+}
+
+function absolute (path: string): boolean {
+  return path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path)
+}
+
+/**
+ * Why extracting `entry` would be unsafe, or undefined when it is safe. A symlink's target is taken
+ * relative to the entry's directory, a hard link's relative to the archive root (as tar does).
+ */
+export function unsafeTarEntry (entry: TarEntryInfo): string | undefined {
+  if (entry.path === '') return 'has an empty name'
+  if (absolute(entry.path)) return 'has an absolute name'
+  if (climbs(entry.path)) return 'has a .. component in its name'
+  if (DEVICE_TYPES.has(entry.type)) return `is a ${entry.type} entry`
+  if (entry.type !== 'SymbolicLink' && entry.type !== 'Link') return undefined
+  const target = entry.linkpath ?? ''
+  if (target === '') return 'is a link with no target'
+  if (absolute(target)) return `links to the absolute path ${JSON.stringify(target)}`
+  const base = entry.type === 'SymbolicLink' ? posix.dirname(entry.path) : '.'
+  const resolved = posix.normalize(posix.join(base, target.replaceAll('\\', '/')))
+  if (resolved === '..' || resolved.startsWith('../')) return `links to ${JSON.stringify(target)}, outside the archive`
+  return undefined
+}
+
+function entryInfo (entry: ReadEntry): TarEntryInfo {
+  return { path: entry.path, type: entry.type, size: entry.size, linkpath: entry.linkpath }
+}
+
+/**
+ * A scanner fed the bytes of one tar. Refuses the first unsafe entry with `bad_tar_entry` (naming
+ * it), bytes that are not a tar with `init.unreadable`, and more than `maxEntries` entries.
+ */
+export function createTarScanner (init: TarScanInit): TarScanner {
+  const maxEntries = init.maxEntries ?? MAX_TAR_ENTRIES
+  let failure: Error | undefined
+  let entries = 0
+  const fail = (err: Error): void => { failure ??= err }
+  const parser = new Parser({
+    // Strict: a bad checksum or a body cut short is an error, not a warning.
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      const info = entryInfo(entry)
+      const unsafe = ++entries > maxEntries ? `is past the cap of ${maxEntries} entries` : unsafeTarEntry(info)
+      if (unsafe !== undefined) fail(artifactError(init.artifact, 'bad_tar_entry', `has a tar entry that ${unsafe}`, info.path))
+      const sink = failure === undefined ? init.onEntry?.(info) : undefined
+      if (sink === undefined) {
+        entry.resume()
+        return
+      }
+      entry.on('data', (chunk: Buffer) => { sink.write(chunk) })
+      entry.on('end', () => { sink.end() })
+    }
+  })
+  const done = new Promise<void>((resolve) => {
+    parser.on('end', () => { resolve() })
+    parser.on('error', (err: Error) => {
+      fail(artifactError(init.artifact, init.unreadable, `is not a readable tar: ${err.message}`, undefined, { cause: err }))
+      resolve()
+    })
+  })
+  const check = (): void => { if (failure !== undefined) throw failure }
+  return {
+    async write (chunk) {
+      check()
+      if (!parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+        await Promise.race([new Promise<void>((resolve) => parser.once('drain', () => { resolve() })), done])
+      }
+      check()
+    },
+    async end () {
+      check()
+      parser.end()
+      await done
+      check()
+    }
+  }
+}
+
+/** Passes `source` through unchanged while feeding `scanner`; throws the scanner's refusal, at the latest at the end. */
+export async function * scanned (source: AsyncIterable<Uint8Array>, scanner: TarScanner): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    await scanner.write(chunk)
+    yield chunk
+  }
+  await scanner.end()
+}
+
+/** Whether a file name says tar (`.tar`, `.tar.gz`, `.tgz`), or its first block has the ustar magic. */
+export function looksLikeTar (name: string, firstBlock: Uint8Array): boolean {
+  if (/\.(tar|tar\.gz|tgz)$/i.test(name)) return true
+  return firstBlock.length >= 262 && Buffer.from(firstBlock.subarray(257, 262)).toString('latin1') === 'ustar'
+}

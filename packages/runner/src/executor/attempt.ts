@@ -1,0 +1,121 @@
+/** The phases of one attempt; see executor.ts. Every phase reports through the attempt's log. */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ArtifactRef, AttemptReport, FailureKind, PlannedJob } from '@devq/core'
+import { collectArtifacts } from '../artifacts/collect.ts'
+import { fetchSource, type FetchResult } from '../git/fetch.ts'
+import type { Workspace } from '../git/workspaces.ts'
+import type { LogSummary, LogWriter } from '../logs/writer.ts'
+import { requestSecrets } from '../secrets.ts'
+import type { AttemptRun, ExecutorComponents, ExecutorInit } from './types.ts'
+import { placeNeeds } from './needs-input.ts'
+import { planOf } from './plan-read.ts'
+import { runSteps } from './steps.ts'
+
+/** How an attempt ended before its steps could finish, as the report says it. */
+class AttemptStop extends Error {
+  override readonly name = 'AttemptStop'
+  readonly failure: FailureKind | 'cancelled'
+  constructor (failure: FailureKind | 'cancelled', message: string) {
+    super(message)
+    this.failure = failure
+  }
+}
+
+const short = (text: string): string => (text.length > 500 ? `${text.slice(0, 497)}...` : text)
+
+function ended (summary: LogSummary, status: AttemptReport['status'], extra: Partial<AttemptReport> = {}): AttemptReport {
+  return { status, exitCode: null, artifacts: [], logDigest: summary.digest, ...extra }
+}
+
+async function fetchPhase (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun, log: LogWriter): Promise<FetchResult> {
+  const { job } = run
+  const peers = [job.origin, ...c.peers()].filter((p, i, all) => p !== init.peerId && all.indexOf(p) === i)
+  try {
+    const got = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
+      repo: job.repo, commit: job.commit, peers, signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
+      onProgress: (p) => { run.report({ phase: 'fetching', bytes: p.bytes, objects: p.objects }) }
+    })
+    await log.note(got.alreadyHad
+      ? `source ${job.commit.slice(0, 12)} was already in this peer's mirror`
+      : `fetched ${job.commit.slice(0, 12)}: ${got.objects} objects, ${got.bytes} bytes from ${got.peer} in ${Math.round(got.ms)} ms`)
+    return got
+  } catch (err) {
+    if (run.signal.aborted) throw new AttemptStop('cancelled', 'stopped while fetching source')
+    throw new AttemptStop('source_failed', (err as Error).message)
+  }
+}
+
+async function planPhase (c: ExecutorComponents, run: AttemptRun, log: LogWriter): Promise<PlannedJob> {
+  try {
+    const { job, keyMatches } = await planOf(c.mirrors.pathOf(run.job.repo), run.job)
+    if (!keyMatches) await log.note('warning: the announced build key differs from the one this commit\'s pipeline gives')
+    return job
+  } catch (err) {
+    throw new AttemptStop('runner_error', (err as Error).message)
+  }
+}
+
+async function inputsPhase (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun, planned: PlannedJob, needsDir: string, log: LogWriter): Promise<Record<string, string>> {
+  try {
+    const placed = await placeNeeds({ view: c.view, store: c.artifacts, dial: async (p) => await c.dial(p, 'artifacts'), peers: c.peers, selfId: init.peerId }, run.job, needsDir, run.signal)
+    if (placed > 0) await log.note(`placed ${placed} artifact(s) of needed jobs under $DEVQ_NEEDS_DIR`)
+  } catch (err) {
+    throw new AttemptStop('source_failed', `artifacts of a needed job: ${(err as Error).message}`)
+  }
+  if (planned.secrets.length === 0) return {}
+  try {
+    const secrets = await requestSecrets(await c.dial(run.job.origin, 'secrets'), run.job.id, run.attempt)
+    const missing = planned.secrets.filter((n) => secrets[n] === undefined)
+    if (missing.length > 0) throw new Error(`the origin sent no value for ${missing.join(', ')}`)
+    await log.note(`received secrets ${planned.secrets.join(', ')} from the origin`)
+    return Object.fromEntries(planned.secrets.map((n) => [n, secrets[n]!]))
+  } catch (err) {
+    throw new AttemptStop('runner_error', `secrets: ${(err as Error).message}`)
+  }
+}
+
+async function collectPhase (c: ExecutorComponents, run: AttemptRun, planned: PlannedJob, ws: Workspace, log: LogWriter): Promise<ArtifactRef[]> {
+  if (planned.artifacts.length === 0) return []
+  run.report({ phase: 'collecting' })
+  try {
+    const refs = await collectArtifacts({ workspace: ws.dir, specs: planned.artifacts, store: c.artifacts, logger: c.logger })
+    for (const r of refs) await log.note(`artifact ${r.name} (${r.kind}, ${r.file ?? ''}): ${r.size} bytes, ${r.digest}`)
+    return refs
+  } catch (err) {
+    throw new AttemptStop('runner_error', `artifacts: ${(err as Error).message}`)
+  }
+}
+
+/** Runs the attempt through every phase and always closes its log. Never throws. */
+export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun): Promise<AttemptReport> {
+  const log = await c.logs.open(run.job.id, run.attempt)
+  let fetched: FetchResult | undefined
+  let ws: Workspace | undefined
+  try {
+    await log.note(`attempt ${run.attempt} of ${run.job.pipelineJob} on ${init.peerId}: commit ${run.job.commit} (${run.job.ref})`)
+    fetched = await fetchPhase(c, init, run, log)
+    const planned = await planPhase(c, run, log)
+    run.report({ phase: 'preparing', bytes: fetched.bytes, objects: fetched.objects })
+    ws = await c.workspaces.prepare({ repo: run.job.repo, commit: run.job.commit, key: planned.id, mode: planned.workspace })
+    await log.note(`${planned.workspace} workspace ${ws.warm ? '(warm)' : '(fresh)'}`)
+    const dirs = { workspace: ws.dir, tmp: join(run.scratch, 'tmp'), needs: join(run.scratch, 'needs') }
+    await Promise.all([mkdir(join(dirs.tmp, 'home'), { recursive: true }), mkdir(dirs.needs, { recursive: true })])
+    const secrets = await inputsPhase(c, init, run, planned, dirs.needs, log)
+    const steps = await runSteps(c, init, { run, planned, dirs, secrets, log })
+    const extra = { fetchMs: fetched.ms, exitCode: steps.exitCode }
+    if (steps.outcome === 'cancelled') return ended(await log.close(), 'cancelled', extra)
+    if (steps.outcome !== 'succeeded') return ended(await log.close(), 'failed', { ...extra, failure: steps.outcome === 'timeout' ? 'timeout' : steps.notStarted === true ? 'runner_error' : 'exit_code', reason: steps.reason })
+    const artifacts = await collectPhase(c, run, planned, ws, log)
+    run.report({ phase: 'done', bytes: fetched.bytes, objects: fetched.objects })
+    return { ...ended(await log.close(), 'succeeded', extra), artifacts, fetched: { bytes: fetched.bytes, objects: fetched.objects } }
+  } catch (err) {
+    const stop = err instanceof AttemptStop ? err : new AttemptStop('runner_error', (err as Error).message)
+    await log.note(stop.failure === 'cancelled' ? stop.message : `failed (${stop.failure}): ${stop.message}`).catch(() => {})
+    const summary = await log.close()
+    if (stop.failure === 'cancelled') return ended(summary, 'cancelled')
+    return ended(summary, 'failed', { failure: stop.failure, reason: short(stop.message), ...(fetched === undefined ? {} : { fetchMs: fetched.ms }) })
+  } finally {
+    await ws?.release().catch((err: unknown) => { c.logger.warn({ err, job_id: run.job.id }, 'workspace release failed') })
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Where steps run: worktrees of the runner's mirrors.
+ *
+ *   <root>/clean/<repo>-<random>        a fresh checkout per job, removed on release
+ *   <root>/inc/<repoId>/<hash of key>   one persistent worktree per (repo, pipeline job)
+ *
+ * An incremental worktree is moved with `git checkout -f --detach`, which rewrites only files
+ * that differ, so the rest keep their mtimes and `make` rebuilds only what changed; build outputs
+ * stay. Incremental worktrees share a byte budget: after each release the least recently used
+ * ones not in use are removed until the rest fit. Without a git binary every workspace is a clean
+ * export of the commit made with isomorphic-git (incremental requests get one too, never warm).
+ */
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
+import type { Logger } from '@devq/core'
+import { WorkspaceError } from '../errors.ts'
+import { hasGitBinary, runGit } from './exec.ts'
+import { isCommitId, isRepoId } from './ids.ts'
+import { exportTree } from './iso.ts'
+import { createKeyedLock } from './lock.ts'
+import type { Mirrors } from './mirrors.ts'
+import { dirBytes, lruOrder } from './usage.ts'
+
+/** Options of `createWorkspaces`. */
+export interface WorkspacesInit {
+  root: string
+  mirrors: Mirrors
+  /** Most bytes all incremental worktrees together may keep after a release. */
+  budgetBytes: number
+  logger: Logger
+}
+
+/** What to check out, and how. `key` is the pipeline job id (one incremental worktree per key). */
+export interface PrepareRequest {
+  repo: string
+  commit: string
+  key: string
+  mode: 'clean' | 'incremental'
+}
+
+/** A prepared workspace. Call `release` once the job is done (idempotent). */
+export interface Workspace {
+  dir: string
+  /** True when an incremental worktree already existed (its build outputs are there). */
+  warm: boolean
+  release(): Promise<void>
+}
+
+/** The runner's workspaces. Prepares of different keys run at once; one key's wait for each other. */
+export interface Workspaces {
+  prepare(req: PrepareRequest): Promise<Workspace>
+  /** Repo ids that have at least one incremental worktree (for bids). */
+  warmRepos(): Promise<string[]>
+}
+
+async function exists (path: string): Promise<boolean> {
+  return await lstat(path).then(() => true, () => false)
+}
+
+function failure (req: { repo: string }, path: string, action: string, err: unknown): WorkspaceError {
+  const detail = err instanceof Error ? err.message : String(err)
+  return new WorkspaceError(`could not ${action} ${path}: ${detail}`, { repo: req.repo, path, detail }, { cause: err })
+}
+
+/** The state behind `createWorkspaces`; one per runner root. */
+class RunnerWorkspaces implements Workspaces {
+  private readonly root: string
+  private readonly mirrors: Mirrors
+  private readonly budgetBytes: number
+  private readonly log: Logger
+  private readonly locks = createKeyedLock()
+  private readonly lastUse = new Map<string, number>()
+  private readonly sizes = new Map<string, number>()
+  private tick = 0
+  private swept: Promise<void> | undefined
+
+  constructor (init: WorkspacesInit) {
+    this.root = init.root
+    this.mirrors = init.mirrors
+    this.budgetBytes = init.budgetBytes
+    this.log = init.logger.child({ component: 'workspaces' })
+  }
+
+  async prepare (req: PrepareRequest): Promise<Workspace> {
+    if (!isRepoId(req.repo) || !isCommitId(req.commit)) throw failure(req, this.root, 'prepare', new Error('the repo or commit id is malformed'))
+    if (req.mode === 'incremental' && await this.hasGit()) return await this.prepareIncremental(req)
+    return await this.prepareClean(req)
+  }
+
+  async warmRepos (): Promise<string[]> {
+    const repos = new Set<string>()
+    for (const dir of await this.incrementalDirs()) {
+      if (await exists(join(dir, '.git'))) repos.add(basename(dirname(dir)))
+    }
+    return [...repos].sort()
+  }
+
+  private get incRoot (): string { return join(this.root, 'inc') }
+  private get cleanRoot (): string { return join(this.root, 'clean') }
+
+  private async hasGit (): Promise<boolean> {
+    return await hasGitBinary(this.mirrors.gitPath)
+  }
+
+  private async git (args: string[], cwd?: string): Promise<void> {
+    await runGit(args, { cwd, gitPath: this.mirrors.gitPath })
+  }
+
+  private async removeWorktree (repo: string, dir: string): Promise<void> {
+    const gitdir = this.mirrors.pathOf(repo)
+    const registered = await exists(join(gitdir, 'HEAD')) && await this.hasGit()
+    if (registered) await this.git(['--git-dir', gitdir, 'worktree', 'remove', '--force', dir]).catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+    if (registered) await this.git(['--git-dir', gitdir, 'worktree', 'prune']).catch(() => {})
+  }
+
+  private async checkout (req: PrepareRequest, dir: string): Promise<void> {
+    const gitdir = this.mirrors.pathOf(req.repo)
+    if (await this.hasGit()) {
+      await this.git(['--git-dir', gitdir, 'worktree', 'add', '--detach', '--force', '-q', dir, req.commit])
+      return
+    }
+    await mkdir(dir, { recursive: true })
+    await exportTree(gitdir, req.commit, dir)
+  }
+
+  private async prepareClean (req: PrepareRequest): Promise<Workspace> {
+    // Clean workspaces left by a crash are garbage: sweep them once, before the first new one.
+    this.swept ??= rm(this.cleanRoot, { recursive: true, force: true }).then(async () => { await mkdir(this.cleanRoot, { recursive: true }) })
+    await this.swept
+    const dir = join(this.cleanRoot, `${req.repo.slice(0, 12)}-${randomBytes(8).toString('hex')}`)
+    try {
+      await this.checkout(req, dir)
+    } catch (err) {
+      await this.removeWorktree(req.repo, dir)
+      throw failure(req, dir, `check out ${req.commit} into`, err)
+    }
+    let released: Promise<void> | undefined
+    return { dir, warm: false, release: async () => { released ??= this.removeWorktree(req.repo, dir); await released } }
+  }
+
+  /** Moves the worktree at `dir` to the commit, or makes it; true when it already existed. */
+  private async moveOrCreate (req: PrepareRequest, dir: string): Promise<boolean> {
+    if (await exists(join(dir, '.git'))) {
+      try {
+        await this.git(['checkout', '-f', '-q', '--detach', req.commit], dir)
+        return true
+      } catch (err) {
+        this.log.warn({ repo: req.repo, dir, err }, 'incremental worktree unusable; making it again')
+      }
+    }
+    await this.removeWorktree(req.repo, dir)
+    await mkdir(dirname(dir), { recursive: true })
+    await this.checkout(req, dir)
+    return false
+  }
+
+  private async prepareIncremental (req: PrepareRequest): Promise<Workspace> {
+    const dir = join(this.incRoot, req.repo, createHash('sha256').update(req.key).digest('hex').slice(0, 32))
+    const unlock = await this.locks.acquire(dir)
+    let warm: boolean
+    try {
+      warm = await this.moveOrCreate(req, dir)
+    } catch (err) {
+      unlock()
+      throw failure(req, dir, `check out ${req.commit} into`, err)
+    }
+    this.lastUse.set(dir, ++this.tick)
+    const release = async (): Promise<void> => {
+      this.lastUse.set(dir, ++this.tick)
+      this.sizes.set(dir, await dirBytes(dir))
+      unlock()
+      await this.evict()
+    }
+    let released: Promise<void> | undefined
+    return { dir, warm, release: async () => { released ??= release(); await released } }
+  }
+
+  private async incrementalDirs (): Promise<string[]> {
+    const out: string[] = []
+    for (const repo of await readdir(this.incRoot).catch(() => [] as string[])) {
+      if (!isRepoId(repo)) continue
+      for (const name of await readdir(join(this.incRoot, repo)).catch(() => [] as string[])) out.push(join(this.incRoot, repo, name))
+    }
+    return out
+  }
+
+  /** Removes least recently used incremental worktrees not in use until the rest fit the budget. */
+  private async evictOnce (): Promise<void> {
+    const all = await this.incrementalDirs()
+    let total = 0
+    for (const dir of all) {
+      if (!this.sizes.has(dir)) this.sizes.set(dir, await dirBytes(dir))
+      total += this.sizes.get(dir)!
+    }
+    for (const dir of await lruOrder(all, this.lastUse)) {
+      if (total <= this.budgetBytes) break
+      // In use, or about to be: never wait here, the holder's own release evicts again.
+      const unlock = this.locks.tryAcquire(dir)
+      if (unlock === undefined) continue
+      try {
+        await this.removeWorktree(basename(dirname(dir)), dir)
+        const bytes = this.sizes.get(dir) ?? 0
+        total -= bytes
+        this.log.info({ dir, bytes, budgetBytes: this.budgetBytes }, 'evicted an incremental worktree')
+        this.sizes.delete(dir)
+        this.lastUse.delete(dir)
+      } finally {
+        unlock()
+      }
+    }
+  }
+
+  private async evict (): Promise<void> {
+    const unlock = await this.locks.acquire('evict')
+    try {
+      await this.evictOnce()
+    } catch (err) {
+      this.log.warn({ err }, 'workspace eviction failed')
+    } finally {
+      unlock()
+    }
+  }
+}
+
+/**
+ * The runner's workspaces under `init.root` (created on demand). Clean workspaces from an
+ * earlier run are removed before the first new one; incremental ones are kept and reused.
+ */
+export function createWorkspaces (init: WorkspacesInit): Workspaces {
+  return new RunnerWorkspaces(init)
+}
