@@ -23,16 +23,37 @@ function describe (j: JobLine): string {
   return `${j.pipelineJob}: ${j.status}${on}${extra}`
 }
 
+/**
+ * The lines a job's new state adds: polling can miss a short state, so a job seen first as running
+ * or ended still shows the steps it went through (queued, running on which peer).
+ */
+function linesFor (j: JobLine, printed: Set<string>): string[] {
+  const out: string[] = []
+  const runner = j.attempts.find((a) => a.n === j.attempt)?.runner
+  const reached = (s: JobStatus): boolean => j.status === s || (s === 'queued' && (runner !== undefined || j.status === 'running')) || (s === 'running' && j.attempts.some((a) => a.n === j.attempt && (j.status === 'succeeded' || j.status === 'failed')))
+  for (const step of ['queued', 'running'] as const) {
+    const key = `${j.id}:${j.attempt}:${step}`
+    if (reached(step) && !printed.has(key) && j.status !== step) {
+      printed.add(key)
+      out.push(step === 'running' && runner !== undefined ? `${j.pipelineJob}: running on ${shortId(runner)}` : `${j.pipelineJob}: ${step}`)
+    }
+  }
+  const line = describe(j)
+  const key = `${j.id}:${j.attempt}:${line}`
+  if (!printed.has(key)) {
+    printed.add(key)
+    if (j.status === 'queued' || j.status === 'running') printed.add(`${j.id}:${j.attempt}:${j.status}`)
+    out.push(line)
+  }
+  return out
+}
+
 /** Prints each job's status changes until every job of the run has ended; true when all succeeded. */
 async function waitForRun (api: ApiClient, run: string, print: (line: string) => void): Promise<boolean> {
-  const seen = new Map<string, string>()
+  const printed = new Set<string>()
   for (;;) {
     const { jobs } = await api.get<{ jobs: JobLine[] }>(`/v1/runs/${run}`)
-    for (const j of jobs) {
-      const line = describe(j)
-      if (seen.get(j.id) !== line) print(line)
-      seen.set(j.id, line)
-    }
+    for (const j of jobs) for (const line of linesFor(j, printed)) print(line)
     if (jobs.every((j) => terminalStatuses.has(j.status))) return jobs.every((j) => j.status === 'succeeded' || j.status === 'cached')
     await sleep(250)
   }
