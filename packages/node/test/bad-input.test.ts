@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { removeDir, startCluster, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
+import { cli, removeDir, startCluster, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
 import { build, logOf } from './builds.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
 
@@ -55,6 +55,23 @@ describe('bad input from a pipeline (real processes)', () => {
     const axis = (n: string): string => `${n}: [${Array.from({ length: 10 }, (_, i) => i).join(', ')}]`
     const matrix = await repoWith({ '.devq.yml': `version: 1\njobs:\n  x:\n    matrix:\n      ${axis('a')}\n      ${axis('b')}\n      ${axis('c')}\n      ${axis('d')}\n    steps: [make]\n` })
     await expect(a.post('/v1/runs', { dir: matrix })).rejects.toThrow(/jobs\.x\.matrix: the matrix has 10000 combinations \(a: 10 x b: 10 x c: 10 x d: 10\); at most 256 are allowed/)
+    expect((await a.get<{ counts: Record<string, number> }>('/v1/status')).counts).toEqual({})
+  }, 120_000)
+
+  it('says what is wrong with a directory, a commit without a pipeline, and an unknown job', async () => {
+    cluster = await startCluster(1)
+    const [a] = cluster.nodes as [NodeProc]
+    const plain = await mkdtemp(join(tmpdir(), 'devq-plain-'))
+    dirs.push(plain)
+    await expect(a.post('/v1/runs', { dir: plain })).rejects.toThrow(/is not in a git repository/)
+    // A Makefile project that committed no .devq.yml (one in the working tree does not count).
+    const project = await repoWith({ Makefile: 'all:\n\techo hi\n' })
+    await writeFile(join(project, '.devq.yml'), 'version: 1\njobs:\n  x:\n    steps: [make]\n')
+    const err = await cli(['run', '--repo', project, '--data-dir', a.dataDir]).catch((e: unknown) => e as Error)
+    expect(String(err)).toMatch(/no \.devq\.yml in commit [0-9a-f]{12}/)
+    expect(String(err)).toMatch(/starter for this make project[\s\S]*make -j/)
+    await commitAll(project, 'add the pipeline')
+    await expect(a.post('/v1/runs', { dir: project, jobs: ['deploy'] })).rejects.toThrow(/no job \\"deploy\\" in \.devq\.yml; jobs: x/)
     expect((await a.get<{ counts: Record<string, number> }>('/v1/status')).counts).toEqual({})
   }, 120_000)
 

@@ -1,0 +1,105 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { removeDir, startCluster, waitFor, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
+import { build, sha256File, startRun, waitRun } from './builds.ts'
+import { commitAll, git } from './fixtures/c-project.ts'
+
+let cluster: Cluster | undefined
+const dirs: string[] = []
+afterEach(async () => {
+  await cluster?.stop()
+  cluster = undefined
+  await Promise.all(dirs.splice(0).map(removeDir))
+})
+
+async function tempDir (name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `devq-${name}-`))
+  dirs.push(dir)
+  return dir
+}
+
+async function repoWith (pipeline: string): Promise<string> {
+  const dir = await tempDir('keep')
+  await writeFile(join(dir, '.devq.yml'), pipeline)
+  await git(dir, ['init', '-q', '-b', 'main'])
+  await commitAll(dir, 'pipeline')
+  return dir
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => { resolve() }))
+  return port
+}
+
+/** Digests of the blobs a peer holds. */
+async function held (node: NodeProc): Promise<string[]> {
+  return (await readdir(join(node.dataDir, 'artifacts', 'blobs', 'sha256')).catch(() => [])).map((h) => `sha256:${h}`)
+}
+
+describe('what peers keep (real processes)', () => {
+  it('serves a commit announced before a restart, pulls by digest, and reruns a cache: false job', async () => {
+    // A fixed port, so the runner that joins later still finds the origin after its restart.
+    const listen = ['--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`]
+    cluster = await startCluster(1, () => ['--slots', '0', ...listen])
+    const origin = cluster.nodes[0]!
+    const repo = await repoWith(`version: 1
+jobs:
+  out:
+    steps: ["echo $DEVQ_SHA > out.txt"]
+    artifacts: [{ name: out.txt, paths: [out.txt] }]
+  stamp:
+    cache: false
+    steps: ["date"]
+`)
+    const run = await startRun(origin, repo)
+    // The origin restarts before any runner fetched: it finds the repository again by its repo id.
+    await origin.stop()
+    const back = await cluster.add(['--slots', '0', ...listen], cluster.dirs[0])
+    await cluster.add(['--slots', '1'])
+    await waitMeshed([back, cluster.nodes[2]!])
+    const jobs = await waitRun(back, run.run)
+    expect(jobs.get('out')!.status, JSON.stringify(jobs.get('out')!.attempts)).toBe('succeeded')
+    const ref = jobs.get('out')!.result!.artifacts[0]!
+    const out = await tempDir('pull')
+    const { files } = await back.post<{ files: { path: string }[] }>('/v1/pull', { digest: ref.digest, out })
+    expect(await sha256File(files[0]!.path)).toBe(ref.digest)
+
+    const again = (await build(back, repo)).jobs
+    expect(again.get('out')!.status).toBe('cached')
+    expect(again.get('stamp')).toMatchObject({ status: 'succeeded', attempts: [{ outcome: 'succeeded' }] })
+  }, 180_000)
+
+  it('evicts old artifacts past its budget but keeps each branch\'s latest', async () => {
+    cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '1', '--artifact-budget-mb', '1']))
+    const [a, runner] = cluster.nodes as [NodeProc, NodeProc]
+    await waitMeshed(cluster.nodes)
+    const repo = await repoWith(`version: 1
+jobs:
+  blob:
+    steps: ["head -c 400000 /dev/urandom > blob.bin"]
+    artifacts: [{ name: blob, paths: [blob.bin] }]
+`)
+    const digestOf = async (): Promise<string> => (await build(a, repo)).jobs.get('blob')!.result!.artifacts[0]!.digest
+    await git(repo, ['checkout', '-q', '-b', 'feature'])
+    await writeFile(join(repo, 'f.txt'), 'feature')
+    await commitAll(repo, 'feature work')
+    const feature = await digestOf()
+    await git(repo, ['checkout', '-q', 'main'])
+    const main: string[] = []
+    for (let i = 0; i < 3; i++) {
+      await writeFile(join(repo, 'n.txt'), String(i))
+      await commitAll(repo, `main ${i}`)
+      main.push(await digestOf())
+    }
+    await waitFor('the runner to evict down to its budget', async () => (await held(runner)).length <= 2, 60_000, 500)
+    expect((await held(runner)).sort()).toEqual([feature, main[2]!].sort())
+    // The origin has no such budget and keeps all four.
+    expect((await held(a)).length).toBe(4)
+  }, 240_000)
+})
