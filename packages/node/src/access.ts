@@ -64,13 +64,12 @@ export function createAccessIndex (fold: Fold): AccessIndex {
     mayFetchArtifact (peer, digest) {
       const jobs = jobsWithArtifact(digest)
       if (jobs.length === 0) return `no job in the ledger lists ${digest}`
-      let why = ''
-      for (const job of jobs) {
-        const ok = mayAccessJob(fold, peer, job)
-        if (ok === true) return true
-        why = ok
-      }
-      return why
+      // Restricted as soon as any sensitive job lists it: anyone can announce a plain job whose
+      // result (a cached one, say) names the same digest, and that must not open it to everyone.
+      const sensitive = jobs.filter((j) => j.sensitive)
+      if (sensitive.length === 0) return true
+      for (const job of sensitive) if (mayAccessJob(fold, peer, job) === true) return true
+      return mayAccessJob(fold, peer, sensitive[0]!)
     },
     mayReadLog (peer, jobId) {
       const job = fold.job(jobId)

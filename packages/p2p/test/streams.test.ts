@@ -137,11 +137,12 @@ describe('direct streams', () => {
     // Without backpressure the sender is done while the reader is near the start, and the process
     // holds nearly all 64 MiB. Held back, the sender is ahead by at most what the buffers hold: the
     // read queue after a resume (up to a yamux window) and libp2p's paused buffer (another window,
-    // whose fragments can keep twice that alive).
+    // whose fragments can keep twice that alive). The sender's own garbage (fresh random chunks) and
+    // the collector's timing add noise on top, hence the slack; unbounded it would be near 64 MiB.
     const window = limits.YAMUX_MAX_STREAM_WINDOW
     const high = limits.DIRECT_READ_QUEUE.highBytes
     expect(receivedWhenSent, 'bytes read when the last write resolved').toBeGreaterThan(total - (2 * window + high + 6 * MiB))
-    expect(peak, 'peak growth of live memory').toBeLessThan(3 * window + 2 * high + 10 * MiB)
+    expect(peak, 'peak growth of live memory').toBeLessThan(3 * window + 2 * high + 16 * MiB)
   })
 
   it('half close: the server reads to the end of the request, then still answers', async () => {
