@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { Digest, EventId, Priority, type ArtifactRef, type JobState } from '@devq/core'
-import { ensureArtifact, exportArtifact, fetchLog, fileOf, sourcesOf } from '@devq/runner'
+import { createGroupParser, ensureArtifact, exportArtifact, fetchLog, fileOf, sourcesOf } from '@devq/runner'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { announceRun } from './runs.ts'
@@ -122,6 +122,15 @@ export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
   app.get('/v1/jobs/:id/log', async (req, reply) => {
     const job = jobOr404(node, parse(z.strictObject({ id: EventId }), req.params, 'path').id)
     await sendLog(node, reply, job, parse(LogQuery, req.query, 'query'))
+  })
+  app.get('/v1/jobs/:id/outline', async (req) => {
+    const job = jobOr404(node, parse(z.strictObject({ id: EventId }), req.params, 'path').id)
+    const attempt = parse(LogQuery, req.query, 'query').attempt ?? job.attempt
+    if (!await node.runner.logs.has(job.id, attempt)) throw new ApiRequestError(`this peer holds no log of attempt ${attempt} of job ${job.id}`, { status: 404, detail: 'no log' })
+    // The structure is parsed while streaming, so a 64 MiB log is never held whole.
+    const parser = createGroupParser()
+    for await (const chunk of node.runner.logs.read(job.id, attempt)) parser.push(chunk)
+    return { job: job.id, attempt, ...parser.end() }
   })
   app.post('/v1/pull', async (req) => await pull(node, req.body))
 }

@@ -41,6 +41,11 @@ describe('real builds on a grid of three peers', () => {
     // The image job needs the binary: it starts only after the build finished (one machine, one clock).
     expect(image.attempts[0]!.startedAt!).toBeGreaterThanOrEqual(bJob.attempts[0]!.finishedAt!)
 
+    // The log keeps its structure: one group per step, in order.
+    const outline = await a!.get<{ groups: { name: string, line: number, end: number }[] }>(`/v1/jobs/${bJob.id}/outline`)
+    expect(outline.groups.map((g) => g.name)).toEqual(['[devq] step: compile', '[devq] step: package'])
+    expect(outline.groups[0]!.end).toBeLessThan(outline.groups[1]!.line)
+
     // The artifacts come back to A by themselves; with every other peer gone A still has them.
     const refs = [...bJob.result!.artifacts, ...image.result!.artifacts]
     expect(refs.map((r) => r.kind).sort()).toEqual(['binary', 'container', 'package'])
