@@ -11,16 +11,34 @@ type DataDirOf = (o: { dataDir?: string }) => string
 
 interface RunJob { id: string, pipelineJob: string, needs: string[] }
 interface RunAnswer { run: string, repo: string, commit: string, ref: string, jobs: RunJob[] }
-interface JobLine { id: string, pipelineJob: string, status: JobStatus, attempt: number, attempts: { n: number, runner: string, reason?: string }[], skippedBecause?: string, result?: { status: string, by: string }, activity?: { phase: string, step?: string } }
+interface JobLine {
+  id: string
+  pipelineJob: string
+  status: JobStatus
+  attempt: number
+  attempts: { n: number, runner: string, reason?: string }[]
+  skippedBecause?: string
+  result?: { status: string, by: string, fetched?: { bytes: number, objects: number } }
+  activity?: { phase: string, step?: string, bytes?: number, objects?: number }
+}
 
 const collect = (v: string, all: string[]): string[] => [...all, v]
 const shortId = (id: string): string => id.slice(0, 12)
 
+/** What a job is doing, in a few words: its step, the source it is fetching, why it ended. */
+function detail (j: JobLine): string {
+  const a = j.activity
+  if (j.status === 'running' && a?.phase === 'fetching') return ` (fetching source: ${a.objects ?? 0} objects, ${a.bytes ?? 0} bytes)`
+  if (j.status === 'running' && a?.step !== undefined) return ` (${a.step})`
+  if (j.status === 'succeeded' && j.result?.fetched !== undefined) return ` (source: ${j.result.fetched.objects} objects, ${j.result.fetched.bytes} bytes)`
+  if (j.status === 'skipped') return ` (${j.skippedBecause ?? ''})`
+  if (j.status === 'failed') return ` (${j.attempts.at(-1)?.reason ?? 'failed'})`
+  return ''
+}
+
 function describe (j: JobLine): string {
   const runner = j.attempts.find((a) => a.n === j.attempt)?.runner
-  const on = runner === undefined ? '' : ` on ${shortId(runner)}`
-  const extra = j.status === 'running' && j.activity?.step !== undefined ? ` (${j.activity.step})` : j.status === 'skipped' ? ` (${j.skippedBecause ?? ''})` : j.status === 'failed' ? ` (${j.attempts.at(-1)?.reason ?? 'failed'})` : ''
-  return `${j.pipelineJob}: ${j.status}${on}${extra}`
+  return `${j.pipelineJob}: ${j.status}${runner === undefined ? '' : ` on ${shortId(runner)}`}${detail(j)}`
 }
 
 /**

@@ -5,12 +5,12 @@
  */
 import { join } from 'node:path'
 import {
-  SANDBOX_LABEL, type AttemptReport, type Clock, type Fold, type JobExecutor, type JobState, type LocalStatus, type Logger,
+  SANDBOX_LABEL, type AttemptReport, type ByteStream, type Clock, type Fold, type JobExecutor, type JobState, type LocalStatus, type Logger,
   type PresenceTable, type ResultAvailability
 } from '@devq/core'
 import type { Mesh } from '@devq/p2p'
 import {
-  ARTIFACTS_PROTOCOL, createArtifactServer, createArtifactStore, createLogServer, createLogStore, createMirrors, createPipelineExecutor,
+  ARTIFACTS_PROTOCOL, createArtifactServer, createArtifactStore, createLocalPair, createLogServer, createLogStore, createMirrors, createPipelineExecutor,
   createSecretServer, createSourceServer, createWorkspaces, detectContainment, detectSandbox, GIT_PROTOCOL, LOGS_PROTOCOL,
   type ArtifactStore, type LogStore, type Mirrors, type PipelineExecutor, type RunnerProtocol
 } from '@devq/runner'
@@ -55,14 +55,30 @@ function livePeers (d: RunnerDeps): () => string[] {
   return () => d.presence.live(d.clock.monotonicMs(), d.config.leaseMs).map((p) => p.peer).filter((p) => p !== d.peerId)
 }
 
-async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, sandbox: PipelineExecutorSandbox): Promise<{ pipeline: PipelineExecutor, containment: string, warm: () => Promise<string[]> }> {
+type Handler = (stream: ByteStream, peer: string) => Promise<void>
+
+/**
+ * Opens a protocol stream to a peer; to this peer itself, an in-memory pair served by its own
+ * handler, so a peer builds its own commits through the same code as anyone else's.
+ */
+function dialer (d: RunnerDeps, handlers: Map<string, Handler>): (peer: string, protocol: RunnerProtocol) => Promise<ByteStream> {
+  return async (peer, protocol) => {
+    const local = handlers.get(protocol)
+    if (peer !== d.peerId || local === undefined) return await d.mesh.openStream(peer, protocol)
+    const { client, server } = createLocalPair()
+    void local(server, d.peerId).catch((err: unknown) => { server.abort(err as Error) })
+    return client
+  }
+}
+
+async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, sandbox: PipelineExecutorSandbox, dial: (peer: string, protocol: RunnerProtocol) => Promise<ByteStream>): Promise<{ pipeline: PipelineExecutor, containment: string, warm: () => Promise<string[]> }> {
   const containment = await detectContainment()
   const workspaces = createWorkspaces({ root: join(d.config.dataDir, 'workspaces'), mirrors: parts.mirrors, budgetBytes: d.config.workspaceBudgetMb * MIB, logger: d.logger })
   const pipeline = createPipelineExecutor({
     ...parts,
     workspaces,
     containment,
-    dial: async (peer: string, protocol: RunnerProtocol) => await d.mesh.openStream(peer, protocol),
+    dial,
     view: d.fold,
     peers: livePeers(d),
     logger: d.logger.child({ component: 'runner' }),
@@ -85,20 +101,25 @@ async function sandboxMode (config: NodeConfig): Promise<{ mode: PipelineExecuto
   return { mode: 'always', note: 'bubblewrap for every step' }
 }
 
-/** Registers the four servers on the mesh (before it starts). */
-async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }): Promise<void> {
+/** Registers the four servers on the mesh (before it starts); returns them by protocol for local dials. */
+async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }): Promise<Map<string, Handler>> {
   const logger = d.logger.child({ component: 'runner-serve' })
-  await d.mesh.handleStream(GIT_PROTOCOL, createSourceServer({
-    locate: async (repo) => [d.repos.pathOf(repo), parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
-    announced: access.announced,
-    logger
-  }), { maxInbound: 8 })
-  await d.mesh.handleStream(ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger }), { maxInbound: 16 })
-  await d.mesh.handleStream(LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger }), { maxInbound: 32 })
-  await d.mesh.handleStream('secrets', createSecretServer({
-    secretsFor: async (peer, job, attempt) => await secretsFor({ fold: d.fold, peerId: d.peerId, repos: d.repos, dataDir: d.config.dataDir }, peer, job, attempt),
-    logger
-  }), { maxInbound: 8 })
+  const handlers = new Map<string, Handler>([
+    [GIT_PROTOCOL, createSourceServer({
+      locate: async (repo) => [d.repos.pathOf(repo), parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
+      announced: access.announced,
+      logger
+    })],
+    [ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger })],
+    [LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger })],
+    ['secrets', createSecretServer({
+      secretsFor: async (peer, job, attempt) => await secretsFor({ fold: d.fold, peerId: d.peerId, repos: d.repos, dataDir: d.config.dataDir }, peer, job, attempt),
+      logger
+    })]
+  ])
+  const inbound: Record<string, number> = { [GIT_PROTOCOL]: 8, [ARTIFACTS_PROTOCOL]: 16, [LOGS_PROTOCOL]: 32, secrets: 8 }
+  for (const [name, handler] of handlers) await d.mesh.handleStream(name, handler, { maxInbound: inbound[name] ?? 8 })
+  return handlers
 }
 
 /** Creates the runner side and registers its servers on `mesh` (call before `mesh.start()`). */
@@ -107,9 +128,9 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const logs = createLogStore({ dir: join(d.config.dataDir, 'logs'), capBytes: d.config.logCapMb * MIB })
   const artifacts = createArtifactStore({ dir: join(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
   const sandbox = await sandboxMode(d.config)
-  const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode)
   const access = createAccessIndex(d.fold)
-  await serve(d, access, { mirrors, logs, artifacts })
+  const handlers = await serve(d, access, { mirrors, logs, artifacts })
+  const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dialer(d, handlers))
   const synthetic = createSyntheticExecutor()
   let warmRepos: string[] = await warm()
   const executor: JobExecutor = {

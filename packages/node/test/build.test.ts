@@ -98,6 +98,19 @@ describe('real builds on a grid of three peers', () => {
   }, 300_000)
 })
 
+describe('a peer alone', () => {
+  it('builds its own commit, fetching the source from its own repository', async () => {
+    cluster = await startCluster(1, () => ['--slots', '1'])
+    const [a] = cluster.nodes
+    const repo = await tempDir('solo')
+    await createCProject(repo, 2)
+    const { jobs } = await build(a!, repo)
+    expect(jobs.get('build')).toMatchObject({ status: 'succeeded', result: { by: a!.peerId } })
+    expect(jobs.get('image')!.status).toBe('succeeded')
+    expect(await logOf(a!, jobs.get('build')!.id)).toMatch(new RegExp(`fetched [0-9a-f]{12}: \\d+ objects, \\d+ bytes from ${a!.peerId}`))
+  }, 120_000)
+})
+
 async function waitPulled (node: Cluster['nodes'][number], id: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const j = await node.get<BuildJob>(`/v1/jobs/${id}`)

@@ -6,6 +6,7 @@
 export * from './errors.ts'
 export { FrameReader, writeFrame, answerError, withIdleTimeout, MAX_FRAME_BYTES } from './wire.ts'
 export { createSecretServer, requestSecrets, type SecretServerComponents } from './secrets.ts'
+export { createLocalPair } from './local-stream.ts'
 export * from './logs/index.ts'
 export * from './artifacts/index.ts'
 export * from './git/index.ts'

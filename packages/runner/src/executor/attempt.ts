@@ -30,7 +30,8 @@ function ended (summary: LogSummary, status: AttemptReport['status'], extra: Par
 
 async function fetchPhase (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun, log: LogWriter): Promise<FetchResult> {
   const { job } = run
-  const peers = [job.origin, ...c.peers()].filter((p, i, all) => p !== init.peerId && all.indexOf(p) === i)
+  // The origin first (this peer itself, when it builds its own commit), then every other live peer.
+  const peers = [job.origin, ...c.peers().filter((p) => p !== init.peerId)].filter((p, i, all) => all.indexOf(p) === i)
   try {
     const got = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
       repo: job.repo, commit: job.commit, peers, signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
