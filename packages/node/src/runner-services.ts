@@ -3,7 +3,8 @@
  * pipeline executor (synthetic jobs keep their own), and the direct-stream servers other peers
  * use: `git` (source), `artifacts`, `logs` and `secrets`.
  */
-import { join } from 'node:path'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import {
   SANDBOX_LABEL, type AttemptReport, type ByteStream, type Clock, type Fold, type JobExecutor, type JobState, type LocalStatus, type Logger,
   type PresenceTable, type ResultAvailability
@@ -88,7 +89,9 @@ async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogSt
     scratchDir: join(d.config.dataDir, 'scratch'),
     sandbox,
     limits: { maxProcesses: d.config.stepMaxProcesses, maxMemoryBytes: d.config.stepMaxMemoryMb * MIB },
-    baseEnv: process.env
+    baseEnv: process.env,
+    // Its keys, tokens, secrets and other jobs' files; the user's own files and sockets.
+    hiddenPaths: [resolve(d.config.dataDir), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
   })
   return { pipeline, containment: `${containment.mode}: ${containment.reason}`, warm: async () => await workspaces.warmRepos() }
 }

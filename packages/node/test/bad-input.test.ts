@@ -42,6 +42,10 @@ jobs:
     steps: ["head -c 1073741824 /dev/zero | tr '\\\\0' x; echo; echo after the flood"]
   bomb:
     steps: ["bomb() { bomb | bomb & }; bomb; sleep 30"]
+  snoop:
+    steps:
+      - for f in "$RUNNER_DIR/peer.key" "$RUNNER_DIR/api.token" "$RUNNER_DIR/team.json" "$RUNNER_DIR/ledger" /root; do if [ -n "$(ls -A "$f" 2>/dev/null)" ]; then echo "SEES $f"; fi; done
+      - echo snooped
 `
 
 describe('bad input from a pipeline (real processes)', () => {
@@ -75,11 +79,11 @@ describe('bad input from a pipeline (real processes)', () => {
     expect((await a.get<{ counts: Record<string, number> }>('/v1/status')).counts).toEqual({})
   }, 120_000)
 
-  it('fails a symlink out of the workspace, a tar with .. entries and a fork bomb; caps a 1 GiB log with bounded memory; the runner goes on', async () => {
+  it('fails a symlink out of the workspace, a tar with .. entries and a fork bomb; caps a 1 GiB log with bounded memory; hides the runner\'s data dir; the runner goes on', async () => {
     cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '2', '--log-cap-mb', '1', '--step-max-processes', '64']))
     const [a, runner] = cluster.nodes as [NodeProc, NodeProc]
     await waitMeshed(cluster.nodes)
-    const { jobs } = await build(a, await repoWith({ '.devq.yml': ESCAPES }), {}, 240_000)
+    const { jobs } = await build(a, await repoWith({ '.devq.yml': ESCAPES.replace('steps:\n      - for f', `env: { RUNNER_DIR: "${runner.dataDir}" }\n    steps:\n      - for f`) }), {}, 240_000)
     expect(jobs.get('symlink')).toMatchObject({ status: 'failed', attempts: [{ failure: 'runner_error', reason: expect.stringMatching(/leak.*(outside|escape)/) }] })
     expect(jobs.get('tar-dotdot')).toMatchObject({ status: 'failed', attempts: [{ failure: 'runner_error', reason: expect.stringMatching(/evil.*\.\./) }] })
     expect(jobs.get('bomb')).toMatchObject({ status: 'failed', attempts: [{ failure: 'exit_code' }] })
@@ -90,6 +94,10 @@ describe('bad input from a pipeline (real processes)', () => {
     expect(log.length).toBeLessThan(1.1 * 1024 * 1024)
     expect(log.match(/log truncated/g)).toHaveLength(1)
     expect(await peakRss(runner.proc.pid!)).toBeLessThan(400 * 1024 * 1024)
+    // A step sees none of the runner's keys, tokens, ledger or home.
+    const snoop = await logOf(a, jobs.get('snoop')!.id)
+    expect(snoop).toContain('snooped')
+    expect(snoop).not.toContain('SEES')
     // The runner is still there and builds the next commit.
     const next = await build(a, await repoWith({ '.devq.yml': 'version: 1\njobs:\n  ok:\n    steps: ["echo fine"]\n' }))
     expect(next.jobs.get('ok')!.status).toBe('succeeded')

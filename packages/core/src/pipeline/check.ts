@@ -158,9 +158,16 @@ function checkNeeds (out: PipelineProblem[], file: PipelineFile): void {
   for (const id of Object.keys(jobs)) if (visit(id)) return
 }
 
+/**
+ * Variables the dynamic loader or bash act on before a step's own script runs, i.e. in the runner's
+ * process outside the sandbox: a step may set them in its script, not as pipeline env.
+ */
+export const LOADER_ENV = /^(LD_[A-Z_]*|GCONV_PATH|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|PS4|BASH_FUNC_.*|IFS)$/
+
 function reserved (out: PipelineProblem[], at: KeyPath, names: readonly string[]): void {
   for (const name of names) {
     if (RESERVED.test(name)) out.push({ path: [...at, name], detail: `${name}: the DEVQ_ prefix is reserved`, onKey: true })
+    else if (LOADER_ENV.test(name)) out.push({ path: [...at, name], detail: `${name} cannot be set as pipeline env (it acts before the step runs); export it inside the step's script instead`, onKey: true })
   }
 }
 

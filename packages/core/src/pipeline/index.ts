@@ -12,3 +12,4 @@ export type {
   PipelineFile, JobSpec, StepSpec, ArtifactSpec, MatrixSpec, ConcurrencySpec, Workspace, ArtifactKind
 } from './types.ts'
 export { starterPipeline, detectBuildSystem, type BuildSystem } from './starter.ts'
+export { LOADER_ENV } from './check.ts'

@@ -9,6 +9,7 @@
  * end the tree instead.
  */
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { isAbsolute, normalize } from 'node:path'
 import { SandboxError } from '../errors.ts'
@@ -26,6 +27,11 @@ export interface SandboxSpec {
   readOnly?: string[]
   /** Extra writable dirs, at the same path inside (e.g. where a job receives its needs' artifacts). */
   writable?: string[]
+  /**
+   * Host dirs the step must not see at all (the runner's data dir with its keys, tokens and other
+   * jobs' files; home directories), each covered by an empty tmpfs. Missing ones are skipped.
+   */
+  hidden?: string[]
 }
 
 /** Whether the sandbox can run here, and if not, why. */
@@ -99,6 +105,7 @@ export async function checkSandboxSpec (spec: SandboxSpec): Promise<void> {
   await checkDir('workspace', spec.workspace)
   await checkDir('tmp', spec.tmp)
   for (const dir of spec.writable ?? []) await checkDir('writable dir', dir)
+  for (const dir of spec.hidden ?? []) if (!isAbsolute(dir) || normalize(dir) !== dir || dir === '/') await checkDir('hidden dir', dir)
   for (const dir of spec.readOnly ?? []) await checkDir('read-only dir', dir)
 }
 
@@ -109,7 +116,11 @@ export async function checkSandboxSpec (spec: SandboxSpec): Promise<void> {
  * Capabilities are dropped, so a step run by root cannot remount the system writable.
  */
 export function sandboxArgs (spec: SandboxSpec, cwd: string = spec.workspace): string[] {
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', spec.tmp, '/tmp', '--bind', spec.workspace, spec.workspace]
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc']
+  // Bind sources are read from the host's root, so hiding a dir first does not hide what is bound
+  // from inside it afterwards (the workspace, the tmp dir).
+  for (const dir of spec.hidden ?? []) if (existsSync(dir)) args.push('--tmpfs', dir)
+  args.push('--bind', spec.tmp, '/tmp', '--bind', spec.workspace, spec.workspace)
   for (const dir of spec.writable ?? []) args.push('--bind', dir, dir)
   for (const dir of spec.readOnly ?? []) args.push('--ro-bind', dir, dir)
   args.push('--dir', '/tmp/home', '--setenv', 'HOME', '/tmp/home', '--setenv', 'TMPDIR', '/tmp')

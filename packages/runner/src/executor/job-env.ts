@@ -1,5 +1,5 @@
 /** The environment a step sees: a small base, the pipeline's env, DevQ's own variables, secrets. */
-import type { JobState, PlannedJob, PlannedStep } from '@devq/core'
+import { LOADER_ENV, type JobState, type PlannedJob, type PlannedStep } from '@devq/core'
 
 /** Variables passed through from the runner's own environment when set. */
 const PASSED = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'SHELL'] as const
@@ -48,7 +48,9 @@ export function stepEnv (x: { job: JobState, attempt: number, planned: PlannedJo
     DEVQ_NEEDS_DIR: x.dirs.needs
   })
   Object.assign(env, x.secrets)
-  // bash reads these before the step's own script, i.e. before its cgroup and limits apply.
-  for (const name of Object.keys(env)) if (name === 'BASH_ENV' || name === 'ENV' || name.startsWith('BASH_FUNC_')) delete env[name]
+  // The loader and bash act on these in the runner's own processes (the prelude, bwrap) before the
+  // step's script runs: outside the sandbox. The planner refuses them; an announce from elsewhere
+  // may still carry them.
+  for (const name of Object.keys(env)) if (LOADER_ENV.test(name)) delete env[name]
   return env
 }

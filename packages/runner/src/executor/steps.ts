@@ -34,8 +34,8 @@ export function sandboxed (init: ExecutorInit, planned: PlannedJob): boolean {
  * The needs dir and the mirror (which the worktree's `.git` points into) are shown read-only:
  * under the host's /tmp they would otherwise be hidden by the sandbox's own /tmp.
  */
-function sandboxSpec (planned: PlannedJob, dirs: AttemptDirs, mirror: string): SandboxSpec {
-  return { workspace: dirs.workspace, tmp: dirs.tmp, network: planned.network && !planned.sensitive, readOnly: [dirs.needs, mirror] }
+function sandboxSpec (planned: PlannedJob, dirs: AttemptDirs, mirror: string, hidden: readonly string[]): SandboxSpec {
+  return { workspace: dirs.workspace, tmp: dirs.tmp, network: planned.network && !planned.sensitive, readOnly: [dirs.needs, mirror], hidden: [...hidden] }
 }
 
 /** Output goes through the redactor and into the log in order, one write at a time. */
@@ -79,7 +79,7 @@ export async function runSteps (c: ExecutorComponents, init: ExecutorInit, x: St
       timeoutMs: Math.max(1, Math.floor(Math.min(step.timeoutMs, left))),
       signal: x.run.signal,
       ...(init.graceMs === undefined ? {} : { graceMs: init.graceMs }),
-      ...(inBox ? { sandbox: sandboxSpec(x.planned, x.dirs, c.mirrors.pathOf(x.run.job.repo)) } : {}),
+      ...(inBox ? { sandbox: sandboxSpec(x.planned, x.dirs, c.mirrors.pathOf(x.run.job.repo), init.hiddenPaths ?? []) } : {}),
       limits: init.limits,
       onOutput: out.write
     })

@@ -37,6 +37,8 @@ export interface ExecutorInit {
   limits: StepLimits
   /** The runner's own environment, from which PATH, LANG and a few more pass to steps. */
   baseEnv: NodeJS.ProcessEnv
+  /** Host dirs a sandboxed step must not see (the runner's data dir, home directories). */
+  hiddenPaths?: string[]
   /** SIGTERM-to-SIGKILL grace of a stopped step, ms (default 10 s). */
   graceMs?: number
   /** Idle timeout of source and artifact transfers, ms (default 30 s). */

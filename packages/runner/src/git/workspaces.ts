@@ -10,7 +10,7 @@
  * ones not in use are removed until the rest fit. Without a git binary every workspace is a clean
  * export of the commit made with isomorphic-git (incremental requests get one too, never warm).
  */
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import type { Logger } from '@devq/core'
@@ -107,12 +107,27 @@ class RunnerWorkspaces implements Workspaces {
     await runGit(args, { cwd, gitPath: this.mirrors.gitPath })
   }
 
+  /**
+   * Removes a worktree without asking git to look inside it (its `.git` is the job's to change):
+   * the directory goes, then `worktree prune` drops the admin dir whose worktree is gone.
+   */
   private async removeWorktree (repo: string, dir: string): Promise<void> {
     const gitdir = this.mirrors.pathOf(repo)
-    const registered = await exists(join(gitdir, 'HEAD')) && await this.hasGit()
-    if (registered) await this.git(['--git-dir', gitdir, 'worktree', 'remove', '--force', dir]).catch(() => {})
     await rm(dir, { recursive: true, force: true })
-    if (registered) await this.git(['--git-dir', gitdir, 'worktree', 'prune']).catch(() => {})
+    if (await exists(join(gitdir, 'HEAD')) && await this.hasGit()) await this.git(['--git-dir', gitdir, 'worktree', 'prune']).catch(() => {})
+  }
+
+  /**
+   * The mirror's admin dir of the worktree at `dir`, found from the mirror's side (its `gitdir`
+   * files), never from the worktree's `.git`, which a step may have rewritten.
+   */
+  private async adminDirOf (repo: string, dir: string): Promise<string | undefined> {
+    const root = join(this.mirrors.pathOf(repo), 'worktrees')
+    for (const name of await readdir(root).catch(() => [] as string[])) {
+      const text = await readFile(join(root, name, 'gitdir'), 'utf8').catch(() => '')
+      if (text.trim() === join(dir, '.git')) return join(root, name)
+    }
+    return undefined
   }
 
   private async checkout (req: PrepareRequest, dir: string): Promise<void> {
@@ -140,11 +155,19 @@ class RunnerWorkspaces implements Workspaces {
     return { dir, warm: false, release: async () => { released ??= this.removeWorktree(req.repo, dir); await released } }
   }
 
-  /** Moves the worktree at `dir` to the commit, or makes it; true when it already existed. */
+  /**
+   * Moves the worktree at `dir` to the commit, or makes it; true when it already existed. The
+   * previous job could have rewritten anything in the worktree, its `.git` included (pointing git
+   * at a config with an fsmonitor or filter hook that would then run here, outside any sandbox):
+   * git is told its git dir and work tree explicitly, and `.git` is written anew.
+   */
   private async moveOrCreate (req: PrepareRequest, dir: string): Promise<boolean> {
-    if (await exists(join(dir, '.git'))) {
+    const admin = await this.adminDirOf(req.repo, dir)
+    if (admin !== undefined) {
       try {
-        await this.git(['checkout', '-f', '-q', '--detach', req.commit], dir)
+        await rm(join(dir, '.git'), { recursive: true, force: true })
+        await writeFile(join(dir, '.git'), `gitdir: ${admin}\n`)
+        await this.git(['--git-dir', admin, '--work-tree', dir, '-c', 'core.fsmonitor=false', 'checkout', '-f', '-q', '--detach', req.commit], dir)
         return true
       } catch (err) {
         this.log.warn({ repo: req.repo, dir, err }, 'incremental worktree unusable; making it again')

@@ -47,6 +47,25 @@ describe('workspaces', () => {
     await server.close()
   })
 
+  it('a job that rewrites its worktree\'s .git cannot make the next checkout run a hook', async () => {
+    const workspaces = createWorkspaces({ root: await dirs.make('ws'), mirrors, budgetBytes: 1 << 30, logger: silentLogger })
+    const first = await workspaces.prepare({ repo, commit: c1, key: 'evil', mode: 'incremental' })
+    // The step points .git at its own git dir, whose config runs a program on the next git command.
+    const marker = join(await dirs.make('marker'), 'ran')
+    const evil = join(first.dir, '.evil')
+    await execa('git', ['init', '-q', '--bare', evil])
+    await writeFile(join(evil, 'objects', 'info', 'alternates'), join(mirrors.pathOf(repo), 'objects') + '\n')
+    await execa('git', ['--git-dir', evil, 'config', 'core.fsmonitor', `touch ${marker}; false`])
+    await execa('git', ['--git-dir', evil, 'config', 'core.bare', 'false'])
+    await writeFile(join(first.dir, '.git'), `gitdir: ${evil}\n`)
+    await first.release()
+    const next = await workspaces.prepare({ repo, commit: c2, key: 'evil', mode: 'incremental' })
+    expect(next.warm).toBe(true)
+    expect(await gone(marker)).toBe(true)
+    expect((await execa('git', ['-C', next.dir, 'rev-parse', 'HEAD'])).stdout).toBe(c2)
+    await next.release()
+  })
+
   it('incremental: moving to the next commit rewrites only the changed file, so make recompiles one object', async () => {
     const workspaces = createWorkspaces({ root: await dirs.make('ws'), mirrors, budgetBytes: 1 << 30, logger: silentLogger })
     const first = await workspaces.prepare({ repo, commit: c1, key: 'build', mode: 'incremental' })
