@@ -1,6 +1,7 @@
 /**
  * What this peer serves to whom over direct streams, decided from the fold: source only for
- * commits announced in the ledger, artifacts only when some job's result lists them (a sensitive
+ * commits announced in the ledger (from the developer's repository only those this peer announced,
+ * so another member's announce cannot open it), artifacts only when some job's result lists them (a sensitive
  * job's only to its origin and trusted peers), logs of known jobs on the same terms.
  */
 import type { DecodedEvent, Fold, JobChange, JobState } from '@devq/core'
@@ -11,6 +12,8 @@ export interface AccessIndex {
   observe(events: readonly DecodedEvent[], changes: readonly JobChange[]): void
   /** Whether some job of `repo` announced `commit`. */
   announced(repo: string, commit: string): boolean
+  /** Whether this peer itself announced `commit` of `repo` (only then is the developer's repository served). */
+  announcedHere(repo: string, commit: string): boolean
   /** `true`, or why `peer` may not fetch the artifact `digest`. */
   mayFetchArtifact(peer: string, digest: string): true | string
   /** `true`, or why `peer` may not read the log of `job`. */
@@ -30,8 +33,9 @@ export function mayAccessJob (fold: Fold, peer: string, job: JobState): true | s
   return `job ${job.id.slice(0, 12)} is sensitive: only its origin and trusted peers may have its artifacts and log`
 }
 
-export function createAccessIndex (fold: Fold): AccessIndex {
+export function createAccessIndex (fold: Fold, self: string): AccessIndex {
   const commits = new Map<string, Set<string>>()
+  const own = new Set<string>()
   const artifacts = new Map<string, Set<string>>()
   const addCommit = (repo: string, commit: string): void => {
     let set = commits.get(repo)
@@ -47,19 +51,25 @@ export function createAccessIndex (fold: Fold): AccessIndex {
   }
   for (const job of fold.jobs()) {
     addCommit(job.repo, job.commit)
+    if (job.origin === self) own.add(`${job.repo}\u0000${job.commit}`)
     addResult(job)
   }
   const jobsWithArtifact = (digest: string): JobState[] =>
     [...artifacts.get(digest) ?? []].flatMap((id) => fold.job(id)?.result?.artifacts.some((a) => a.digest === digest) === true ? [fold.job(id)!] : [])
   return {
     observe (events, changes) {
-      for (const e of events) if (e.event.type === 'job.announced') addCommit(e.event.body.repo, e.event.body.commit)
+      for (const e of events) {
+        if (e.event.type !== 'job.announced') continue
+        addCommit(e.event.body.repo, e.event.body.commit)
+        if (e.event.author === self) own.add(`${e.event.body.repo}\u0000${e.event.body.commit}`)
+      }
       for (const change of changes) {
         const job = fold.job(change.job)
         if (job?.result !== undefined) addResult(job)
       }
     },
     announced: (repo, commit) => commits.get(repo)?.has(commit) === true,
+    announcedHere: (repo, commit) => own.has(`${repo}\u0000${commit}`),
     jobsWithArtifact,
     mayFetchArtifact (peer, digest) {
       const jobs = jobsWithArtifact(digest)

@@ -12,6 +12,7 @@ import { createGroupParser, ensureArtifact, exportArtifact, fetchLog, fileOf, so
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { announceRun } from './runs.ts'
+import { roomFor } from './room.ts'
 
 const RunRequest = z.strictObject({
   dir: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
@@ -76,6 +77,8 @@ async function pull (node: DevqNode, body: unknown): Promise<object> {
   const { refs, jobs } = refsOf(node, req)
   const live = node.presence.live(performance.now(), node.config.leaseMs).map((p) => p.peer)
   const sources = [...new Set(jobs.flatMap((j) => sourcesOf(j, live, node.peerId)))]
+  const full = await roomFor(node.runner.artifacts, node.config.dataDir, refs, node.config.artifactBudgetMb * 1024 * 1024)
+  if (full !== undefined) throw new ApiRequestError(full, { status: 507, detail: 'no room' })
   await mkdir(req.out, { recursive: true })
   const files = []
   for (const ref of refs) {

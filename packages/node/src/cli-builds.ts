@@ -95,20 +95,40 @@ function runCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boo
     })
 }
 
+/**
+ * A job id from what the user typed: a full id, an id prefix, or a pipeline job name (the most
+ * recently announced job of that name).
+ */
+async function resolveJob (api: ApiClient, what: string): Promise<string> {
+  if (/^[0-9a-f]{64}$/.test(what)) return what
+  const jobs = await api.get<{ id: string, pipelineJob: string }[]>('/v1/jobs?limit=10000')
+  const hit = jobs.find((j) => j.pipelineJob === what) ?? (/^[0-9a-f]{4,63}$/.test(what) ? jobs.find((j) => j.id.startsWith(what)) : undefined)
+  if (hit === undefined) throw new Error(`no job matches ${JSON.stringify(what)}: give a job id (or its first digits) as devq run prints it, or a pipeline job name`)
+  return hit.id
+}
+
 function pullAndLogs (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
-  program.command('pull <what>').description('fetch a job\'s artifacts (or one by sha256:digest) from any peer that has them, verified')
+  program.command('pull <what>').description('fetch a job\'s artifacts (a job id or name, or one artifact by sha256:digest) from any peer that has them, verified')
     .option('-o, --out <dir>', 'where to write them', '.').option('--data-dir <dir>').option('--json')
     .action(async (what: string, o: { out: string, dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
-      const body = { ...(what.startsWith('sha256:') ? { digest: what } : { job: what }), out: resolve(o.out) }
+      const job = what.startsWith('sha256:') ? undefined : await resolveJob(api, what)
+      const body = { ...(job === undefined ? { digest: what } : { job }), out: resolve(o.out) }
       const res = await api.post<{ files: { name: string, path: string, size: number, digest: string }[] }>('/v1/pull', body)
-      printer(o.json === true)(res.files.map((f) => `${f.path}  ${f.size} bytes  ${f.digest}`).join('\n') || 'no artifacts', res)
+      if (res.files.length === 0 && job !== undefined) {
+        const state = await api.get<{ pipelineJob: string, status: string }>(`/v1/jobs/${job}`)
+        process.exitCode = state.status === 'succeeded' || state.status === 'cached' ? 0 : 1
+        printer(o.json === true)(`${state.pipelineJob} (${job.slice(0, 12)}) is ${state.status} and has no artifacts`, res)
+        return
+      }
+      printer(o.json === true)(res.files.map((f) => `${f.path}  ${f.size} bytes  ${f.digest}`).join('\n'), res)
     })
-  program.command('logs <job>').description('print a job\'s log; -f follows it live')
+  program.command('logs <job>').description('print a job\'s log (a job id or name); -f follows it live')
     .option('-f, --follow', 'keep printing until the attempt ends').option('--attempt <n>', 'which attempt (default the latest)').option('--data-dir <dir>')
     .action(async (job: string, o: { follow?: boolean, attempt?: string, dataDir?: string }) => {
       const q = new URLSearchParams({ ...(o.follow === true ? { follow: '1' } : {}), ...(o.attempt === undefined ? {} : { attempt: o.attempt }) })
-      const res = await (await connectApi(dataDirOf(o))).raw(`/v1/jobs/${job}/log?${q.toString()}`)
+      const api = await connectApi(dataDirOf(o))
+      const res = await api.raw(`/v1/jobs/${await resolveJob(api, job)}/log?${q.toString()}`)
       for await (const chunk of res.body ?? []) process.stdout.write(chunk)
     })
 }

@@ -4,7 +4,7 @@
  * So a developer has the results of their commit even after the runner leaves.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { DecodedEvent, Fold, JobChange, JobState, Logger } from '@devq/core'
+import type { ArtifactRef, DecodedEvent, Fold, JobChange, JobState, Logger } from '@devq/core'
 import type { Mesh } from '@devq/p2p'
 import { ensureArtifact, fetchLog, sourcesOf, type ArtifactStore, type LogStore } from '@devq/runner'
 
@@ -28,6 +28,8 @@ export interface OriginSync {
 }
 
 export interface OriginSyncDeps {
+  /** Why there is no room for these artifacts here, or undefined when they fit. */
+  roomFor: (refs: readonly ArtifactRef[]) => Promise<string | undefined>
   fold: Fold
   peerId: string
   mesh: Mesh
@@ -53,6 +55,12 @@ export function createOriginSync (d: OriginSyncDeps): OriginSync {
   }
   const pull = async (job: JobState): Promise<void> => {
     const refs = job.result?.artifacts ?? []
+    const full = await d.roomFor(refs)
+    if (full !== undefined) {
+      set(job.id, { state: 'failed', detail: full })
+      d.logger.warn({ job_id: job.id, detail: full }, 'not pulling the artifacts of an own job')
+      return
+    }
     for (let attempt = 1; attempt <= PULL_TRIES && !stopper.signal.aborted; attempt++) {
       try {
         for (const ref of refs) {

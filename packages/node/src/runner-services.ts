@@ -109,7 +109,7 @@ async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirr
   const logger = d.logger.child({ component: 'runner-serve' })
   const handlers = new Map<string, Handler>([
     [GIT_PROTOCOL, createSourceServer({
-      locate: async (repo) => [d.repos.pathOf(repo), parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
+      locate: async (repo, commit) => [access.announcedHere(repo, commit) ? d.repos.pathOf(repo) : undefined, parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
       announced: access.announced,
       logger
     })],
@@ -131,7 +131,7 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const logs = createLogStore({ dir: join(d.config.dataDir, 'logs'), capBytes: d.config.logCapMb * MIB })
   const artifacts = createArtifactStore({ dir: join(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
   const sandbox = await sandboxMode(d.config)
-  const access = createAccessIndex(d.fold)
+  const access = createAccessIndex(d.fold, d.peerId)
   const handlers = await serve(d, access, { mirrors, logs, artifacts })
   const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dialer(d, handlers))
   const synthetic = createSyntheticExecutor()

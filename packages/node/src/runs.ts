@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import {
-  buildKey, formatIssue, PIPELINE_LIMITS, planPipeline, starterPipeline, validatePipeline,
+  formatIssue, plannedJobKey, PIPELINE_LIMITS, planPipeline, starterPipeline, validatePipeline,
   type BodyOf, type DecodedEvent, type PipelineFile, type PlannedJob, type Priority
 } from '@devq/core'
 import { findRepo, listTopLevel, readFileAtCommit, repoIdOf, resolveCommit, rootCommits, type GitRepo } from '@devq/runner'
@@ -121,7 +121,7 @@ function announceBody (job: PlannedJob, ctx: { repo: string, ref: string, commit
     retry: job.retry,
     timeoutMs: job.timeoutMs,
     cache: job.cache,
-    cacheKey: buildKey({ tree: ctx.tree, pipelineJob: job.id, labels: job.labels, env: job.env }),
+    cacheKey: plannedJobKey(ctx.tree, job),
     sensitive: job.sensitive,
     source: { addrs: ctx.addrs.slice(0, 16) }
   }

@@ -47,7 +47,7 @@ describe('who may fetch an artifact', () => {
     const fold = createFold()
     fold.apply(events)
     expect(fold.job(p.id)!.result!.artifacts[0]!.digest).toBe(DIGEST)
-    const access = createAccessIndex(fold)
+    const access = createAccessIndex(fold, admin.id)
     expect(access.mayFetchArtifact(member.id, DIGEST)).toMatch(/sensitive: only its origin and trusted peers/)
     expect(access.mayFetchArtifact(trusted.id, DIGEST)).toBe(true)
     expect(access.mayFetchArtifact(admin.id, DIGEST)).toBe(true)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { execa } from 'execa'
-import { removeDir, startCluster, waitMeshed, type Cluster } from './harness.ts'
+import { cli, removeDir, startCluster, waitMeshed, type Cluster } from './harness.ts'
 import { build, fullPackBytes, logOf, sha256File, type BuildJob } from './builds.ts'
 import { commitAll, createCProject, git, helperSource } from './fixtures/c-project.ts'
 
@@ -45,6 +45,9 @@ describe('real builds on a grid of three peers', () => {
     const outline = await a!.get<{ groups: { name: string, line: number, end: number }[] }>(`/v1/jobs/${bJob.id}/outline`)
     expect(outline.groups.map((g) => g.name)).toEqual(['[devq] step: compile', '[devq] step: package'])
     expect(outline.groups[0]!.end).toBeLessThan(outline.groups[1]!.line)
+
+    // The CLI finds a job by its pipeline job name too.
+    expect(await cli(['logs', 'build', '--data-dir', a!.dataDir])).toContain('+++ [devq] step: compile')
 
     // The artifacts come back to A by themselves; with every other peer gone A still has them.
     const refs = [...bJob.result!.artifacts, ...image.result!.artifacts]

@@ -102,4 +102,19 @@ jobs:
     // The origin has no such budget and keeps all four.
     expect((await held(a)).length).toBe(4)
   }, 240_000)
+
+  it('does not pull an own job\'s artifacts that are larger than its budget, and says why', async () => {
+    cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
+    const [a] = cluster.nodes as [NodeProc]
+    await waitMeshed(cluster.nodes)
+    const repo = await repoWith('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
+    const job = (await build(a, repo)).jobs.get('big')!
+    expect(job.status).toBe('succeeded')
+    const pulled = await waitFor('the origin to decide', async () => {
+      const j = await a.get<{ pulled?: { state: string, detail?: string } }>(`/v1/jobs/${job.id}`)
+      return j.pulled?.state === 'failed' ? j.pulled : undefined
+    })
+    expect(pulled.detail).toMatch(/more than this peer's artifact budget of 1048576 bytes/)
+    expect(await held(a)).toEqual([])
+  }, 120_000)
 })

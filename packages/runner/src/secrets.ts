@@ -8,11 +8,14 @@
  */
 import { z } from 'zod'
 import type { ByteStream, Logger } from '@devq/core'
+import { StreamStalledError } from './errors.ts'
 import { answerError, FrameReader, writeFrame } from './wire.ts'
 
 const PROTOCOL = 'secrets'
 /** Largest answer: the secrets of one job together. */
 const MAX_ANSWER_BYTES = 1024 * 1024
+/** The request must arrive within this (ms); a peer that opens and says nothing is let go. */
+const REQUEST_TIMEOUT_MS = 10_000
 
 const SecretsRequest = z.strictObject({ job: z.string().regex(/^[0-9a-f]{64}$/), attempt: z.number().int().min(1).max(1000) })
 const SecretsAnswer = z.looseObject({ ok: z.literal(true), secrets: z.record(z.string().max(128), z.string().max(64 * 1024)) })
@@ -29,10 +32,13 @@ export interface SecretServerComponents {
 }
 
 /** The origin side: one request per stream. Never throws. */
-export function createSecretServer (c: SecretServerComponents): (stream: ByteStream, peer: string) => Promise<void> {
+export function createSecretServer (c: SecretServerComponents, init: { requestTimeoutMs?: number } = {}): (stream: ByteStream, peer: string) => Promise<void> {
+  const timeoutMs = init.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   return async (stream, peer) => {
+    const timer = setTimeout(() => { stream.abort(new StreamStalledError(`${PROTOCOL}: no request within ${timeoutMs} ms`, { protocol: PROTOCOL, idleMs: timeoutMs })) }, timeoutMs)
     try {
       const req = await new FrameReader(stream.source, PROTOCOL).frame(SecretsRequest)
+      clearTimeout(timer)
       const secrets = await c.secretsFor(peer, req.job, req.attempt)
       await writeFrame(stream, { ok: true, secrets })
       await stream.end()
@@ -40,6 +46,8 @@ export function createSecretServer (c: SecretServerComponents): (stream: ByteStr
     } catch (err) {
       c.logger.warn({ err, remote: peer }, 'secrets refused')
       await answerError(stream, err)
+    } finally {
+      clearTimeout(timer)
     }
   }
 }

@@ -35,6 +35,22 @@ export function errorJson (err: unknown): { name: string, message: string, data:
   return { name: 'Error', message: String(err), data: {} }
 }
 
+/**
+ * Writes one chunk, or throws `StreamStalledError` when the peer takes no bytes for `idleMs`
+ * (a peer that asks and then stops reading must not hold the sender's work forever).
+ */
+export async function writeWithin (stream: ByteStream, chunk: Uint8Array, idleMs: number, protocol: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const stalled = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new StreamStalledError(`${protocol}: the peer took no bytes for ${idleMs} ms`, { protocol, idleMs })) }, idleMs)
+  })
+  try {
+    await Promise.race([stream.write(chunk), stalled])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Answers a request with an error header and ends the stream. Never throws. */
 export async function answerError (stream: ByteStream, err: unknown): Promise<void> {
   try {
@@ -114,16 +130,22 @@ export class FrameReader {
     }
   }
 
+  /** Reads until `n` bytes are buffered, joining the chunks once (a frame in 1-byte chunks stays linear). */
   private async fill (n: number): Promise<void> {
-    while (this.buffered.length < n) {
+    if (this.buffered.length >= n) return
+    const parts: Uint8Array[] = [this.buffered]
+    let have = this.buffered.length
+    while (have < n) {
       if (this.done) throw this.violation('stream ended in the middle of a frame')
       const next = await this.it.next()
       if (next.done === true) {
         this.done = true
         continue
       }
-      this.buffered = this.buffered.length === 0 ? Buffer.from(next.value) : Buffer.concat([this.buffered, next.value])
+      parts.push(next.value)
+      have += next.value.length
     }
+    this.buffered = Buffer.concat(parts, have)
   }
 
   private violation (detail: string): ProtocolError {

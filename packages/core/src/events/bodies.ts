@@ -89,6 +89,10 @@ export type FinishStatus = z.infer<typeof FinishStatus>
 export const FailureKind = z.enum(['exit_code', 'timeout', 'source_failed', 'runner_error'])
 export type FailureKind = z.infer<typeof FailureKind>
 
+/** Largest artifact a finish may list, and all of one job's together (bytes). */
+export const MAX_ARTIFACT_SIZE = 4 * 1024 ** 3
+export const MAX_JOB_ARTIFACTS_SIZE = 16 * 1024 ** 3
+
 /** A plain file name: no separators, no NUL, not `.` or `..`. */
 // eslint-disable-next-line no-control-regex -- NUL is one of the characters a file name cannot hold
 const FileName = z.string().min(1).max(255).regex(/^[^/\\\u0000]+$/, 'a file name without / or \\').refine((n) => n !== '.' && n !== '..', 'not . or ..')
@@ -99,7 +103,8 @@ export const ArtifactRef = z.strictObject({
   /** The file name it is saved under: the collected file's own name, or `<name>.tar` for a bundle. */
   file: FileName.optional(),
   digest: Digest,
-  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+  /** Bytes; at most 4 GiB, the runner's cap on one artifact. */
+  size: z.number().int().min(0).max(MAX_ARTIFACT_SIZE)
 })
 export type ArtifactRef = z.infer<typeof ArtifactRef>
 
@@ -110,7 +115,7 @@ export const JobFinished = z.strictObject({
   exitCode: z.number().int().min(-1).max(255).nullable(),
   failure: FailureKind.optional(),
   durations: z.strictObject({ fetchMs: Ms.optional(), runMs: Ms, totalMs: Ms }),
-  artifacts: z.array(ArtifactRef).max(256),
+  artifacts: z.array(ArtifactRef).max(256).refine((a) => a.reduce((n, r) => n + r.size, 0) <= MAX_JOB_ARTIFACTS_SIZE, 'the artifacts of one job add up to at most 16 GiB'),
   logDigest: Digest.nullable(),
   cachedFrom: EventId.optional(),
   /** What fetching the source cost: pack bytes and objects received (0 when the runner had it). */

@@ -21,8 +21,8 @@ export interface Fold {
   jobs(): IterableIterator<JobState>
   /** Jobs not in a terminal status (queued, awarded, running). */
   openJobs(): IterableIterator<JobState>
-  /** A succeeded job with this build-avoidance key (the earliest announced), if any. */
-  succeededWithKey(cacheKey: string): JobState | undefined
+  /** The earliest announced succeeded job with this build-avoidance key that `accept` takes, if any. */
+  succeededWithKey(cacheKey: string, accept?: (job: JobState) => boolean): JobState | undefined
   team(): TeamState
   /** sha256 hex over the canonical encoding of all state: equal on every peer with the same events. */
   stateHash(): string
@@ -125,10 +125,11 @@ class FoldEngine implements Fold {
     return this.open.values()
   }
 
-  succeededWithKey (cacheKey: string): JobState | undefined {
+  succeededWithKey (cacheKey: string, accept: (job: JobState) => boolean = () => true): JobState | undefined {
     let best: JobState | undefined
     for (const id of this.succeeded.get(cacheKey) ?? []) {
       const job = this.states.get(id)!
+      if (!accept(job)) continue
       if (best === undefined || announcedFirst(job, best) < 0) best = job
     }
     return best

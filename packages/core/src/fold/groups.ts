@@ -2,9 +2,13 @@ import type { DecodedEvent } from '../events/envelope.ts'
 import { compareKeys, keyOf } from './order.ts'
 import type { GroupSignal } from './job-fold.ts'
 
-/** The key of a concurrency group: group names are scoped per repo. */
-export function groupKeyOf (repo: string, name: string): string {
-  return `${repo}\u0000${name}`
+/**
+ * The key of a concurrency group: group names are scoped per repo and per origin, so a newer commit
+ * replaces only its own origin's older jobs; another member's run never cancels yours (DESIGN.md:
+ * only a job's origin, or an admin, may cancel it).
+ */
+export function groupKeyOf (repo: string, origin: string, name: string): string {
+  return `${repo}\u0000${origin}\u0000${name}`
 }
 
 interface GroupEntry {
@@ -13,7 +17,7 @@ interface GroupEntry {
 }
 
 /**
- * Concurrency groups (scoped per repo) and the signals each job gets from newer jobs of its group:
+ * Concurrency groups (scoped per repo and origin) and the signals each job gets from newer jobs of its group:
  * the first newer job (supersede, or cancel when it has cancel-in-progress) and the first newer job
  * with cancel-in-progress. Later newer jobs add nothing a job's replay does not already know.
  */
@@ -24,7 +28,7 @@ export class GroupIndex {
   /** Records an announce; returns its group key if it has a group. */
   add (e: DecodedEvent): string | undefined {
     if (e.event.type !== 'job.announced' || e.event.body.group === undefined) return undefined
-    const key = groupKeyOf(e.event.body.repo, e.event.body.group.name)
+    const key = groupKeyOf(e.event.body.repo, e.event.author, e.event.body.group.name)
     const entries = this.groups.get(key) ?? []
     entries.push({ announce: e, cancelInProgress: e.event.body.group.cancelInProgress })
     entries.sort((a, b) => compareKeys(keyOf(a.announce), keyOf(b.announce)))

@@ -13,7 +13,7 @@ export interface ActiveIndex {
 }
 
 export const groupKey = (job: JobState): string | undefined =>
-  job.group === undefined ? undefined : groupKeyOf(job.repo, job.group.name)
+  job.group === undefined ? undefined : groupKeyOf(job.repo, job.origin, job.group.name)
 
 /** Indexes the awarded and running jobs among `open`. */
 export function activeIndex (open: Iterable<JobState>): ActiveIndex {

@@ -78,10 +78,22 @@ interface PassFacts {
   active: ActiveIndex
 }
 
+/**
+ * Whose result may stand in for a job: one of the same origin (its own earlier build), or one a
+ * trusted peer built. A result is the word of the runner that signed it, so a member's result is
+ * not passed off as everyone else's build.
+ */
+function reusable (view: LedgerView, job: JobState, prev: JobState): boolean {
+  if (prev.id === job.id || prev.result === undefined) return false
+  if (prev.origin === job.origin) return true
+  const role = view.team().members[prev.result.by]
+  return role === 'trusted' || role === 'admin'
+}
+
 async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, f: PassFacts): Promise<void> {
   const k = `${job.id}:${job.attempt}`
   if (job.cache && job.cacheKey !== undefined && !memory.written.has(`cached:${k}`)) {
-    const prev = c.view.succeededWithKey(job.cacheKey)
+    const prev = c.view.succeededWithKey(job.cacheKey, (p) => reusable(c.view, job, p))
     if (prev !== undefined && prev.id !== job.id && prev.result !== undefined && (c.results?.fetchable(prev) ?? true)) {
       memory.written.add(`cached:${k}`)
       const r = prev.result

@@ -4,6 +4,6 @@ export { PresenceInfo, JobActivity, MAX_PRESENCE_BYTES, createPresenceTable, pre
 export { queueOrder, levelUsage, addUsage, type LevelUsage } from './queue.ts'
 export { bidScore, bestBid, coordinatorFor, rendezvousWeight } from './score.ts'
 export { assignSlots, canRun, eligible, activeIndex } from './assign.ts'
-export { buildKey, type BuildKeyInput } from './build-key.ts'
+export { buildKey, plannedJobKey, type BuildKeyInput } from './build-key.ts'
 export type { AttemptReport, JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
 export type { StopReason } from './executions.ts'

@@ -7,7 +7,7 @@ export interface LedgerView {
   job(id: string): JobState | undefined
   jobs(): IterableIterator<JobState>
   openJobs(): IterableIterator<JobState>
-  succeededWithKey(cacheKey: string): JobState | undefined
+  succeededWithKey(cacheKey: string, accept?: (job: JobState) => boolean): JobState | undefined
   team(): TeamState
 }
 

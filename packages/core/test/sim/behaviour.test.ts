@@ -48,12 +48,16 @@ describe('scheduling behaviour a team notices', () => {
     await sim.run(3_000)
     const second = await sim.announce(0, { durationMs: 5_000, group })
     await sim.run(sim.loop.now() + 500)
-    const third = await sim.announce(1, { durationMs: 5_000, group })
+    const third = await sim.announce(0, { durationMs: 5_000, group })
+    // Another origin's job in a group of the same name is in a group of its own.
+    const foreign = await sim.announce(1, { durationMs: 5_000, group })
     expect(await sim.settle(120_000)).toBe(true)
     expect(job(sim, first).status).toBe('succeeded')
     expect(job(sim, second)).toMatchObject({ status: 'superseded', supersededBy: third })
     expect(job(sim, third).status).toBe('succeeded')
     expect(job(sim, third).attempts[0]!.awardedAt).toBeGreaterThanOrEqual(job(sim, first).result!.at)
+    expect(job(sim, foreign).status).toBe('succeeded')
+    expect(job(sim, foreign).attempts[0]!.awardedAt).toBeLessThan(job(sim, first).result!.at)
     await sim.close()
   })
 
@@ -88,16 +92,21 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
-  it('reuses a successful result with the same build key instead of building again', async () => {
+  it('reuses its origin\'s own successful result with the same build key; another member\'s only when a trusted peer built it', async () => {
     const sim = grid(6)
     await sim.run(2_000)
     const key = buildKey({ tree: 'a'.repeat(40), pipelineJob: 'build', labels: ['linux'], env: { CI: 'true' } })
     const first = await sim.announce(0, { durationMs: 2_000, cacheKey: key })
     expect(await sim.settle(60_000)).toBe(true)
-    const again = await sim.announce(1, { durationMs: 2_000, cacheKey: key })
+    const again = await sim.announce(0, { durationMs: 2_000, cacheKey: key })
     expect(await sim.settle(60_000)).toBe(true)
     expect(job(sim, again)).toMatchObject({ status: 'cached', result: { cachedFrom: first } })
     expect(sim.executions.filter((r) => r.job === again)).toHaveLength(0)
+    // The runner of the first result is a plain member: another origin builds for itself.
+    const other = await sim.announce(1, { durationMs: 2_000, cacheKey: key })
+    expect(await sim.settle(60_000)).toBe(true)
+    expect(job(sim, other).status).toBe('succeeded')
+    expect(sim.executions.filter((r) => r.job === other)).toHaveLength(1)
     await sim.close()
   })
 

@@ -2,11 +2,12 @@
  * Every cap and timeout the artifact code enforces, in one place. Sizes are bytes, times
  * milliseconds. Callers may lower (or raise) the per-call ones through their options.
  */
+import { MAX_ARTIFACT_SIZE, MAX_JOB_ARTIFACTS_SIZE } from '@devq/core'
 
-/** Default cap on one collected artifact (its file, or the tar of its files). */
-export const MAX_ARTIFACT_BYTES = 4 * 1024 * 1024 * 1024
+/** Default cap on one collected artifact (its file, or the tar of its files): what a finish may list. */
+export const MAX_ARTIFACT_BYTES = MAX_ARTIFACT_SIZE
 /** Default cap on all artifacts one job collects together. */
-export const MAX_JOB_ARTIFACT_BYTES = 16 * 1024 * 1024 * 1024
+export const MAX_JOB_ARTIFACT_BYTES = MAX_JOB_ARTIFACTS_SIZE
 /** Most files one artifact may gather (a directory or several globs). */
 export const MAX_ARTIFACT_FILES = 100_000
 /** Most entries read from a tar (a package, or a container layout) before it is refused. */

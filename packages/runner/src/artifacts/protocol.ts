@@ -11,8 +11,7 @@
  */
 import { z } from 'zod'
 import { systemClock, type ArtifactRef, type ByteStream, type Clock, type Logger } from '@devq/core'
-import { StreamStalledError } from '../errors.ts'
-import { answerError, FrameReader, withIdleTimeout, writeFrame } from '../wire.ts'
+import { answerError, FrameReader, withIdleTimeout, writeFrame, writeWithin } from '../wire.ts'
 import { isDigest } from './digest.ts'
 import { FETCH_IDLE_MS, MAX_ARTIFACT_REQUEST_BYTES, SERVE_IDLE_MS } from './limits.ts'
 import { artifactError, isArtifactError } from './refusal.ts'
@@ -38,18 +37,6 @@ export interface ArtifactServerInit {
 
 /** A protocol handler: serves one request on `stream` from `peer`. Never throws. */
 export type ArtifactHandler = (stream: ByteStream, peer: string) => Promise<void>
-
-async function writeWithin (stream: ByteStream, chunk: Uint8Array, idleMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const stalled = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new StreamStalledError(`${ARTIFACTS_PROTOCOL}: the peer took no bytes for ${idleMs} ms`, { protocol: ARTIFACTS_PROTOCOL, idleMs })) }, idleMs)
-  })
-  try {
-    await Promise.race([stream.write(chunk), stalled])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /**
  * Creates the server side. Each request is authorized, then answered with the blob from the store
@@ -79,7 +66,7 @@ export function createArtifactServer (init: ArtifactServerInit): ArtifactHandler
       await init.store.touch(digest)
       streaming = true
       await writeFrame(stream, { ok: true, size })
-      for await (const chunk of init.store.open(digest)) await writeWithin(stream, chunk, idleMs)
+      for await (const chunk of init.store.open(digest)) await writeWithin(stream, chunk, idleMs, ARTIFACTS_PROTOCOL)
       await stream.end()
       logger.debug({ peer, digest, bytes: size }, 'artifact served')
     } catch (err) {

@@ -1,5 +1,6 @@
 /** The phases of one attempt; see executor.ts. Every phase reports through the attempt's log. */
 import { mkdir } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { ArtifactRef, AttemptReport, FailureKind, PlannedJob } from '@devq/core'
 import { collectArtifacts } from '../artifacts/collect.ts'
@@ -28,30 +29,36 @@ function ended (summary: LogSummary, status: AttemptReport['status'], extra: Par
   return { status, exitCode: null, artifacts: [], logDigest: summary.digest, ...extra }
 }
 
+/** Rounds of asking every peer for the source while none could serve it (a peer just joined, say). */
+const FETCH_ROUNDS = 3
+
 async function fetchPhase (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun, log: LogWriter): Promise<FetchResult> {
   const { job } = run
-  // The origin first (this peer itself, when it builds its own commit), then every other live peer.
-  const peers = [job.origin, ...c.peers().filter((p) => p !== init.peerId)].filter((p, i, all) => all.indexOf(p) === i)
-  try {
-    const got = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
-      repo: job.repo, commit: job.commit, peers, signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
-      onProgress: (p) => { run.report({ phase: 'fetching', bytes: p.bytes, objects: p.objects }) }
-    })
-    await log.note(got.alreadyHad
-      ? `source ${job.commit.slice(0, 12)} was already in this peer's mirror`
-      : `fetched ${job.commit.slice(0, 12)}: ${got.objects} objects, ${got.bytes} bytes from ${got.peer} in ${Math.round(got.ms)} ms`)
-    return got
-  } catch (err) {
-    if (run.signal.aborted) throw new AttemptStop('cancelled', 'stopped while fetching source')
-    throw new AttemptStop('source_failed', (err as Error).message)
+  for (let round = 1; ; round++) {
+    // The origin first (this peer itself, when it builds its own commit), then every other live peer.
+    const peers = [job.origin, ...c.peers().filter((p) => p !== init.peerId)].filter((p, i, all) => all.indexOf(p) === i)
+    try {
+      const got = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
+        repo: job.repo, commit: job.commit, peers, signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
+        onProgress: (p) => { run.report({ phase: 'fetching', bytes: p.bytes, objects: p.objects }) }
+      })
+      await log.note(got.alreadyHad
+        ? `source ${job.commit.slice(0, 12)} was already in this peer's mirror`
+        : `fetched ${job.commit.slice(0, 12)}: ${got.objects} objects, ${got.bytes} bytes from ${got.peer} in ${Math.round(got.ms)} ms`)
+      return got
+    } catch (err) {
+      if (run.signal.aborted) throw new AttemptStop('cancelled', 'stopped while fetching source')
+      const unavailable = (err as { data?: { reason?: string } }).data?.reason === 'unavailable'
+      if (!unavailable || round >= FETCH_ROUNDS) throw new AttemptStop('source_failed', (err as Error).message)
+      await log.note(`no peer could serve the source yet (${(err as Error).message}); asking again`)
+      await sleep(1000 * round, undefined, { signal: run.signal }).catch(() => {})
+    }
   }
 }
 
-async function planPhase (c: ExecutorComponents, run: AttemptRun, log: LogWriter): Promise<PlannedJob> {
+async function planPhase (c: ExecutorComponents, run: AttemptRun): Promise<PlannedJob> {
   try {
-    const { job, keyMatches } = await planOf(c.mirrors.pathOf(run.job.repo), run.job)
-    if (!keyMatches) await log.note('warning: the announced build key differs from the one this commit\'s pipeline gives')
-    return job
+    return (await planOf(c.mirrors.pathOf(run.job.repo), run.job)).job
   } catch (err) {
     throw new AttemptStop('runner_error', (err as Error).message)
   }
@@ -96,7 +103,7 @@ export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run
   try {
     await log.note(`attempt ${run.attempt} of ${run.job.pipelineJob} on ${init.peerId}: commit ${run.job.commit} (${run.job.ref})`)
     fetched = await fetchPhase(c, init, run, log)
-    const planned = await planPhase(c, run, log)
+    const planned = await planPhase(c, run)
     run.report({ phase: 'preparing', bytes: fetched.bytes, objects: fetched.objects })
     ws = await c.workspaces.prepare({ repo: run.job.repo, commit: run.job.commit, key: planned.id, mode: planned.workspace })
     await log.note(`${planned.workspace} workspace ${ws.warm ? '(warm)' : '(fresh)'}`)

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import * as git from 'isomorphic-git'
 import type { ByteStream, Logger } from '@devq/core'
 import { SourceError, StreamStalledError } from '../errors.ts'
-import { answerError, FrameReader, writeFrame } from '../wire.ts'
+import { answerError, FrameReader, writeFrame, writeWithin } from '../wire.ts'
 import { failureOf, hasGitBinary, runGit, spawnGit } from './exec.ts'
 import { objectsBetween } from './iso.ts'
 import { repoAtDir } from './read.ts'
@@ -18,10 +18,11 @@ import { SourceRequest } from './protocol.ts'
 /** What the source server needs from the rest of the node. */
 export interface SourceServerComponents {
   /**
-   * Repositories that may hold commits of `repoId`, the developer's first, then this peer's mirror:
-   * each a work tree, a linked worktree or a git dir (a bare mirror).
+   * Repositories that may hold `commit` of `repoId`, the developer's first (the node offers it only
+   * for commits this peer announced itself), then this peer's mirror: each a work tree, a linked
+   * worktree or a git dir (a bare mirror).
    */
-  locate(repoId: string): Promise<string[]>
+  locate(repoId: string, commit: string): Promise<string[]>
   /** Whether the ledger knows `commit` as a commit of `repoId`. Called for the want and every have. */
   announced(repoId: string, commit: string): boolean
   logger: Logger
@@ -71,7 +72,7 @@ async function commitsIn (gitdir: string, oids: readonly string[], gitPath: stri
 async function choose (components: SourceServerComponents, req: SourceRequest, gitPath: string | undefined): Promise<Choice | SourceError> {
   if (!components.announced(req.repo, req.want)) return refusal(req, 'refused', 'this commit was not announced for this repo')
   const haves = [...new Set(req.haves)].filter((h) => h !== req.want && components.announced(req.repo, h))
-  const candidates = await components.locate(req.repo).catch(() => [])
+  const candidates = await components.locate(req.repo, req.want).catch(() => [])
   for (const candidate of candidates) {
     const gitdir = (await repoAtDir(candidate))?.gitdir
     if (gitdir === undefined) continue
@@ -89,7 +90,7 @@ async function sendWithGit (stream: ByteStream, choice: Choice, req: SourceReque
   let bytes = 0
   try {
     for await (const chunk of child.stdout) {
-      await stream.write(chunk as Uint8Array)
+      await writeWithin(stream, chunk as Uint8Array, DEFAULT_IDLE_MS, GIT_PROTOCOL)
       bytes += (chunk as Uint8Array).length
     }
   } catch (err) {
@@ -110,7 +111,7 @@ async function sendWithIso (stream: ByteStream, choice: Choice, req: SourceReque
   if (packfile === undefined) throw new Error('isomorphic-git made no pack')
   for (let at = 0; at < packfile.length; at += PACK_CHUNK_BYTES) {
     signal.throwIfAborted()
-    await stream.write(packfile.subarray(at, at + PACK_CHUNK_BYTES))
+    await writeWithin(stream, packfile.subarray(at, at + PACK_CHUNK_BYTES), DEFAULT_IDLE_MS, GIT_PROTOCOL)
   }
   return packfile.length
 }
