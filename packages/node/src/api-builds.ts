@@ -100,9 +100,40 @@ async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z
   }
   const runner = job.attempts.find((a) => a.n === attempt)?.runner
   if (runner === undefined) throw new ApiRequestError(`job ${job.id} has no attempt ${attempt} yet`, { status: 404, detail: 'no attempt' })
-  const chunks: Uint8Array[] = []
-  await fetchLog({ dial: async () => await node.mesh.openStream(runner, 'logs'), job: job.id, attempt, from, follow: false, onChunk: (c) => { chunks.push(c) } })
-  return await reply.send(Buffer.concat(chunks))
+  return await reply.send(Readable.from(remoteLog(node, runner, job.id, attempt, from, follow)))
+}
+
+/** A log held by another peer, relayed chunk by chunk (live with `follow`), never buffered whole. */
+async function * remoteLog (node: DevqNode, runner: string, job: string, attempt: number, from: number, follow: boolean): AsyncGenerator<Uint8Array> {
+  const queue: Uint8Array[] = []
+  let wake: (() => void) | undefined
+  let done = false
+  let failure: unknown
+  let resume: (() => void) | undefined
+  const stop = new AbortController()
+  const fetching = fetchLog({
+    dial: async () => await node.mesh.openStream(runner, 'logs'), job, attempt, from, follow, signal: stop.signal,
+    // Waits until the reply took the chunk, so a slow client slows the runner, not this peer's memory.
+    onChunk: async (chunk) => { queue.push(chunk); wake?.(); await new Promise<void>((resolve) => { resume = resolve }) }
+  }).then(() => { done = true }, (err: unknown) => { failure = err; done = true }).finally(() => wake?.())
+  try {
+    while (true) {
+      const chunk = queue.shift()
+      if (chunk !== undefined) {
+        yield chunk
+        resume?.()
+        continue
+      }
+      if (done) break
+      await new Promise<void>((resolve) => { wake = resolve })
+    }
+  } finally {
+    // The client went away (or all was sent): stop reading from the runner.
+    stop.abort()
+    resume?.()
+  }
+  await fetching
+  if (failure !== undefined) throw failure
 }
 
 /** Registers the build routes. */

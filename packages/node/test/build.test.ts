@@ -46,6 +46,9 @@ describe('real builds on a grid of three peers', () => {
     expect(outline.groups.map((g) => g.name)).toEqual(['[devq] step: compile', '[devq] step: package'])
     expect(outline.groups[0]!.end).toBeLessThan(outline.groups[1]!.line)
 
+    // A peer that holds no copy of the log relays it from one that does.
+    const bystander = cluster.nodes.find((n) => n !== a && n.peerId !== bJob.result!.by)!
+    expect(await logOf(bystander, bJob.id)).toBe(await logOf(a!, bJob.id))
     // The CLI finds a job by its pipeline job name too.
     expect(await cli(['logs', 'build', '--data-dir', a!.dataDir])).toContain('+++ [devq] step: compile')
 

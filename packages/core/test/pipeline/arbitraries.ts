@@ -3,10 +3,10 @@
  * back as `.devq.yml` input, picking shorthands at random, so a round trip exercises every form.
  */
 import fc from 'fast-check'
-import type { ArtifactSpec, JobSpec, MatrixSpec, PipelineFile, StepSpec } from '../../src/index.ts'
+import { LOADER_ENV, type ArtifactSpec, type JobSpec, type MatrixSpec, type PipelineFile, type StepSpec } from '../../src/index.ts'
 import { expandMatrix } from '../../src/pipeline/matrix.ts'
 
-const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,6}$/).filter((n) => !n.startsWith('DEVQ_'))
+const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,6}$/).filter((n) => !n.startsWith('DEVQ_') && !LOADER_ENV.test(n))
 /** Text that sometimes refers to variables, so planning and the size budget see placeholders. */
 const text = (minLength: number): fc.Arbitrary<string> => fc.oneof(
   fc.string({ minLength, maxLength: 20 }),
