@@ -1,27 +1,12 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { cli, removeDir, startCluster, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { cli, waitMeshed, type NodeProc } from './harness.ts'
+import { gridFixture } from './grid-fixture.ts'
 import { build, logOf } from './builds.ts'
-import { commitAll, git } from './fixtures/c-project.ts'
+import { commitAll } from './fixtures/c-project.ts'
 
-let cluster: Cluster | undefined
-const dirs: string[] = []
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = undefined
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
-
-async function repoWith (files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'devq-bad-'))
-  dirs.push(dir)
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
-  await git(dir, ['init', '-q', '-b', 'main'])
-  await commitAll(dir, 'bad input')
-  return dir
-}
+const fx = gridFixture()
 
 /** Peak resident memory of a process (VmHWM), in bytes. */
 async function peakRss (pid: number): Promise<number> {
@@ -50,26 +35,25 @@ jobs:
 
 describe('bad input from a pipeline (real processes)', () => {
   it('refuses paths that leave the workspace, and a matrix of 10,000 cells, before anything is announced', async () => {
-    cluster = await startCluster(1)
+    const cluster = await fx.grid(1)
     const [a] = cluster.nodes as [NodeProc]
-    const dotdot = await repoWith({ '.devq.yml': 'version: 1\njobs:\n  x:\n    steps: [make]\n    artifacts: [{ name: x, paths: ["../x"] }]\n' })
+    const dotdot = await fx.repo({ '.devq.yml': 'version: 1\njobs:\n  x:\n    steps: [make]\n    artifacts: [{ name: x, paths: ["../x"] }]\n' })
     await expect(a.post('/v1/runs', { dir: dotdot })).rejects.toThrow(/\.devq\.yml:5:\d+ jobs\.x\.artifacts\[0\]\.paths.*inside the workspace/)
-    const absolute = await repoWith({ '.devq.yml': 'version: 1\njobs:\n  x:\n    steps: [make]\n    artifacts: [{ name: x, paths: [/etc/passwd] }]\n' })
+    const absolute = await fx.repo({ '.devq.yml': 'version: 1\njobs:\n  x:\n    steps: [make]\n    artifacts: [{ name: x, paths: [/etc/passwd] }]\n' })
     await expect(a.post('/v1/runs', { dir: absolute })).rejects.toThrow(/\.devq\.yml:5:\d+ .*relative/)
     const axis = (n: string): string => `${n}: [${Array.from({ length: 10 }, (_, i) => i).join(', ')}]`
-    const matrix = await repoWith({ '.devq.yml': `version: 1\njobs:\n  x:\n    matrix:\n      ${axis('a')}\n      ${axis('b')}\n      ${axis('c')}\n      ${axis('d')}\n    steps: [make]\n` })
+    const matrix = await fx.repo({ '.devq.yml': `version: 1\njobs:\n  x:\n    matrix:\n      ${axis('a')}\n      ${axis('b')}\n      ${axis('c')}\n      ${axis('d')}\n    steps: [make]\n` })
     await expect(a.post('/v1/runs', { dir: matrix })).rejects.toThrow(/jobs\.x\.matrix: the matrix has 10000 combinations \(a: 10 x b: 10 x c: 10 x d: 10\); at most 256 are allowed/)
     expect((await a.get<{ counts: Record<string, number> }>('/v1/status')).counts).toEqual({})
   }, 120_000)
 
   it('says what is wrong with a directory, a commit without a pipeline, and an unknown job', async () => {
-    cluster = await startCluster(1)
+    const cluster = await fx.grid(1)
     const [a] = cluster.nodes as [NodeProc]
-    const plain = await mkdtemp(join(tmpdir(), 'devq-plain-'))
-    dirs.push(plain)
+    const plain = await fx.tempDir('plain')
     await expect(a.post('/v1/runs', { dir: plain })).rejects.toThrow(/is not in a git repository/)
     // A Makefile project that committed no .devq.yml (one in the working tree does not count).
-    const project = await repoWith({ Makefile: 'all:\n\techo hi\n' })
+    const project = await fx.repo({ Makefile: 'all:\n\techo hi\n' })
     await writeFile(join(project, '.devq.yml'), 'version: 1\njobs:\n  x:\n    steps: [make]\n')
     const err = await cli(['run', '--repo', project, '--data-dir', a.dataDir]).catch((e: unknown) => e as Error)
     expect(String(err)).toMatch(/no \.devq\.yml in commit [0-9a-f]{12}/)
@@ -80,10 +64,10 @@ describe('bad input from a pipeline (real processes)', () => {
   }, 120_000)
 
   it('fails a symlink out of the workspace, a tar with .. entries and a fork bomb; caps a 1 GiB log with bounded memory; hides the runner\'s data dir; the runner goes on', async () => {
-    cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '2', '--log-cap-mb', '1', '--step-max-processes', '64']))
+    const cluster = await fx.grid(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '2', '--log-cap-mb', '1', '--step-max-processes', '64']))
     const [a, runner] = cluster.nodes as [NodeProc, NodeProc]
     await waitMeshed(cluster.nodes)
-    const { jobs } = await build(a, await repoWith({ '.devq.yml': ESCAPES.replace('steps:\n      - for f', `env: { RUNNER_DIR: "${runner.dataDir}" }\n    steps:\n      - for f`) }), {}, 240_000)
+    const { jobs } = await build(a, await fx.repo({ '.devq.yml': ESCAPES.replace('steps:\n      - for f', `env: { RUNNER_DIR: "${runner.dataDir}" }\n    steps:\n      - for f`) }), {}, 240_000)
     expect(jobs.get('symlink')).toMatchObject({ status: 'failed', attempts: [{ failure: 'runner_error', reason: expect.stringMatching(/leak.*(outside|escape)/) }] })
     expect(jobs.get('tar-dotdot')).toMatchObject({ status: 'failed', attempts: [{ failure: 'runner_error', reason: expect.stringMatching(/evil.*\.\./) }] })
     expect(jobs.get('bomb')).toMatchObject({ status: 'failed', attempts: [{ failure: 'exit_code' }] })
@@ -99,7 +83,7 @@ describe('bad input from a pipeline (real processes)', () => {
     expect(snoop).toContain('snooped')
     expect(snoop).not.toContain('SEES')
     // The runner is still there and builds the next commit.
-    const next = await build(a, await repoWith({ '.devq.yml': 'version: 1\njobs:\n  ok:\n    steps: ["echo fine"]\n' }))
+    const next = await build(a, await fx.repo({ '.devq.yml': 'version: 1\njobs:\n  ok:\n    steps: ["echo fine"]\n' }))
     expect(next.jobs.get('ok')!.status).toBe('succeeded')
   }, 300_000)
 })

@@ -1,27 +1,12 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { removeDir, startCluster, waitFor, waitMeshed, type Cluster } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { waitFor, waitMeshed } from './harness.ts'
+import { gridFixture } from './grid-fixture.ts'
 import { build, logOf, startRun, waitRun, type BuildJob } from './builds.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
 
-let cluster: Cluster | undefined
-const dirs: string[] = []
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = undefined
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
-
-async function repoWith (pipeline: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'devq-fail-'))
-  dirs.push(dir)
-  await writeFile(join(dir, '.devq.yml'), pipeline)
-  await git(dir, ['init', '-q', '-b', 'main'])
-  await commitAll(dir, 'pipeline')
-  return dir
-}
+const fx = gridFixture()
 
 /** Pids of processes whose environment names `jobId` (every step gets DEVQ_JOB_ID). */
 async function processesOf (jobId: string): Promise<number[]> {
@@ -52,10 +37,10 @@ jobs:
 
 describe('failures of real builds (real processes)', () => {
   it('times out, retries what the policy names by exit code and timeout, and stops at what it does not', async () => {
-    cluster = await startCluster(2, (i) => ['--slots', i === 0 ? '0' : '4'])
+    const cluster = await fx.grid(2, (i) => ['--slots', i === 0 ? '0' : '4'])
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    const { jobs } = await build(a!, await repoWith(RETRIES), {}, 180_000)
+    const { jobs } = await build(a!, await fx.repo(RETRIES), {}, 180_000)
     expect(jobs.get('slow')).toMatchObject({ status: 'failed', attempts: [{ outcome: 'failed', failure: 'timeout' }, { outcome: 'failed', failure: 'timeout' }] })
     expect(jobs.get('flaky')).toMatchObject({ status: 'succeeded', attempts: [{ outcome: 'failed', failure: 'exit_code', exitCode: 3 }, { outcome: 'succeeded' }] })
     expect(await logOf(a!, jobs.get('flaky')!.id, 1)).toContain('attempt 1 fails')
@@ -66,10 +51,10 @@ describe('failures of real builds (real processes)', () => {
   }, 300_000)
 
   it('a cancelled job stops at once and leaves no process behind, setsid children included', async () => {
-    cluster = await startCluster(2, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const cluster = await fx.grid(2, (i) => ['--slots', i === 0 ? '0' : '1'])
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    const repo = await repoWith(`version: 1
+    const repo = await fx.repo(`version: 1
 jobs:
   hang:
     steps: ["setsid sleep 600 & (sleep 600 &) ; echo started; sleep 600"]
@@ -84,9 +69,9 @@ jobs:
   }, 120_000)
 
   it('a commit no peer can serve fails as source_failed naming why, and is retried when the policy says so', async () => {
-    cluster = await startCluster(1, () => ['--slots', '0'])
+    const cluster = await fx.grid(1, () => ['--slots', '0'])
     const [a] = cluster.nodes
-    const repo = await repoWith(`version: 1
+    const repo = await fx.repo(`version: 1
 jobs:
   build:
     retry: { max: 1, when: [source_failed] }

@@ -1,35 +1,23 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { execa } from 'execa'
-import { cli, removeDir, startCluster, waitMeshed, type Cluster } from './harness.ts'
+import { cli, waitMeshed, type NodeProc } from './harness.ts'
+import { gridFixture } from './grid-fixture.ts'
 import { build, fullPackBytes, logOf, sha256File, type BuildJob } from './builds.ts'
 import { commitAll, createCProject, git, helperSource } from './fixtures/c-project.ts'
 
-let cluster: Cluster | undefined
-const dirs: string[] = []
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = undefined
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
-
-async function tempDir (name: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `devq-${name}-`))
-  dirs.push(dir)
-  return dir
-}
+const fx = gridFixture()
 
 const compiled = (log: string): string[] => log.split('\n').filter((l) => /^cc .* -c /.test(l))
 
 describe('real builds on a grid of three peers', () => {
   it('builds an unpushed commit on another peer and brings its binary, tarball and OCI image back to the origin, verified', async () => {
     // Peer A (node 0) only announces: its commits are built on B or C.
-    cluster = await startCluster(3, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const cluster = await fx.grid(3, (i) => ['--slots', i === 0 ? '0' : '1'])
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    const repo = await tempDir('crepo')
+    const repo = await fx.tempDir('crepo')
     await createCProject(repo)
 
     const first = await build(a!, repo)
@@ -57,14 +45,14 @@ describe('real builds on a grid of three peers', () => {
     expect(refs.map((r) => r.kind).sort()).toEqual(['binary', 'container', 'package'])
     for (const job of [bJob, image]) await waitPulled(a!, job.id)
     await Promise.all(cluster.nodes.slice(1).map(async (n) => { await n.kill() }))
-    const out = await tempDir('pulled')
+    const out = await fx.tempDir('pulled')
     const pulled = await a!.post<{ files: { path: string, digest: string, name: string }[] }>('/v1/pull', { job: bJob.id, out })
     await a!.post('/v1/pull', { job: image.id, out })
     for (const f of pulled.files) expect(await sha256File(f.path)).toBe(f.digest)
     const run = await execa(join(out, 'hello'))
     expect(run.stdout).toBe('hello from devq: 21')
     expect((await execa('tar', ['-tzf', join(out, 'hello-1.0.tar.gz')])).stdout.trim()).toBe('hello')
-    const unpacked = await tempDir('oci')
+    const unpacked = await fx.tempDir('oci')
     await execa('tar', ['-xf', join(out, 'hello-image.tar'), '-C', unpacked])
     await execa('umoci', ['unpack', '--rootless', '--image', `${unpacked}:latest`, join(unpacked, 'bundle')])
     expect(await readFile(join(unpacked, 'bundle', 'rootfs', 'bin', 'hello'))).toEqual(await readFile(join(out, 'hello')))
@@ -72,10 +60,10 @@ describe('real builds on a grid of three peers', () => {
   }, 300_000)
 
   it('sends a one-file change as a thin pack and rebuilds only the changed object; the same tree again finishes cached', async () => {
-    cluster = await startCluster(2, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const cluster = await fx.grid(2, (i) => ['--slots', i === 0 ? '0' : '1'])
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    const repo = await tempDir('crepo')
+    const repo = await fx.tempDir('crepo')
     await createCProject(repo, 12)
     const first = await build(a!, repo, { jobs: ['build'] })
     expect(first.jobs.get('build')!.status).toBe('succeeded')
@@ -106,9 +94,9 @@ describe('real builds on a grid of three peers', () => {
 
 describe('a peer alone', () => {
   it('builds its own commit, fetching the source from its own repository', async () => {
-    cluster = await startCluster(1, () => ['--slots', '1'])
+    const cluster = await fx.grid(1, () => ['--slots', '1'])
     const [a] = cluster.nodes
-    const repo = await tempDir('solo')
+    const repo = await fx.tempDir('solo')
     await createCProject(repo, 2)
     const { jobs } = await build(a!, repo)
     expect(jobs.get('build')).toMatchObject({ status: 'succeeded', result: { by: a!.peerId } })
@@ -117,7 +105,7 @@ describe('a peer alone', () => {
   }, 120_000)
 })
 
-async function waitPulled (node: Cluster['nodes'][number], id: string): Promise<void> {
+async function waitPulled (node: NodeProc, id: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const j = await node.get<BuildJob>(`/v1/jobs/${id}`)
     if (j.pulled?.state === 'done') return

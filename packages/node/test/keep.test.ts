@@ -1,33 +1,13 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
+import { readdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { removeDir, startCluster, waitFor, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { waitFor, waitMeshed, type NodeProc } from './harness.ts'
+import { gridFixture } from './grid-fixture.ts'
 import { build, sha256File, startRun, waitRun } from './builds.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
 
-let cluster: Cluster | undefined
-const dirs: string[] = []
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = undefined
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
-
-async function tempDir (name: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `devq-${name}-`))
-  dirs.push(dir)
-  return dir
-}
-
-async function repoWith (pipeline: string): Promise<string> {
-  const dir = await tempDir('keep')
-  await writeFile(join(dir, '.devq.yml'), pipeline)
-  await git(dir, ['init', '-q', '-b', 'main'])
-  await commitAll(dir, 'pipeline')
-  return dir
-}
+const fx = gridFixture()
 
 async function freePort (): Promise<number> {
   const server = createServer()
@@ -46,9 +26,9 @@ describe('what peers keep (real processes)', () => {
   it('serves a commit announced before a restart, pulls by digest, and reruns a cache: false job', async () => {
     // A fixed port, so the runner that joins later still finds the origin after its restart.
     const listen = ['--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`]
-    cluster = await startCluster(1, () => ['--slots', '0', ...listen])
+    const cluster = await fx.grid(1, () => ['--slots', '0', ...listen])
     const origin = cluster.nodes[0]!
-    const repo = await repoWith(`version: 1
+    const repo = await fx.repo(`version: 1
 jobs:
   out:
     steps: ["echo $DEVQ_SHA > out.txt"]
@@ -66,7 +46,7 @@ jobs:
     const jobs = await waitRun(back, run.run)
     expect(jobs.get('out')!.status, JSON.stringify(jobs.get('out')!.attempts)).toBe('succeeded')
     const ref = jobs.get('out')!.result!.artifacts[0]!
-    const out = await tempDir('pull')
+    const out = await fx.tempDir('pull')
     const { files } = await back.post<{ files: { path: string }[] }>('/v1/pull', { digest: ref.digest, out })
     expect(await sha256File(files[0]!.path)).toBe(ref.digest)
 
@@ -76,10 +56,10 @@ jobs:
   }, 180_000)
 
   it('evicts old artifacts past its budget but keeps each branch\'s latest', async () => {
-    cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '1', '--artifact-budget-mb', '1']))
+    const cluster = await fx.grid(2, (i) => (i === 0 ? ['--slots', '0'] : ['--slots', '1', '--artifact-budget-mb', '1']))
     const [a, runner] = cluster.nodes as [NodeProc, NodeProc]
     await waitMeshed(cluster.nodes)
-    const repo = await repoWith(`version: 1
+    const repo = await fx.repo(`version: 1
 jobs:
   blob:
     steps: ["head -c 400000 /dev/urandom > blob.bin"]
@@ -104,10 +84,10 @@ jobs:
   }, 240_000)
 
   it('does not pull an own job\'s artifacts that are larger than its budget, and says why', async () => {
-    cluster = await startCluster(2, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
+    const cluster = await fx.grid(2, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
     const [a] = cluster.nodes as [NodeProc]
     await waitMeshed(cluster.nodes)
-    const repo = await repoWith('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
+    const repo = await fx.repo('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
     const job = (await build(a, repo)).jobs.get('big')!
     expect(job.status).toBe('succeeded')
     const pulled = await waitFor('the origin to decide', async () => {

@@ -1,18 +1,12 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { removeDir, startCluster, waitMeshed, type Cluster } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { waitMeshed } from './harness.ts'
+import { gridFixture } from './grid-fixture.ts'
 import { build, logOf } from './builds.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
 
-let cluster: Cluster | undefined
-let repo: string | undefined
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = undefined
-  if (repo !== undefined) await removeDir(repo)
-})
+const fx = gridFixture()
 
 /** a <- (b, c) <- d: each writes a file from what it received; `B_EXIT` decides b's exit code. */
 const DIAMOND = `version: 1
@@ -42,13 +36,11 @@ jobs:
 
 describe('needs between the jobs of a run (real processes)', () => {
   it('runs a diamond of four jobs in order, passing artifacts along; a failure skips its dependants only', async () => {
-    cluster = await startCluster(3, (i) => ['--slots', i === 0 ? '0' : '2'])
+    const cluster = await fx.grid(3, (i) => ['--slots', i === 0 ? '0' : '2'])
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    repo = await mkdtemp(join(tmpdir(), 'devq-diamond-'))
-    await writeFile(join(repo, '.devq.yml'), DIAMOND)
-    await git(repo, ['init', '-q', '-b', 'main'])
-    const commit = await commitAll(repo, 'diamond')
+    const repo = await fx.repo(DIAMOND, 'diamond')
+    const commit = await git(repo, ['rev-parse', 'HEAD'])
 
     const { jobs } = await build(a!, repo)
     for (const j of jobs.values()) expect(j.status, `${j.pipelineJob}: ${JSON.stringify(j.attempts)}`).toBe('succeeded')

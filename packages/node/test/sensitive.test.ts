@@ -1,26 +1,19 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { removeDir, startCluster, waitFor, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
+import { waitFor, waitMeshed, type NodeProc } from './harness.ts'
+import { gridFixture } from './grid-fixture.ts'
 import { build, logOf } from './builds.ts'
-import { commitAll, git } from './fixtures/c-project.ts'
 
 const CLI = fileURLToPath(new URL('../bin/devq.ts', import.meta.url))
 const SECRET = 'hunter2-Zq8v-token'
 
-let cluster: Cluster | undefined
+const fx = gridFixture()
 let server: Server | undefined
-const dirs: string[] = []
-afterEach(async () => {
-  await cluster?.stop()
-  cluster = undefined
-  server?.close()
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
+afterEach(() => { server?.close() })
 
 /** `devq secret set NAME` with the value on stdin, as a user types it. */
 async function setSecret (dataDir: string, name: string, value: string): Promise<void> {
@@ -57,22 +50,18 @@ jobs:
 describe('sensitive jobs and secrets (real processes, real bubblewrap)', () => {
   it('runs only on a trusted peer, masks the secret however it is printed, has no network, and keeps its artifacts from others', async () => {
     // Node 0 (the admin) announces; node 1 becomes trusted; node 2 stays a plain member.
-    cluster = await startCluster(3, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const cluster = await fx.grid(3, (i) => ['--slots', i === 0 ? '0' : '1'])
     const [a, trusted, member] = cluster.nodes as [NodeProc, NodeProc, NodeProc]
     await waitMeshed(cluster.nodes)
     await a.post('/v1/team/members', { peer: trusted.peerId, role: 'trusted' })
     await waitFor('every peer to know the trusted member', async () => {
-      for (const n of cluster!.nodes) if ((await n.get<{ team: { members: Record<string, string> } }>('/v1/status')).team.members[trusted.peerId] !== 'trusted') return false
+      for (const n of cluster.nodes) if ((await n.get<{ team: { members: Record<string, string> } }>('/v1/status')).team.members[trusted.peerId] !== 'trusted') return false
       return true
     })
     await setSecret(a.dataDir, 'DEPLOY_TOKEN', SECRET)
     server = createServer((s) => s.end())
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-    const repo = await mkdtemp(join(tmpdir(), 'devq-sens-'))
-    dirs.push(repo)
-    await writeFile(join(repo, '.devq.yml'), pipeline((server.address() as { port: number }).port))
-    await git(repo, ['init', '-q', '-b', 'main'])
-    await commitAll(repo, 'deploy')
+    const repo = await fx.repo(pipeline((server.address() as { port: number }).port), 'sens')
 
     const job = (await build(a, repo)).jobs.get('deploy')!
     expect(job.status, JSON.stringify(job.attempts)).toBe('succeeded')
@@ -88,8 +77,7 @@ describe('sensitive jobs and secrets (real processes, real bubblewrap)', () => {
       const hits = (await filesContaining(n.dataDir, SECRET)).filter((p) => !p.startsWith(join(a.dataDir, 'secrets')))
       expect(hits, n.peerId).toEqual([])
     }
-    const out = await mkdtemp(join(tmpdir(), 'devq-sens-out-'))
-    dirs.push(out)
+    const out = await fx.tempDir('sens-out')
     await expect(member.post('/v1/pull', { job: job.id, out })).rejects.toThrow(/sensitive/)
     expect((await a.post<{ files: unknown[] }>('/v1/pull', { job: job.id, out })).files).toHaveLength(1)
   }, 300_000)

@@ -61,6 +61,8 @@ describe('presence', () => {
 
     const attacker = await createAttacker(key, at(b.mesh.addresses(), 0))
     fx.attackers.push(attacker)
+    // c may only hear the attacker through b: peer exchange would otherwise let c dial it directly.
+    await c.mesh.block([attacker.peerId])
     const outsider = generateSigner()
     const forged = presenceOf(a.mesh.peerId, time + 1_000_000, 'forged')
     await attacker.publish('presence', await signedPresence(outsider, forged))
