@@ -137,6 +137,7 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const synthetic = createSyntheticExecutor()
   let warmRepos: string[] = await warm()
   const executor: JobExecutor = {
+    prefetch: (job) => { if (job.synthetic === undefined) pipeline.prefetch?.(job) },
     async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
       if (job.synthetic !== undefined) return await synthetic.run(job, attempt, signal)
       try {

@@ -3,7 +3,7 @@ import type { JobState } from '../fold/types.ts'
 import type { SchedulerPolicy } from './policy.ts'
 import type { PresenceInfo, PresenceTable } from './presence.ts'
 import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
-import { activeIndex, eligible, groupKey, type ActiveIndex } from './assign.ts'
+import { activeIndex, canRun, eligible, groupKey, type ActiveIndex } from './assign.ts'
 import { bestBid, coordinatorFor } from './score.ts'
 
 /** What a coordinator remembers between passes (local, never replicated). */
@@ -105,7 +105,9 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   if (bids.length === 0 || memory.written.has(`award:${k}`)) return
   let first = memory.firstBidSeen.get(k)
   if (first === undefined) memory.firstBidSeen.set(k, first = f.mono)
-  if (f.mono - first < ctx.policy.bidWindowMs) {
+  // The window waits for better bids; once every live peer that could take the job has bid, there
+  // are none to wait for.
+  if (f.mono - first < ctx.policy.bidWindowMs && bids.length < possibleBidders(c.view, ctx, job)) {
     const closes = first + ctx.policy.bidWindowMs
     memory.wakeAtMs = Math.min(memory.wakeAtMs ?? closes, closes)
     return
@@ -118,6 +120,12 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   if (g !== undefined) f.active.groups.add(g)
   f.active.repos.set(job.repo, (f.active.repos.get(job.repo) ?? 0) + 1)
   await c.publish('job.awarded', { job: job.id, attempt: job.attempt, runner: best.peer })
+}
+
+/** Live peers with a free slot whose labels (and trust, for a sensitive job) let them run `job`. */
+function possibleBidders (view: LedgerView, ctx: CoordinatorContext, job: JobState): number {
+  const team = view.team()
+  return ctx.peers.filter((p) => p.status !== 'draining' && p.freeSlots > 0 && canRun(job, p.peer, p.labels, team)).length
 }
 
 async function checkLease (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, mono: number): Promise<void> {

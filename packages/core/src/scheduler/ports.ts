@@ -37,6 +37,12 @@ export interface AttemptReport {
  */
 export interface JobExecutor {
   run(job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport>
+  /**
+   * Called when this peer bids for `job`: it may start work that a later `run` needs anyway
+   * (fetching the source), so the award finds it done. Returns at once, never throws, may be called
+   * again for the same job; work for a job this peer is not awarded is simply wasted.
+   */
+  prefetch?(job: JobState): void
 }
 
 /** Whether a previous successful result can be reused (its artifacts can still be fetched). */

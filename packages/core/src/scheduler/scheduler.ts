@@ -172,7 +172,11 @@ class PeerScheduler implements Scheduler {
     if (this.bidsSent.size > BIDS_REMEMBERED) this.bidsSent.clear()
     const usage = addUsage(this.closedUsage(), levelUsage(scope.openJobs(), clock.wallMs(), this.policy))
     const plan = planBids(scope, { peerId: this.init.peerId, policy: this.policy, peers, self, local: this.local(), wallMs: clock.wallMs(), bidsSent: this.bidsSent, usage })
-    for (const bid of plan) this.bidsSent.add(`${bid.job}:${bid.attempt}`)
+    for (const bid of plan) {
+      this.bidsSent.add(`${bid.job}:${bid.attempt}`)
+      const job = scope.job(bid.job)
+      if (job !== undefined) this.c.executor.prefetch?.(job)
+    }
     // Published together, the bids share one ledger write and one gossip message.
     await Promise.all(plan.map(async (bid) => await this.c.publish('job.bid', bid)))
   }

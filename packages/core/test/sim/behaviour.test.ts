@@ -17,6 +17,18 @@ function maxConcurrent (runs: readonly { startMs: number, endMs?: number }[]): n
 }
 
 describe('scheduling behaviour a team notices', () => {
+  it('awards as soon as every peer that could run the job has bid, without waiting out the bid window', async () => {
+    const sim = createSimulation({ seed: 7, peers: [{ slots: 1 }, { slots: 1 }, { slots: 1, labels: ['linux', 'gpu'] }], policy: { bidWindowMs: 30_000 } })
+    await sim.run(2_000)
+    const id = await sim.announce(0, { durationMs: 500, labels: ['gpu'] })
+    expect(await sim.settle(120_000)).toBe(true)
+    const j = job(sim, id)
+    expect(j).toMatchObject({ status: 'succeeded', result: { by: sim.peers[2]!.id } })
+    // Only the gpu peer can take the job, so once it has bid no better bid can come.
+    expect(j.attempts[0]!.awardedAt - j.announcedAt).toBeLessThan(5_000)
+    await sim.close()
+  })
+
   it('runs a job only on a peer whose labels cover the job\'s', async () => {
     const sim = grid(1, 3, (i) => (i === 2 ? ['linux', 'gpu'] : ['linux']))
     await sim.run(2_000)

@@ -38,13 +38,17 @@ async function fetchPhase (c: ExecutorComponents, init: ExecutorInit, run: Attem
     // The origin first (this peer itself, when it builds its own commit), then every other live peer.
     const peers = [job.origin, ...c.peers().filter((p) => p !== init.peerId)].filter((p, i, all) => all.indexOf(p) === i)
     try {
-      const got = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
+      // A fetch begun when this peer bid has usually brought the commit already; it is what moved.
+      const early = round === 1 ? await run.prefetched : undefined
+      const now = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
         repo: job.repo, commit: job.commit, peers, signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
         onProgress: (p) => { run.report({ phase: 'fetching', bytes: p.bytes, objects: p.objects }) }
       })
+      const got = now.alreadyHad && early !== undefined && !early.alreadyHad ? early : now
+      const when = got === early ? ' while bidding' : ''
       await log.note(got.alreadyHad
         ? `source ${job.commit.slice(0, 12)} was already in this peer's mirror`
-        : `fetched ${job.commit.slice(0, 12)}: ${got.objects} objects, ${got.bytes} bytes from ${got.peer} in ${Math.round(got.ms)} ms`)
+        : `fetched ${job.commit.slice(0, 12)}${when}: ${got.objects} objects, ${got.bytes} bytes from ${got.peer} in ${Math.round(got.ms)} ms`)
       return got
     } catch (err) {
       if (run.signal.aborted) throw new AttemptStop('cancelled', 'stopped while fetching source')
@@ -87,8 +91,10 @@ async function collectPhase (c: ExecutorComponents, run: AttemptRun, planned: Pl
   if (planned.artifacts.length === 0) return []
   run.report({ phase: 'collecting' })
   try {
+    const t0 = c.clock.monotonicMs()
     const refs = await collectArtifacts({ workspace: ws.dir, specs: planned.artifacts, store: c.artifacts, logger: c.logger })
     for (const r of refs) await log.note(`artifact ${r.name} (${r.kind}, ${r.file ?? ''}): ${r.size} bytes, ${r.digest}`)
+    await log.note(`collected ${refs.length} artifact(s) in ${Math.round(c.clock.monotonicMs() - t0)} ms`)
     return refs
   } catch (err) {
     throw new AttemptStop('runner_error', `artifacts: ${(err as Error).message}`)
@@ -103,10 +109,12 @@ export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run
   try {
     await log.note(`attempt ${run.attempt} of ${run.job.pipelineJob} on ${init.peerId}: commit ${run.job.commit} (${run.job.ref})`)
     fetched = await fetchPhase(c, init, run, log)
+    const t0 = c.clock.monotonicMs()
     const planned = await planPhase(c, run)
     run.report({ phase: 'preparing', bytes: fetched.bytes, objects: fetched.objects })
+    const t1 = c.clock.monotonicMs()
     ws = await c.workspaces.prepare({ repo: run.job.repo, commit: run.job.commit, key: planned.id, mode: planned.workspace })
-    await log.note(`${planned.workspace} workspace ${ws.warm ? '(warm)' : '(fresh)'}`)
+    await log.note(`planned in ${Math.round(t1 - t0)} ms; ${planned.workspace} workspace ${ws.warm ? '(warm)' : '(fresh)'} ready in ${Math.round(c.clock.monotonicMs() - t1)} ms`)
     const dirs = { workspace: ws.dir, tmp: join(run.scratch, 'tmp'), needs: join(run.scratch, 'needs') }
     await Promise.all([mkdir(join(dirs.tmp, 'home'), { recursive: true }), mkdir(dirs.needs, { recursive: true })])
     const secrets = await inputsPhase(c, init, run, planned, dirs.needs, log)

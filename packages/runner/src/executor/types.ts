@@ -3,6 +3,7 @@ import type { ByteStream, Clock, JobActivity, JobExecutor, JobState, LedgerView,
 import type { ArtifactStore } from '../artifacts/store.ts'
 import type { Containment } from '../exec/containment.ts'
 import type { StepLimits } from '../exec/step.ts'
+import type { FetchResult } from '../git/fetch.ts'
 import type { Mirrors } from '../git/mirrors.ts'
 import type { Workspaces } from '../git/workspaces.ts'
 import type { LogStore } from '../logs/store.ts'
@@ -58,5 +59,7 @@ export interface AttemptRun {
   signal: AbortSignal
   scratch: string
   report: (a: Omit<JobActivity, 'job' | 'attempt'>) => void
+  /** The fetch this peer started when it bid for the job, if it did. */
+  prefetched?: Promise<FetchResult | undefined>
 }
 
