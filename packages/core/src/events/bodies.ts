@@ -114,6 +114,7 @@ export const JobFinished = z.strictObject({
   status: FinishStatus,
   exitCode: z.number().int().min(-1).max(255).nullable(),
   failure: FailureKind.optional(),
+  /** Of the attempt on its runner: `totalMs` all of it, `fetchMs` the wait for source, `runMs` the rest. */
   durations: z.strictObject({ fetchMs: Ms.optional(), runMs: Ms, totalMs: Ms }),
   artifacts: z.array(ArtifactRef).max(256).refine((a) => a.reduce((n, r) => n + r.size, 0) <= MAX_JOB_ARTIFACTS_SIZE, 'the artifacts of one job add up to at most 16 GiB'),
   logDigest: Digest.nullable(),

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '../ports.ts'
-import type { JobState } from '../fold/types.ts'
+import type { JobState, TeamState } from '../fold/types.ts'
 import type { SchedulerPolicy } from './policy.ts'
 import type { PresenceInfo, PresenceTable } from './presence.ts'
 import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
@@ -101,13 +101,15 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
       return
     }
   }
-  const bids = job.bids.filter((b) => f.live.includes(b.peer))
+  // A bid counts only from a live peer that may run the job (its labels, and trust for a sensitive one).
+  const team = c.view.team()
+  const bids = job.bids.filter((b) => f.live.includes(b.peer) && canRun(job, b.peer, b.labels, team))
   if (bids.length === 0 || memory.written.has(`award:${k}`)) return
   let first = memory.firstBidSeen.get(k)
   if (first === undefined) memory.firstBidSeen.set(k, first = f.mono)
   // The window waits for better bids; once every live peer that could take the job has bid, there
   // are none to wait for.
-  if (f.mono - first < ctx.policy.bidWindowMs && bids.length < possibleBidders(c.view, ctx, job)) {
+  if (f.mono - first < ctx.policy.bidWindowMs && !everyPossibleBidderBid(ctx, job, team, bids)) {
     const closes = first + ctx.policy.bidWindowMs
     memory.wakeAtMs = Math.min(memory.wakeAtMs ?? closes, closes)
     return
@@ -122,10 +124,10 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   await c.publish('job.awarded', { job: job.id, attempt: job.attempt, runner: best.peer })
 }
 
-/** Live peers with a free slot whose labels (and trust, for a sensitive job) let them run `job`. */
-function possibleBidders (view: LedgerView, ctx: CoordinatorContext, job: JobState): number {
-  const team = view.team()
-  return ctx.peers.filter((p) => p.status !== 'draining' && p.freeSlots > 0 && canRun(job, p.peer, p.labels, team)).length
+/** Whether each live peer with a free slot that may run `job` is among its bidders. */
+function everyPossibleBidderBid (ctx: CoordinatorContext, job: JobState, team: TeamState, bids: readonly { peer: string }[]): boolean {
+  const bidders = new Set(bids.map((b) => b.peer))
+  return ctx.peers.every((p) => p.status === 'draining' || p.freeSlots <= 0 || !canRun(job, p.peer, p.labels, team) || bidders.has(p.peer))
 }
 
 async function checkLease (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, mono: number): Promise<void> {

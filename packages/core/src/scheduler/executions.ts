@@ -114,8 +114,10 @@ class RunningAttempts implements Executions {
 
   /** Writes the attempt's finish, unless this peer stopped it for a reason the mesh judges instead. */
   private async report (job: JobState, exec: Execution, report: AttemptReport): Promise<void> {
-    const runMs = Math.max(0, Math.round(this.c.clock.monotonicMs() - exec.startedMs))
-    const durations = { runMs, totalMs: runMs + (report.fetchMs ?? 0), ...(report.fetchMs === undefined ? {} : { fetchMs: Math.round(report.fetchMs) }) }
+    // The executor's fetch is part of the attempt: total is the whole attempt, run what is left of it.
+    const totalMs = Math.max(0, Math.round(this.c.clock.monotonicMs() - exec.startedMs))
+    const fetchMs = report.fetchMs === undefined ? undefined : Math.min(totalMs, Math.round(report.fetchMs))
+    const durations = { runMs: totalMs - (fetchMs ?? 0), totalMs, ...(fetchMs === undefined ? {} : { fetchMs }) }
     if (exec.stop === 'timeout') {
       await this.c.publish('job.finished', { job: job.id, attempt: exec.attempt, status: 'failed', exitCode: null, failure: 'timeout', durations, artifacts: [], logDigest: report.logDigest })
     } else if (exec.stop === undefined) {

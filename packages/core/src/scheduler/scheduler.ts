@@ -175,7 +175,12 @@ class PeerScheduler implements Scheduler {
     for (const bid of plan) {
       this.bidsSent.add(`${bid.job}:${bid.attempt}`)
       const job = scope.job(bid.job)
-      if (job !== undefined) this.c.executor.prefetch?.(job)
+      // An early fetch is an optimization: whatever goes wrong in it must not cost the bid.
+      try {
+        if (job !== undefined) this.c.executor.prefetch?.(job)
+      } catch (err) {
+        this.logger.warn({ job_id: bid.job, err }, 'prefetch failed to start')
+      }
     }
     // Published together, the bids share one ledger write and one gossip message.
     await Promise.all(plan.map(async (bid) => await this.c.publish('job.bid', bid)))

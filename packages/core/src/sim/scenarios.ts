@@ -111,18 +111,18 @@ export interface ShareResult {
   expected: Record<Priority, number>
 }
 
-/** Every level gets a deep backlog at once; shares are measured from 30 s to 330 s. */
+/** Every level gets a deep backlog at once; shares are measured from 30 s to 630 s (ten minutes, so jobs cut at the edges weigh little). */
 export async function shareScenario (seed: number): Promise<ShareResult> {
   const sim = createSimulation({ seed, peers: Array.from({ length: 5 }, () => ({ slots: 2 })), policy: { starvationMs: 3_600_000 } })
   await sim.run(1_000)
   const levels: Priority[] = ['critical', 'high', 'normal', 'low']
   // Deep enough that every level is still backlogged at the end of the window (shares 8:4:2:1 of 10 slots).
-  const counts: Record<Priority, number> = { critical: 500, high: 260, normal: 140, low: 80 }
+  const counts: Record<Priority, number> = { critical: 1000, high: 520, normal: 280, low: 160 }
   for (const priority of levels) {
     for (let i = 0; i < counts[priority]; i++) await sim.announce(sim.rng.int(0, 4), { durationMs: sim.rng.int(2_000, 6_000), priority })
   }
   const from = 30_000
-  const to = 330_000
+  const to = 630_000
   await sim.run(to)
   const report = simReport(sim, [from, to])
   await sim.close()

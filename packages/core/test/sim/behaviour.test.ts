@@ -142,6 +142,9 @@ describe('scheduling behaviour a team notices', () => {
     await sim.peers[0]!.publish('team.member_added', { peer: sim.peers[3]!.id, role: 'trusted' })
     await sim.run(3_000)
     const ids = await Promise.all([1, 2, 3, 4, 5, 6].map(async () => await sim.announce(1, { durationMs: 5_000, sensitive: true })))
+    // Peer 2 bids for every one of them anyway, with the best score a bid can claim.
+    const score = { freeSlots: 64, cores: 64, load: 0, warm: true, shareMode: 'dedicated' as const, userActive: false, recentFailures: 0 }
+    await Promise.all(ids.map(async (id) => { await sim.peers[2]!.publish('job.bid', { job: id, attempt: 1, labels: ['linux'], score }) }))
     expect(await sim.settle(120_000)).toBe(true)
     // Peer 0 created the team (admin), peer 3 is trusted, peer 1 announced them; peer 2 may not run them.
     for (const id of ids) expect(job(sim, id).attempts.map((a) => a.runner)).not.toContain(sim.peers[2]!.id)

@@ -16,5 +16,5 @@ describe('priorities under load', () => {
     for (const level of ['critical', 'high', 'normal', 'low'] as const) {
       expect(Math.abs(shares[level] - expected[level]) / expected[level], level).toBeLessThan(0.05)
     }
-  })
+  }, 180_000)
 })

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
-import type { ArtifactRef, AttemptReport, FailureKind, PlannedJob } from '@devq/core'
+import type { ArtifactRef, AttemptReport, FailureKind, JobState, PlannedJob } from '@devq/core'
 import { collectArtifacts } from '../artifacts/collect.ts'
 import { fetchSource, type FetchResult } from '../git/fetch.ts'
 import type { Workspace } from '../git/workspaces.ts'
@@ -32,16 +32,35 @@ function ended (summary: LogSummary, status: AttemptReport['status'], extra: Par
 /** Rounds of asking every peer for the source while none could serve it (a peer just joined, say). */
 const FETCH_ROUNDS = 3
 
+/** Peers to ask for a job's source: the origin first (this peer itself, when it builds its own commit), then every other live peer. */
+export function sourcePeers (c: Pick<ExecutorComponents, 'peers'>, init: Pick<ExecutorInit, 'peerId'>, job: JobState): string[] {
+  return [job.origin, ...c.peers().filter((p) => p !== init.peerId)].filter((p, i, all) => all.indexOf(p) === i)
+}
+
+/** Resolves with `work`, or with undefined as soon as `signal` aborts (the work goes on unheeded). */
+async function unlessAborted<T> (work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return undefined
+  let onAbort!: () => void
+  const aborted = new Promise<undefined>((resolve) => { onAbort = () => { resolve(undefined) } })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([work, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Brings the commit into the mirror; the result's `ms` is how long the attempt itself waited. */
 async function fetchPhase (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun, log: LogWriter): Promise<FetchResult> {
   const { job } = run
+  const t0 = c.clock.monotonicMs()
   for (let round = 1; ; round++) {
-    // The origin first (this peer itself, when it builds its own commit), then every other live peer.
-    const peers = [job.origin, ...c.peers().filter((p) => p !== init.peerId)].filter((p, i, all) => all.indexOf(p) === i)
     try {
       // A fetch begun when this peer bid has usually brought the commit already; it is what moved.
-      const early = round === 1 ? await run.prefetched : undefined
+      const early = round === 1 && run.prefetched !== undefined ? await unlessAborted(run.prefetched, run.signal) : undefined
+      if (run.signal.aborted) throw new AttemptStop('cancelled', 'stopped while fetching source')
       const now = await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
-        repo: job.repo, commit: job.commit, peers, signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
+        repo: job.repo, commit: job.commit, peers: sourcePeers(c, init, job), signal: run.signal, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs }),
         onProgress: (p) => { run.report({ phase: 'fetching', bytes: p.bytes, objects: p.objects }) }
       })
       const got = now.alreadyHad && early !== undefined && !early.alreadyHad ? early : now
@@ -49,8 +68,9 @@ async function fetchPhase (c: ExecutorComponents, init: ExecutorInit, run: Attem
       await log.note(got.alreadyHad
         ? `source ${job.commit.slice(0, 12)} was already in this peer's mirror`
         : `fetched ${job.commit.slice(0, 12)}${when}: ${got.objects} objects, ${got.bytes} bytes from ${got.peer} in ${Math.round(got.ms)} ms`)
-      return got
+      return { ...got, ms: c.clock.monotonicMs() - t0 }
     } catch (err) {
+      if (err instanceof AttemptStop) throw err
       if (run.signal.aborted) throw new AttemptStop('cancelled', 'stopped while fetching source')
       const unavailable = (err as { data?: { reason?: string } }).data?.reason === 'unavailable'
       if (!unavailable || round >= FETCH_ROUNDS) throw new AttemptStop('source_failed', (err as Error).message)
