@@ -2,7 +2,7 @@ import type { BodyOf } from '../events/bodies.ts'
 import type { SchedulerPolicy } from './policy.ts'
 import type { PresenceInfo } from './presence.ts'
 import type { LedgerView, LocalStatus } from './ports.ts'
-import { activeIndex, assignSlots, type RunnerSlots } from './assign.ts'
+import { activeIndex, assignSlots, canRun, type RunnerSlots } from './assign.ts'
 import { queueOrder, type LevelUsage } from './queue.ts'
 
 interface BidContext {
@@ -30,10 +30,12 @@ export function planBids (view: LedgerView, ctx: BidContext): BodyOf<'job.bid'>[
   const live = new Set(ctx.peers.map((p) => p.peer))
   const outstanding = new Map<string, number>()
   const pending = new Set<string>()
+  const team = view.team()
   for (const job of open) {
     if (job.status !== 'queued') continue
     for (const bid of job.bids) {
-      if (!live.has(bid.peer) || ctx.wallMs - bid.at >= ctx.policy.bidTimeoutMs) continue
+      // A bid the coordinator may not award (labels, trust) holds no slot and leaves the job open.
+      if (!live.has(bid.peer) || ctx.wallMs - bid.at >= ctx.policy.bidTimeoutMs || !canRun(job, bid.peer, bid.labels, team)) continue
       outstanding.set(bid.peer, (outstanding.get(bid.peer) ?? 0) + 1)
       pending.add(job.id)
     }

@@ -152,6 +152,23 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
+  it('does not let an untrusted bid on a sensitive job hold it back from the trusted peer', async () => {
+    // Peer 0 (admin) and peer 1 (the origin) have no slots: only trusted peer 3 may run the job.
+    const sim = createSimulation({ seed: 8, peers: [{ slots: 0 }, { slots: 0 }, { slots: 1 }, { slots: 1 }] })
+    await sim.run(1_000)
+    await sim.peers[0]!.publish('team.created', { name: 'team', mode: 'open' })
+    await sim.peers[0]!.publish('team.member_added', { peer: sim.peers[3]!.id, role: 'trusted' })
+    await sim.run(3_000)
+    const id = await sim.announce(1, { durationMs: 1_000, sensitive: true })
+    const score = { freeSlots: 64, cores: 64, load: 0, warm: true, shareMode: 'dedicated' as const, userActive: false, recentFailures: 0 }
+    await sim.peers[2]!.publish('job.bid', { job: id, attempt: 1, labels: ['linux'], score })
+    expect(await sim.settle(120_000)).toBe(true)
+    const j = job(sim, id)
+    expect(j).toMatchObject({ status: 'succeeded', result: { by: sim.peers[3]!.id } })
+    expect(j.attempts[0]!.awardedAt - j.announcedAt).toBeLessThan(2_000)
+    await sim.close()
+  })
+
   it('a runner that shuts down cleanly hands its job back at once', async () => {
     // Peer 0 announces and coordinates but has no slots, so the runner is always another peer.
     const sim = createSimulation({ seed: 10, peers: [{ slots: 0 }, { slots: 1 }, { slots: 1 }] })

@@ -24,7 +24,7 @@ export function createPipelineExecutor (c: ExecutorComponents, init: ExecutorIni
   })
   return {
     activity: () => [...current.values()],
-    prefetch: (job) => { early.start(job) },
+    prefetch: (job) => { void early.start(job) },
     async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
       const key = `${job.id}:${attempt}`
       const report = (a: Omit<JobActivity, 'job' | 'attempt'>): void => { current.set(key, { job: job.id, attempt, ...a }) }

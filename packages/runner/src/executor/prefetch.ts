@@ -35,8 +35,11 @@ export interface PrefetchComponents {
 
 /** Early fetches of one runner. Safe to call from any number of concurrent callers. */
 export interface Prefetcher {
-  /** Starts fetching `job`'s commit unless one is under way or the limits say no. Returns at once, never throws. */
-  start(job: JobState): void
+  /**
+   * Starts fetching `job`'s commit unless one is under way or the limits say no. Returns at once;
+   * the promise (which never rejects) settles when the fetch it started, if any, has ended.
+   */
+  start(job: JobState): Promise<void>
   /**
    * The early fetch of `job`'s commit, taken once (a second job of the same commit moved no bytes
    * of its own); undefined when there is none or it is stale. Resolves to undefined when it failed.
@@ -47,6 +50,8 @@ export interface Prefetcher {
 interface Early {
   at: number
   result: Promise<FetchResult | undefined>
+  /** Set once the fetch ended without bringing anything (no mirror, failed, aborted). */
+  empty: boolean
 }
 
 /** A new set of early fetches with the given limits. */
@@ -55,6 +60,7 @@ export function createPrefetcher (c: PrefetchComponents, limits: Partial<Prefetc
   const early = new Map<string, Early>()
   let inFlight = 0
   const keyOf = (job: JobState): string => `${job.repo}:${job.commit}`
+  const stale = (e: Early): boolean => c.clock.monotonicMs() - e.at > l.freshMs
 
   async function fetchEarly (job: JobState, signal: AbortSignal): Promise<FetchResult | undefined> {
     // A first full clone by every bidder would flood the origin's uplink for one winner.
@@ -65,23 +71,32 @@ export function createPrefetcher (c: PrefetchComponents, limits: Partial<Prefetc
   return {
     start (job) {
       const key = keyOf(job)
-      if (job.synthetic !== undefined || early.has(key) || inFlight >= l.parallel) return
+      const before = early.get(key)
+      // One that came to nothing or went stale does not stand in the way of a new try.
+      if (before !== undefined && !before.empty && !stale(before)) return Promise.resolve()
+      if (job.synthetic !== undefined || inFlight >= l.parallel) return Promise.resolve()
+      early.delete(key)
       if (early.size >= l.keep) early.delete(early.keys().next().value!)
       inFlight++
       const ctl = new AbortController()
       const timer = setTimeout(() => { ctl.abort() }, l.deadlineMs)
       timer.unref()
-      const result = fetchEarly(job, ctl.signal).catch(() => undefined).finally(() => {
+      const entry: Early = { at: c.clock.monotonicMs(), result: Promise.resolve(undefined), empty: false }
+      entry.result = fetchEarly(job, ctl.signal).catch(() => undefined).then((got) => {
+        entry.empty = got === undefined
+        return got
+      }).finally(() => {
         inFlight--
         clearTimeout(timer)
       })
-      early.set(key, { at: c.clock.monotonicMs(), result })
+      early.set(key, entry)
+      return entry.result.then(() => {})
     },
     take (job) {
       const key = keyOf(job)
       const found = early.get(key)
       early.delete(key)
-      if (found === undefined || c.clock.monotonicMs() - found.at > l.freshMs) return undefined
+      if (found === undefined || stale(found)) return undefined
       return found.result
     }
   }

@@ -35,16 +35,17 @@ describe('early fetches while bidding', () => {
   let now = 0
   const clock = { monotonicMs: () => now }
 
+  // The idle timeout is long, so only the early fetch's own deadline can end a stalled one.
   const prefetcher = (peer: Server, limits: Partial<PrefetchLimits> = {}): ReturnType<typeof createPrefetcher> => createPrefetcher({
     mirrors,
     clock,
-    fetch: async (job, l) => await fetchSource({ mirrors, dial: peer.dial, logger: silentLogger }, { repo: job.repo, commit: job.commit, peers: ['origin'], ...l })
+    fetch: async (job, l) => await fetchSource({ mirrors, dial: peer.dial, logger: silentLogger }, { repo: job.repo, commit: job.commit, peers: ['origin'], idleMs: 600_000, ...l })
   }, limits)
 
   beforeAll(async () => {
     dev = await developerRepo(await dirs.make('dev'))
     commits = [dev.first]
-    for (let i = 1; i <= 4; i++) {
+    for (let i = 1; i <= 5; i++) {
       await writeFiles(dev.dir, { [`src/file${i}.txt`]: noise(`change${i}`, 3000) })
       commits.push(await commitAll(dev.dir, `change ${i}`))
     }
@@ -53,23 +54,27 @@ describe('early fetches while bidding', () => {
   })
   afterAll(async () => { await server.close() })
 
-  it('does not fetch into a runner that holds nothing of the repository yet', async () => {
+  it('does not fetch into a runner that holds nothing of the repository yet, and tries again once it does', async () => {
     const early = prefetcher(server)
-    early.start(jobOf(dev.repoId, commits[0]!))
-    expect(await early.take(jobOf(dev.repoId, commits[0]!))).toBeUndefined()
-    expect(await mirrors.has(dev.repoId, commits[0]!)).toBe(false)
+    const job = jobOf(dev.repoId, commits[1]!)
+    await early.start(job)
+    expect(await mirrors.has(dev.repoId, commits[1]!)).toBe(false)
+    // Started again before any attempt took the first try: that one came to nothing, so it is not in the way.
+    await fetchSource({ mirrors, dial: server.dial, logger: silentLogger }, { repo: dev.repoId, commit: commits[0]!, peers: ['origin'] })
+    void early.start(job)
+    expect(await early.take(job)).toMatchObject({ alreadyHad: false })
+    expect(await mirrors.has(dev.repoId, commits[1]!)).toBe(true)
   })
 
   it('brings the commit into a mirror that holds the repository, once, and credits it to one attempt', async () => {
-    await fetchSource({ mirrors, dial: server.dial, logger: silentLogger }, { repo: dev.repoId, commit: commits[0]!, peers: ['origin'] })
     const early = prefetcher(server)
-    const job = jobOf(dev.repoId, commits[1]!)
-    early.start(job)
-    early.start(job)
+    const job = jobOf(dev.repoId, commits[2]!)
+    void early.start(job)
+    void early.start(job)
     const got = await early.take(job)
     expect(got).toMatchObject({ alreadyHad: false, peer: 'origin' })
     expect(got!.objects).toBeGreaterThan(0)
-    expect(await mirrors.has(dev.repoId, commits[1]!)).toBe(true)
+    expect(await mirrors.has(dev.repoId, commits[2]!)).toBe(true)
     // A second job of the same commit moved nothing of its own.
     expect(early.take(job)).toBeUndefined()
   })
@@ -78,12 +83,14 @@ describe('early fetches while bidding', () => {
     const stalling = await stallingPeer()
     try {
       const early = prefetcher(stalling, { deadlineMs: 300 })
-      const job = jobOf(dev.repoId, commits[2]!)
+      const job = jobOf(dev.repoId, commits[3]!)
       early.start(job)
+      const t0 = performance.now()
       expect(await early.take(job)).toBeUndefined()
+      expect(performance.now() - t0).toBeLessThan(10_000)
       expect(stalling.requests()).toBe(1)
       // The mirror's lock is free again: the attempt's own fetch goes ahead.
-      const own = await fetchSource({ mirrors, dial: server.dial, logger: silentLogger }, { repo: dev.repoId, commit: commits[2]!, peers: ['origin'] })
+      const own = await fetchSource({ mirrors, dial: server.dial, logger: silentLogger }, { repo: dev.repoId, commit: commits[3]!, peers: ['origin'] })
       expect(own.alreadyHad).toBe(false)
     } finally {
       await stalling.close()
@@ -92,21 +99,21 @@ describe('early fetches while bidding', () => {
 
   it('stops at its byte cap, leaving the mirror without the commit', async () => {
     const early = prefetcher(server, { maxPackBytes: 64 })
-    const job = jobOf(dev.repoId, commits[3]!)
-    early.start(job)
+    const job = jobOf(dev.repoId, commits[4]!)
+    void early.start(job)
     expect(await early.take(job)).toBeUndefined()
-    expect(await mirrors.has(dev.repoId, commits[3]!)).toBe(false)
+    expect(await mirrors.has(dev.repoId, commits[4]!)).toBe(false)
   })
 
   it('runs at most `parallel` at once and credits none that went stale', async () => {
     const stalling = await stallingPeer()
     try {
       const early = prefetcher(stalling, { parallel: 1, deadlineMs: 60_000, freshMs: 1_000 })
-      early.start(jobOf(dev.repoId, commits[3]!))
-      early.start(jobOf(dev.repoId, commits[4]!))
-      expect(early.take(jobOf(dev.repoId, commits[4]!))).toBeUndefined()
+      void early.start(jobOf(dev.repoId, commits[4]!))
+      void early.start(jobOf(dev.repoId, commits[5]!))
+      expect(early.take(jobOf(dev.repoId, commits[5]!))).toBeUndefined()
       now += 5_000
-      expect(early.take(jobOf(dev.repoId, commits[3]!))).toBeUndefined()
+      expect(early.take(jobOf(dev.repoId, commits[4]!))).toBeUndefined()
     } finally {
       await stalling.close()
     }
