@@ -51,7 +51,7 @@ export interface DecodedEvent {
 
 /** Why an event was not accepted. Every rejection is counted under one of these. */
 export type RejectReason =
-  | 'too_large' | 'malformed' | 'bad_schema' | 'unknown_type' | 'bad_signature'
+  | 'too_large' | 'malformed' | 'not_canonical' | 'bad_schema' | 'unknown_type' | 'bad_signature'
   | 'bad_prev' | 'gap' | 'not_member' | 'faulty_author'
 
 /** The result of decoding untrusted bytes: never throws. */
@@ -70,12 +70,24 @@ function finish (event: LedgerEvent): DecodedEvent {
   return { id: sha256Hex(bytes), event, bytes, signed: canonicalBytes(unsigned) }
 }
 
-/** Checks an already-parsed value as an event. Does not verify the signature (that is batched). */
+/** The body schema of `type`, looked up by own key only (so `constructor` is no type). */
+function schemaOf (type: string): z.ZodType | undefined {
+  return Object.hasOwn(bodySchemas, type) ? bodySchemas[type as EventType] as z.ZodType : undefined
+}
+
+/**
+ * Checks an already-parsed value as an event. Does not verify the signature (that is batched).
+ * The signature must be spelled canonically: 86 base64url characters carry 516 bits for 512, and
+ * a re-spelling with other unused bits would be a second event with another id.
+ */
 export function decodeEventValue (value: unknown): DecodeResult {
   const env = Envelope.safeParse(value)
   if (!env.success) return { ok: false, reason: 'bad_schema', detail: z.prettifyError(env.error) }
-  const schema = bodySchemas[env.data.type as EventType] as z.ZodType | undefined
+  const schema = schemaOf(env.data.type)
   if (schema === undefined) return { ok: false, reason: 'unknown_type', detail: `unknown event type ${JSON.stringify(env.data.type)}` }
+  if (Buffer.from(env.data.sig, 'base64url').toString('base64url') !== env.data.sig) {
+    return { ok: false, reason: 'not_canonical', detail: 'the signature is not in canonical base64url (its unused bits are set)' }
+  }
   const body = schema.safeParse(env.data.body)
   if (!body.success) return { ok: false, reason: 'bad_schema', detail: `${env.data.type}: ${z.prettifyError(body.error)}` }
   if ((env.data.seq === 1) !== (env.data.prev === null)) {
@@ -95,7 +107,13 @@ export function decodeEvent (bytes: Uint8Array): DecodeResult {
   } catch (err) {
     return { ok: false, reason: 'malformed', detail: `not JSON: ${(err as Error).message}` }
   }
-  return decodeEventValue(value)
+  const res = decodeEventValue(value)
+  // One event has one spelling: whitespace, key order, number forms or escapes that differ from
+  // the canonical bytes would give the same event a second id.
+  if (res.ok && Buffer.compare(res.value.bytes, bytes) !== 0) {
+    return { ok: false, reason: 'not_canonical', detail: 'the event is not in canonical JSON (sorted keys, no whitespace, shortest numbers and escapes)' }
+  }
+  return res
 }
 
 /**
@@ -118,7 +136,8 @@ export interface EventHeader {
 
 /** Creates and signs an event. Throws EventEncodeError if the body does not fit its schema. */
 export async function createEvent<T extends EventType> (signer: Signer, header: EventHeader, type: T, body: BodyOf<T>): Promise<DecodedEvent> {
-  const schema = bodySchemas[type] as z.ZodType
+  const schema = schemaOf(type)
+  if (schema === undefined) throw new EventEncodeError(`unknown event type ${JSON.stringify(type)}`, { type, detail: 'unknown type' })
   const parsed = schema.safeParse(body)
   if (!parsed.success) throw new EventEncodeError(`invalid ${type} body: ${z.prettifyError(parsed.error)}`, { type, detail: z.prettifyError(parsed.error) })
   const unsigned = { v: EVENT_VERSION, author: signer.peerId, ...header, type, body: parsed.data }

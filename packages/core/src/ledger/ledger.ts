@@ -15,7 +15,7 @@ import type { AcceptedListener, IngestResult, Ledger, LedgerComponents, LedgerIn
 /** Evidence kept per faulty author; more equivocations are still counted but not stored. */
 export const MAX_EVIDENCE_PER_AUTHOR = 16
 
-const REASONS: readonly RejectReason[] = ['too_large', 'malformed', 'bad_schema', 'unknown_type', 'bad_signature', 'bad_prev', 'gap', 'not_member', 'faulty_author']
+const REASONS: readonly RejectReason[] = ['too_large', 'malformed', 'not_canonical', 'bad_schema', 'unknown_type', 'bad_signature', 'bad_prev', 'gap', 'not_member', 'faulty_author']
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed'
 
