@@ -16,12 +16,15 @@ import type { RateLimiter } from './rate-limit.ts'
 import { bump, type MeshStats } from './stats.ts'
 import type { MeshFaults, MeshLedger } from './types.ts'
 
+type Kind = 'ledger' | 'presence'
+
 /** What the validators need. */
 export interface GossipDeps {
   ledger: MeshLedger
   presence: PresenceCheck
   stats: MeshStats
-  rate: RateLimiter
+  /** One set of per-forwarder buckets per topic, so one topic's flood never starves the other. */
+  rates: Record<Kind, RateLimiter>
   clock: Clock
   logger: Logger
   faults: MeshFaults
@@ -34,7 +37,6 @@ export interface GossipDeps {
   onPresence: (info: PresenceInfo) => void
 }
 
-type Kind = 'ledger' | 'presence'
 
 interface Judged {
   action: GossipAction
@@ -75,7 +77,7 @@ function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint
   return async (from: PeerId, msg: Message) => {
     deps.stats.gossip.in++
     if (deps.stopped.aborted) return record(deps, kind, { action: 'ignore', reason: 'stopped' })
-    if (!deps.rate.take(from.toString(), deps.clock.monotonicMs(), cost(msg.data))) {
+    if (!deps.rates[kind].take(from.toString(), deps.clock.monotonicMs(), cost(msg.data))) {
       deps.stats.rateLimited.gossip++
       return record(deps, kind, { action: 'ignore', reason: 'rate_limited' })
     }

@@ -49,10 +49,16 @@ export const SYNC_MAX_INBOUND_STREAMS = 4
 export const DEFAULT_SYNC_INTERVAL_MS = 3000
 
 /**
- * Token bucket per propagation source for incoming gossip (both topics), one token per event or
- * heartbeat: burst and refill per second. A burst of 1000 jobs from one peer passes whole.
+ * Token bucket per propagation source for incoming ledger gossip, one token per event: burst and
+ * refill per second. A burst of 1000 jobs from one peer passes whole.
  */
 export const GOSSIP_RATE = { burst: 2000, perSecond: 500 }
+/**
+ * Token bucket per propagation source for incoming heartbeats, apart from the ledger's, so a burst
+ * of events can never starve heartbeats (and cause false `lost`). The whole team sends about 10 a
+ * second (see core's presence interval); a forwarder relaying all of them stays well within this.
+ */
+export const PRESENCE_RATE = { burst: 200, perSecond: 50 }
 /** Token bucket per remote peer for incoming sync requests: burst and refill per second. */
 export const SYNC_RATE = { burst: 20, perSecond: 4 }
 /** Most peers tracked by one rate limiter (the idlest are forgotten first). */

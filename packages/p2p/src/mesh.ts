@@ -8,7 +8,7 @@ import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts
 import { createKeeper, type Keeper } from './keeper.ts'
 import { bundleSize } from './ledger-bundle.ts'
 import { ownEventPublisher } from './ledger-gossip.ts'
-import { GOSSIP_RATE, PEX_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
+import { GOSSIP_RATE, PEX_RATE, PRESENCE_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
 import { createMeshNode, type MeshNode } from './node.ts'
 import { createPeerExchangeHandler, exchangePeers, type PeerExchangeDeps } from './peer-exchange.ts'
 import { signerFromPrivateKey } from './peer-key.ts'
@@ -168,7 +168,7 @@ class P2pMesh implements Mesh {
       ledger: this.components.ledger,
       presence: this.presence,
       stats: this.counters,
-      rate: createRateLimiter(GOSSIP_RATE),
+      rates: { ledger: createRateLimiter(GOSSIP_RATE), presence: createRateLimiter(PRESENCE_RATE) },
       clock: this.components.clock,
       logger: this.logger,
       faults: this.init.faults,

@@ -118,16 +118,21 @@ describe('hostile ledger gossip', () => {
     expect(author.ledger.size()).toBe(3)
   })
 
-  it('rate-limits a flood from one peer and counts it', async () => {
+  it('rate-limits a flood from one peer and counts it, while that peer\'s heartbeats still get through', async () => {
     const { victim, attacker } = await fx.pair()
     const total = limits.GOSSIP_RATE.burst * 2
     for (let i = 0; i < total; i++) await attacker.publish('ledger', canonicalBytes({ flood: i }))
-    await waitFor('the flood to be judged', () => victim.mesh.stats().gossip.in >= total)
+    // Right behind the flood, while its ledger bucket is empty: heartbeats have buckets of their own.
+    const peer = generateSigner()
+    await attacker.publish('presence', await signedPresence(peer, presenceOf(peer.peerId, Date.now(), 'after the flood')))
+    await waitFor('the flood and the heartbeat to be judged', () => victim.mesh.stats().gossip.in >= total + 1)
     const s = victim.mesh.stats()
     expect(s.rateLimited.gossip).toBeGreaterThan(0)
     expect(s.ignored.ledger.rate_limited).toBe(s.rateLimited.gossip)
     expect((s.rejected.ledger.bad_schema ?? 0) + s.rateLimited.gossip).toBe(total)
     expect(victim.ledger.size()).toBe(0)
+    await waitFor('the heartbeat to be accepted', () => victim.mesh.stats().gossip.accepted === 1)
+    expect(s.ignored.presence.rate_limited).toBeUndefined()
   })
 
   it('charges a bundle one token per event, so bundles cannot multiply a flood', async () => {
