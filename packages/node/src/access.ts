@@ -4,7 +4,7 @@
  * so another member's announce cannot open it), artifacts only when some job's result lists them (a sensitive
  * job's only to its origin and trusted peers), logs of known jobs on the same terms.
  */
-import type { DecodedEvent, Fold, JobChange, JobState } from '@devq/core'
+import { isTrusted, type DecodedEvent, type Fold, type JobChange, type JobState } from '@devq/core'
 
 /** Indexes of the fold that the servers consult; kept current from the ledger's accepted batches. */
 export interface AccessIndex {
@@ -22,14 +22,9 @@ export interface AccessIndex {
   jobsWithArtifact(digest: string): JobState[]
 }
 
-function trusted (fold: Fold, peer: string): boolean {
-  const role = fold.team().members[peer]
-  return role === 'trusted' || role === 'admin'
-}
-
 /** Whether `peer` may see what a job produced: anyone for a plain job; origin or trusted for a sensitive one. */
 export function mayAccessJob (fold: Fold, peer: string, job: JobState): true | string {
-  if (!job.sensitive || peer === job.origin || trusted(fold, peer)) return true
+  if (!job.sensitive || peer === job.origin || isTrusted(fold.team(), peer)) return true
   return `job ${job.id.slice(0, 12)} is sensitive: only its origin and trusted peers may have its artifacts and log`
 }
 

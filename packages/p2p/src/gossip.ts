@@ -37,7 +37,6 @@ export interface GossipDeps {
   onPresence: (info: PresenceInfo) => void
 }
 
-
 interface Judged {
   action: GossipAction
   reason?: string

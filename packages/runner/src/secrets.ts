@@ -9,7 +9,7 @@
 import { z } from 'zod'
 import type { ByteStream, Logger } from '@devq/core'
 import { StreamStalledError } from './errors.ts'
-import { answerError, FrameReader, writeFrame } from './wire.ts'
+import { answerError, beforeDeadline, FrameReader, writeFrame } from './wire.ts'
 
 const PROTOCOL = 'secrets'
 /** Largest answer: the secrets of one job together. */
@@ -35,10 +35,9 @@ export interface SecretServerComponents {
 export function createSecretServer (c: SecretServerComponents, init: { requestTimeoutMs?: number } = {}): (stream: ByteStream, peer: string) => Promise<void> {
   const timeoutMs = init.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   return async (stream, peer) => {
-    const timer = setTimeout(() => { stream.abort(new StreamStalledError(`${PROTOCOL}: no request within ${timeoutMs} ms`, { protocol: PROTOCOL, idleMs: timeoutMs })) }, timeoutMs)
     try {
-      const req = await new FrameReader(stream.source, PROTOCOL).frame(SecretsRequest)
-      clearTimeout(timer)
+      const req = await beforeDeadline(new FrameReader(stream.source, PROTOCOL).frame(SecretsRequest), timeoutMs,
+        () => new StreamStalledError(`${PROTOCOL}: no request within ${timeoutMs} ms`, { protocol: PROTOCOL, idleMs: timeoutMs }))
       const secrets = await c.secretsFor(peer, req.job, req.attempt)
       await writeFrame(stream, { ok: true, secrets })
       await stream.end()
@@ -46,8 +45,6 @@ export function createSecretServer (c: SecretServerComponents, init: { requestTi
     } catch (err) {
       c.logger.warn({ err, remote: peer }, 'secrets refused')
       await answerError(stream, err)
-    } finally {
-      clearTimeout(timer)
     }
   }
 }

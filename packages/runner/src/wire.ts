@@ -35,20 +35,23 @@ export function errorJson (err: unknown): { name: string, message: string, data:
   return { name: 'Error', message: String(err), data: {} }
 }
 
+/** Resolves as `promise` does, or rejects with `onLate()` once `ms` have passed first. */
+export async function beforeDeadline<T> (promise: Promise<T>, ms: number, onLate: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(onLate()) }, ms) })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /**
  * Writes one chunk, or throws `StreamStalledError` when the peer takes no bytes for `idleMs`
  * (a peer that asks and then stops reading must not hold the sender's work forever).
  */
 export async function writeWithin (stream: ByteStream, chunk: Uint8Array, idleMs: number, protocol: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const stalled = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new StreamStalledError(`${protocol}: the peer took no bytes for ${idleMs} ms`, { protocol, idleMs })) }, idleMs)
-  })
-  try {
-    await Promise.race([stream.write(chunk), stalled])
-  } finally {
-    clearTimeout(timer)
-  }
+  await beforeDeadline(stream.write(chunk), idleMs, () => new StreamStalledError(`${protocol}: the peer took no bytes for ${idleMs} ms`, { protocol, idleMs }))
 }
 
 /** Answers a request with an error header and ends the stream. Never throws. */

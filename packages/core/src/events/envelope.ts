@@ -50,9 +50,11 @@ export interface DecodedEvent {
 }
 
 /** Why an event was not accepted. Every rejection is counted under one of these. */
-export type RejectReason =
-  | 'too_large' | 'malformed' | 'not_canonical' | 'bad_schema' | 'unknown_type' | 'bad_signature'
-  | 'bad_prev' | 'gap' | 'not_member' | 'faulty_author'
+export const REJECT_REASONS = [
+  'too_large', 'malformed', 'not_canonical', 'bad_schema', 'unknown_type', 'bad_signature',
+  'bad_prev', 'gap', 'not_member', 'faulty_author'
+] as const
+export type RejectReason = typeof REJECT_REASONS[number]
 
 /** The result of decoding untrusted bytes: never throws. */
 export type DecodeResult =

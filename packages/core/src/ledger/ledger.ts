@@ -1,5 +1,5 @@
 import type { BodyOf, EventType } from '../events/bodies.ts'
-import { createEvent, type DecodedEvent, type RejectReason } from '../events/envelope.ts'
+import { createEvent, REJECT_REASONS, type DecodedEvent, type RejectReason } from '../events/envelope.ts'
 import { LedgerAppendError, LedgerClosedError, LedgerWriteError } from '../errors.ts'
 import type { Fold } from '../fold/fold.ts'
 import type { JobChange, JobStatus } from '../fold/types.ts'
@@ -15,7 +15,6 @@ import type { AcceptedListener, IngestResult, Ledger, LedgerComponents, LedgerIn
 /** Evidence kept per faulty author; more equivocations are still counted but not stored. */
 export const MAX_EVIDENCE_PER_AUTHOR = 16
 
-const REASONS: readonly RejectReason[] = ['too_large', 'malformed', 'not_canonical', 'bad_schema', 'unknown_type', 'bad_signature', 'bad_prev', 'gap', 'not_member', 'faulty_author']
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed'
 
@@ -54,7 +53,7 @@ export class LevelLedger implements Ledger {
   private readonly listeners = new Set<AcceptedListener>()
   private pendingAppends: PendingAppend[] = []
   private readonly counters: LedgerStats = {
-    accepted: 0, duplicates: 0, equivocations: 0, rejected: Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<RejectReason, number>
+    accepted: 0, duplicates: 0, equivocations: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>
   }
 
   constructor (components: LedgerComponents, init: LedgerInit) {

@@ -40,7 +40,11 @@ export function eligible (job: JobState, wallMs: number, active: ActiveIndex): b
 /** Whether a peer may run a job: its labels cover the job's, and a sensitive job needs trust. */
 export function canRun (job: JobState, peer: string, labels: readonly string[], team: TeamState): boolean {
   if (!job.labels.every((l) => labels.includes(l))) return false
-  if (!job.sensitive || peer === job.origin) return true
+  return !job.sensitive || peer === job.origin || isTrusted(team, peer)
+}
+
+/** Whether `peer` is a trusted member (or an admin) of `team`. */
+export function isTrusted (team: TeamState, peer: string): boolean {
   const role = team.members[peer]
   return role === 'trusted' || role === 'admin'
 }

@@ -3,7 +3,7 @@ import type { JobState, TeamState } from '../fold/types.ts'
 import type { SchedulerPolicy } from './policy.ts'
 import type { PresenceInfo, PresenceTable } from './presence.ts'
 import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
-import { activeIndex, canRun, eligible, groupKey, type ActiveIndex } from './assign.ts'
+import { activeIndex, canRun, eligible, groupKey, isTrusted, type ActiveIndex } from './assign.ts'
 import { bestBid, coordinatorFor } from './score.ts'
 
 /** What a coordinator remembers between passes (local, never replicated). */
@@ -85,16 +85,14 @@ interface PassFacts {
  */
 function reusable (view: LedgerView, job: JobState, prev: JobState): boolean {
   if (prev.id === job.id || prev.result === undefined) return false
-  if (prev.origin === job.origin) return true
-  const role = view.team().members[prev.result.by]
-  return role === 'trusted' || role === 'admin'
+  return prev.origin === job.origin || isTrusted(view.team(), prev.result.by)
 }
 
 async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, f: PassFacts): Promise<void> {
   const k = `${job.id}:${job.attempt}`
   if (job.cache && job.cacheKey !== undefined && !memory.written.has(`cached:${k}`)) {
     const prev = c.view.succeededWithKey(job.cacheKey, (p) => reusable(c.view, job, p))
-    if (prev !== undefined && prev.id !== job.id && prev.result !== undefined && (c.results?.fetchable(prev) ?? true)) {
+    if (prev?.result !== undefined && (c.results?.fetchable(prev) ?? true)) {
       memory.written.add(`cached:${k}`)
       const r = prev.result
       await c.publish('job.finished', { job: job.id, attempt: job.attempt, status: 'cached', exitCode: r.exitCode, durations: { runMs: 0, totalMs: 0 }, artifacts: r.artifacts, logDigest: r.logDigest, cachedFrom: prev.id })

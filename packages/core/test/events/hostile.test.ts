@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { canonicalBytes, createEvent, decodeEvent, generateSigner, type RejectReason } from '../../src/index.ts'
+import { canonicalBytes, createEvent, decodeEvent, generateSigner, REJECT_REASONS, type RejectReason } from '../../src/index.ts'
 import { bidBody, openLedger, useTempLedgerPath } from '../ledger/helpers.ts'
 
 const header = { seq: 1, prev: null, lamport: 1, time: 1_700_000_000_000 }
-const REASONS: ReadonlySet<RejectReason> = new Set(['too_large', 'malformed', 'not_canonical', 'bad_schema', 'unknown_type', 'bad_signature', 'bad_prev', 'gap', 'not_member', 'faulty_author'])
+const REASONS: ReadonlySet<RejectReason> = new Set(REJECT_REASONS)
 
 /** The names plain objects inherit, and a few more that code looks up by name. */
 const builtinNames = [...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Array.prototype), ...Object.getOwnPropertyNames(Function.prototype), 'prototype', '__proto__', 'then']

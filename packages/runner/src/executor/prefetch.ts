@@ -74,7 +74,7 @@ export function createPrefetcher (c: PrefetchComponents, limits: Partial<Prefetc
       const before = early.get(key)
       // One that came to nothing or went stale does not stand in the way of a new try.
       if (before !== undefined && !before.empty && !stale(before)) return Promise.resolve()
-      if (job.synthetic !== undefined || inFlight >= l.parallel) return Promise.resolve()
+      if (inFlight >= l.parallel) return Promise.resolve()
       early.delete(key)
       if (early.size >= l.keep) early.delete(early.keys().next().value!)
       inFlight++

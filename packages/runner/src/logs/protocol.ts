@@ -15,7 +15,7 @@ import { z } from 'zod'
 import type { ByteStream, Logger } from '@devq/core'
 import { checkLogId, MAX_ATTEMPT, type LogStore } from './store.ts'
 import { LogError, ProtocolError } from '../errors.ts'
-import { answerError, FrameReader, withIdleTimeout, writeFrame } from '../wire.ts'
+import { answerError, beforeDeadline, FrameReader, withIdleTimeout, writeFrame } from '../wire.ts'
 
 /** Protocol name, for errors and for the mesh's protocol id. */
 export const LOGS_PROTOCOL = 'logs'
@@ -48,17 +48,6 @@ export interface LogServerInit {
   logger: Logger
   /** Overrides LOGS_IDLE_MS for the request. */
   requestTimeoutMs?: number
-}
-
-/** Settles like `promise`, or rejects with `onLate()` after `ms`. */
-async function beforeDeadline<T> (promise: Promise<T>, ms: number, onLate: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(onLate()) }, ms) })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 function verdictOf (init: LogServerInit, peer: string, job: string): true | string {
