@@ -63,8 +63,11 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const { team, created } = await ensureTeam(config.dataDir, key.peerId)
   const fold = createFold()
   const isMember = (peer: string): boolean => team.mode === 'open' || peer === team.admin || fold.team().members[peer] !== undefined
+  // A removed member's events from before its removal still belong to the ledger; the fold judges
+  // each at its place in the order, so peers that learn of the removal at different times agree.
+  const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
-  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember })
+  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten })
   await ledger.open()
   if (created || (team.admin === key.peerId && fold.team().name === undefined)) {
     await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })

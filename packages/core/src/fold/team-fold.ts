@@ -1,29 +1,91 @@
 import type { DecodedEvent, LedgerEventOf } from '../events/envelope.ts'
 import type { Role } from '../events/bodies.ts'
-import { compareEvents } from './order.ts'
+import { compareEvents, compareKeys, keyOf, type OrderKey } from './order.ts'
 import type { TeamState } from './types.ts'
+
+/** One change of a peer's role, at its place in the order; `role` undefined means removed. */
+interface RoleChange {
+  key: OrderKey
+  role: Role | undefined
+}
+
+/**
+ * The team as it stood at every place in the order, so a job event is judged by the membership at
+ * that event, not at its arrival: peers that learn of a removal at different times still agree.
+ */
+export interface TeamTimeline {
+  /** The team after every team event. */
+  readonly state: TeamState
+  /** The peer's role just before `key` in the order (undefined: not listed then). */
+  roleAt(peer: string, key: OrderKey): Role | undefined
+  /** Whether the peer may write job events at `key`: anyone in an open team, a listed peer in a strict one. */
+  memberAt(peer: string, key: OrderKey): boolean
+  /** Whether the peer was listed at any point (its events must be kept to be judged in order). */
+  everListed(peer: string): boolean
+  /** Listed peers at `key`, sorted by id. */
+  listedAt(key: OrderKey): string[]
+}
 
 /**
  * Team membership: the first `team.created` (by the conflict order) makes its author the admin;
  * member changes count only when their author is an admin at that point of the order.
  */
-export function foldTeam (events: readonly DecodedEvent[]): TeamState {
+export function foldTeam (events: readonly DecodedEvent[]): TeamTimeline {
   const sorted = [...events].sort(compareEvents)
-  const state: TeamState = { mode: 'open', members: {} }
+  const members: Record<string, Role> = {}
+  const history = new Map<string, RoleChange[]>()
+  let state: TeamState = { mode: 'open', members: {} }
   let created = false
-  for (const { event } of sorted) {
-    const isAdmin = state.members[event.author] === 'admin'
+  const set = (peer: string, role: Role | undefined, key: OrderKey): void => {
+    if (role === undefined) delete members[peer]
+    else members[peer] = role
+    let list = history.get(peer)
+    if (list === undefined) history.set(peer, list = [])
+    list.push({ key, role })
+  }
+  for (const e of sorted) {
+    const { event } = e
+    const isAdmin = members[event.author] === 'admin'
     if (event.type === 'team.created' && !created) {
       created = true
-      state.name = event.body.name
-      state.mode = event.body.mode
-      state.members[event.author] = 'admin'
+      state = { name: event.body.name, mode: event.body.mode, members: {} }
+      set(event.author, 'admin', keyOf(e))
     } else if (event.type === 'team.member_added' && isAdmin) {
-      state.members[event.body.peer] = event.body.role
+      set(event.body.peer, event.body.role, keyOf(e))
     } else if (event.type === 'team.member_removed' && isAdmin && event.body.peer !== event.author) {
-      delete state.members[(event as LedgerEventOf<'team.member_removed'>).body.peer]
+      set((event as LedgerEventOf<'team.member_removed'>).body.peer, undefined, keyOf(e))
     }
   }
-  state.members = Object.fromEntries(Object.entries(state.members).sort(([a], [b]) => (a < b ? -1 : 1))) as Record<string, Role>
-  return state
+  state.members = Object.fromEntries(Object.entries(members).sort(([a], [b]) => (a < b ? -1 : 1)))
+  return new Timeline(state, history)
+}
+
+class Timeline implements TeamTimeline {
+  readonly state: TeamState
+  private readonly history: ReadonlyMap<string, readonly RoleChange[]>
+
+  constructor (state: TeamState, history: ReadonlyMap<string, readonly RoleChange[]>) {
+    this.state = state
+    this.history = history
+  }
+
+  roleAt (peer: string, key: OrderKey): Role | undefined {
+    const list = this.history.get(peer)
+    if (list === undefined) return undefined
+    // Changes are few per peer: a backwards scan finds the last one before `key`.
+    for (let i = list.length - 1; i >= 0; i--) if (compareKeys(list[i]!.key, key) < 0) return list[i]!.role
+    return undefined
+  }
+
+  memberAt (peer: string, key: OrderKey): boolean {
+    return this.state.mode === 'open' || this.roleAt(peer, key) !== undefined
+  }
+
+  everListed (peer: string): boolean {
+    return this.history.has(peer)
+  }
+
+  listedAt (key: OrderKey): string[] {
+    return [...this.history.keys()].filter((peer) => this.roleAt(peer, key) !== undefined).sort()
+  }
 }

@@ -123,5 +123,6 @@ export interface TeamState {
 export interface JobChange {
   job: string
   before: JobStatus | undefined
-  after: JobStatus
+  /** Undefined when the job is gone: its announce no longer counts (an equivocating or removed author). */
+  after: JobStatus | undefined
 }

@@ -50,7 +50,7 @@ export function buildBatch (commit: Commit, heads: ReadonlyMap<string, Head>): B
   for (const [author, fromSeq] of commit.faulty) ops.push({ type: 'put', key: faultyKey(author), value: encodeSeq(fromSeq) })
   for (const change of commit.changes) {
     if (change.before !== undefined) ops.push({ type: 'del', key: statusKey(change.before, change.job) })
-    ops.push({ type: 'put', key: statusKey(change.after, change.job), value: EMPTY })
+    if (change.after !== undefined) ops.push({ type: 'put', key: statusKey(change.after, change.job), value: EMPTY })
   }
   return ops
 }

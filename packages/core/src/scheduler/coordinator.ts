@@ -59,12 +59,13 @@ export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorCont
   const mono = c.clock.monotonicMs()
   const wall = c.clock.wallMs()
   const open = [...c.view.openJobs()]
+  const team = c.view.team()
   const active = activeIndex(open)
   // Every decision is made (and remembered) before any write resolves, so the writes of one pass
   // share one ledger write and one gossip message.
   const writes: Promise<void>[] = []
   for (const job of open) {
-    if (coordinatorFor(job, live) !== ctx.peerId) continue
+    if (coordinatorFor(job, live, team) !== ctx.peerId) continue
     if (job.status === 'queued') writes.push(coordinateQueued(c, ctx, memory, job, { live, mono, wall, active }))
     else if (job.status !== 'waiting') writes.push(checkLease(c, ctx, memory, job, mono))
   }

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto'
 import type { BidScore } from '../events/bodies.ts'
-import type { JobState } from '../fold/types.ts'
+import type { JobState, TeamState } from '../fold/types.ts'
+import { failoverCoordinators, rendezvousWeight } from '../fold/authority.ts'
+
+export { rendezvousWeight }
 
 /**
  * How well a peer suits a job; higher is better. Free slots, cores and a warm workspace help; load,
@@ -20,20 +22,18 @@ export function bidScore (score: BidScore, peer: string, job: JobState): number 
   return s
 }
 
-/** Rendezvous (highest random weight) hash of a job id and a peer id, as hex: larger ranks first. */
-export function rendezvousWeight (jobId: string, peer: string): string {
-  return createHash('sha256').update(jobId).update('\u0000').update(peer).digest('hex')
-}
-
 /**
  * The peer that coordinates a job: its origin while the origin is live, otherwise the live peer
- * ranked first by rendezvous hashing of the job id. `live` must include this peer itself.
+ * ranked first by rendezvous hashing of the job id; in a strict team only among the members the
+ * fold lets take over (`failoverCoordinators`). `live` must include this peer itself.
  */
-export function coordinatorFor (job: JobState, live: readonly string[]): string | undefined {
+export function coordinatorFor (job: JobState, live: readonly string[], team?: TeamState): string | undefined {
   if (live.includes(job.origin)) return job.origin
+  const allowed = team?.mode === 'strict' ? new Set(failoverCoordinators(job.id, job.origin, Object.keys(team.members))) : undefined
   let best: string | undefined
   let bestWeight = ''
   for (const peer of live) {
+    if (allowed !== undefined && !allowed.has(peer)) continue
     const w = rendezvousWeight(job.id, peer)
     if (best === undefined || w > bestWeight) {
       best = peer

@@ -116,9 +116,18 @@ describe('fold rules', () => {
     expect(fold([a, cancel]).job(a.id)).toMatchObject({ status: 'cancelled', cancelReason: 'not needed' })
     const retried = fold([a, cancel, await origin.make(4, 'job.retry_requested', { job: a.id })]).job(a.id)!
     expect(retried).toMatchObject({ status: 'queued', attempt: 2 })
-    const b = await origin.make(10, 'job.announced', announceBody({ pipelineJob: 'other' }))
-    const cached = fold([b, await origin.make(11, 'job.finished', { ...finishBody(b.id, 1, 'succeeded'), status: 'cached', cachedFrom: a.id })]).job(b.id)!
-    expect(cached).toMatchObject({ status: 'cached', result: { cachedFrom: a.id } })
+    // A cached result names an earlier job with the same key that succeeded; its result is that job's.
+    const runner = new Author()
+    const cacheKey = 'e'.repeat(64)
+    const artifacts = [{ name: 'app', kind: 'binary' as const, digest: `sha256:${'ab'.repeat(32)}`, size: 3 }]
+    const built = await origin.make(10, 'job.announced', announceBody({ cache: true, cacheKey }))
+    const ran = [built,
+      await runner.make(11, 'job.bid', { job: built.id, attempt: 1, labels: [], score }),
+      await origin.make(12, 'job.awarded', { job: built.id, attempt: 1, runner: runner.id }),
+      await runner.make(13, 'job.finished', { ...finishBody(built.id, 1, 'succeeded'), artifacts })]
+    const b = await origin.make(14, 'job.announced', announceBody({ pipelineJob: 'other', cache: true, cacheKey }))
+    const cached = fold([...ran, b, await origin.make(15, 'job.finished', { ...finishBody(b.id, 1, 'succeeded'), status: 'cached', cachedFrom: built.id })]).job(b.id)!
+    expect(cached).toMatchObject({ status: 'cached', result: { cachedFrom: built.id, by: runner.id, artifacts } })
   })
 
   it('ignores the bids of a faulty author from its equivocation on', async () => {

@@ -73,10 +73,19 @@ describe('needs', () => {
 
   it('a cancelled waiting job stays cancelled when its needs succeed; a cached need counts as success', async () => {
     const origin = new Author()
-    const { a, b, c } = await diamond(origin)
-    const cancel = await origin.make(5, 'job.cancel_requested', { job: b.id })
-    const cached = await origin.make(6, 'job.finished', { ...finishBody(a.id, 1, 'succeeded'), status: 'cached', durations: { runMs: 0, totalMs: 0 } })
-    const f = fold([a, b, c, cancel, cached])
+    const runner = new Author()
+    const cacheKey = 'e'.repeat(64)
+    // An earlier build of `a` (same key) that `a` is then cached from.
+    const earlier = await origin.make(1, 'job.announced', announceBody({ pipelineJob: 'a', cache: true, cacheKey }))
+    const build = [earlier, await runner.make(2, 'job.bid', { job: earlier.id, attempt: 1, labels: [], score }),
+      await origin.make(3, 'job.awarded', { job: earlier.id, attempt: 1, runner: runner.id }),
+      await runner.make(4, 'job.finished', finishBody(earlier.id, 1, 'succeeded'))]
+    const a = await origin.make(10, 'job.announced', announceBody({ run: RUN, pipelineJob: 'a', cache: true, cacheKey }))
+    const b = await origin.make(11, 'job.announced', announceBody({ run: RUN, pipelineJob: 'b', needs: ['a'] }))
+    const c = await origin.make(12, 'job.announced', announceBody({ run: RUN, pipelineJob: 'c', needs: ['a'] }))
+    const cancel = await origin.make(13, 'job.cancel_requested', { job: b.id })
+    const cached = await origin.make(14, 'job.finished', { ...finishBody(a.id, 1, 'succeeded'), status: 'cached', durations: { runMs: 0, totalMs: 0 }, cachedFrom: earlier.id })
+    const f = fold([...build, a, b, c, cancel, cached])
     expect([a, b, c].map((e) => f.job(e.id)!.status)).toEqual(['cached', 'cancelled', 'queued'])
   })
 

@@ -96,7 +96,11 @@ describe('scheduling behaviour a team notices', () => {
     const long = await sim.announce(0, { durationMs: 600_000 })
     const slow = await sim.announce(1, { durationMs: 600_000, timeoutMs: 5_000 })
     await sim.run(5_000)
-    await sim.peers[2]!.publish('job.cancel_requested', { job: long, reason: 'wrong branch' })
+    // A member that is neither the origin nor an admin cannot cancel it; the origin can.
+    await sim.peers[2]!.publish('job.cancel_requested', { job: long, reason: 'not yours' })
+    await sim.run(2_000)
+    expect(job(sim, long).status).toBe('running')
+    await sim.peers[0]!.publish('job.cancel_requested', { job: long, reason: 'wrong branch' })
     expect(await sim.settle(120_000)).toBe(true)
     expect(job(sim, long)).toMatchObject({ status: 'cancelled', cancelReason: 'wrong branch' })
     expect(sim.executions.find((r) => r.job === long)!.completed).toBe(false)
