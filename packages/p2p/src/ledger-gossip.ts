@@ -26,7 +26,7 @@ export type LedgerJudge = (data: Uint8Array) => Promise<LedgerVerdict>
  * Reasons an honest forwarder can relay: the event's chain does not fit ours yet (`gap`), or its
  * author broke its own chain (`bad_prev`, `faulty_author`). The sender is not blamed for those.
  */
-const HONEST: ReadonlySet<RejectReason> = new Set<RejectReason>(['gap', 'bad_prev', 'faulty_author'])
+const HONEST: ReadonlySet<RejectReason> = new Set<RejectReason>(['gap', 'bad_prev', 'faulty_author', 'lamport_ahead'])
 
 const ACCEPT: LedgerVerdict = { action: 'accept', gap: false }
 const DUPLICATE: LedgerVerdict = { action: 'ignore', reason: 'duplicate', gap: false }

@@ -31,8 +31,8 @@ export const SYNC_MAX_EVENTS = 500
 export const SYNC_MAX_BYTES = 2 * 1024 * 1024
 /** Most authors in a version vector a peer may send. */
 export const SYNC_MAX_VECTOR_ENTRIES = 4096
-/** Largest sync request frame (the version vector). */
-export const SYNC_MAX_REQUEST_BYTES = 512 * 1024
+/** Largest sync request frame (version vector, faulty authors and tips: under 256 bytes per author). */
+export const SYNC_MAX_REQUEST_BYTES = 1024 * 1024
 /** Largest sync answer frame: one event, or the small header. */
 export const SYNC_MAX_ANSWER_FRAME_BYTES = MAX_EVENT_BYTES
 /** Most bytes read for one sync answer in total. */

@@ -1,10 +1,12 @@
 /**
  * The sync protocol (`/devq/<team>/sync/1.0.0`), one round per stream, varint length-prefixed frames:
  *
- *   dialer   -> listener   {"vv":{author: highest contiguous seq}}        (<= SYNC_MAX_REQUEST_BYTES)
+ *   dialer   -> listener   {"vv":{author: seq}, "faulty":{author: fork seq}, "tips":{author: head id prefix}}  (<= SYNC_MAX_REQUEST_BYTES)
  *   listener -> dialer     {"n":count}, then `count` frames of one encoded event each (<= 64 KiB)
  *
- * The listener answers with `ledger.missingFor(vv, {500 events, 2 MiB})` and closes. The dialer
+ * The listener answers with `ledger.missingFor(vv, {500 events, 2 MiB}, {faulty, tips})`, which adds
+ * the evidence of every equivocation the dialer's `faulty` map lacks, and the chain of an author
+ * whose tip differs from its own (a fork the dialer holds the other side of), and closes. The dialer
  * hands everything to `ledger.ingest`, which decides what is new and valid; it asks again while the
  * answer was full. Either side gives up after SYNC_TIMEOUT_MS.
  */
@@ -40,14 +42,25 @@ function parseJson (bytes: Uint8Array): unknown {
   }
 }
 
-/** The version vector of a request, or undefined if the request is not one. Values are checked by `missingFor`. */
-export function parseRequest (bytes: Uint8Array): Record<string, unknown> | undefined {
+/** A map of author -> seq from the network: an object of at most SYNC_MAX_VECTOR_ENTRIES keys; values are checked by `missingFor`. */
+function isVector (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length <= SYNC_MAX_VECTOR_ENTRIES
+}
+
+/** A sync request: the dialer's version vector, the authors it knows as faulty, and its chain tips. */
+export interface SyncRequest {
+  vv: Record<string, unknown>
+  faulty: Record<string, unknown>
+  tips: Record<string, unknown>
+}
+
+/** The request, or undefined if the bytes are not one. */
+export function parseRequest (bytes: Uint8Array): SyncRequest | undefined {
   const value = parseJson(bytes)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
-  const { vv, ...rest } = value as Record<string, unknown>
-  if (Object.keys(rest).length > 0 || typeof vv !== 'object' || vv === null || Array.isArray(vv)) return undefined
-  if (Object.keys(vv).length > SYNC_MAX_VECTOR_ENTRIES) return undefined
-  return vv as Record<string, unknown>
+  const { vv, faulty = {}, tips = {}, ...rest } = value as Record<string, unknown>
+  if (Object.keys(rest).length > 0 || !isVector(vv) || !isVector(faulty) || !isVector(tips)) return undefined
+  return { vv, faulty, tips }
 }
 
 /** The event count of an answer header, or undefined if the header is not one. */
@@ -91,9 +104,9 @@ export function createSyncHandler (deps: SyncServerDeps): (stream: Stream, conne
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     try {
       const lp = lpStream(stream, { maxDataLength: SYNC_MAX_REQUEST_BYTES })
-      const vv = parseRequest((await lp.read({ signal })).subarray())
-      if (vv === undefined) return refuse(deps, stream, 'bad_request')
-      const events = await deps.ledger.missingFor(vv, { maxEvents: SYNC_MAX_EVENTS, maxBytes: SYNC_MAX_BYTES })
+      const request = parseRequest((await lp.read({ signal })).subarray())
+      if (request === undefined) return refuse(deps, stream, 'bad_request')
+      const events = await deps.ledger.missingFor(request.vv, { maxEvents: SYNC_MAX_EVENTS, maxBytes: SYNC_MAX_BYTES }, { faulty: request.faulty, tips: request.tips })
       await lp.writeV([canonicalBytes({ n: events.length }), ...events], { signal })
       await stream.close({ signal })
       deps.stats.syncs.served++
@@ -137,7 +150,7 @@ async function readAnswer (lp: ReturnType<typeof lpStream>, signal: AbortSignal)
  */
 export async function pullOnce (stream: Stream, ledger: MeshLedger, signal: AbortSignal): Promise<PullResult> {
   const lp = lpStream(stream, { maxDataLength: SYNC_MAX_ANSWER_FRAME_BYTES })
-  await lp.write(canonicalBytes({ vv: ledger.versionVector() }), { signal })
+  await lp.write(canonicalBytes({ vv: ledger.versionVector(), faulty: ledger.faulty(), tips: ledger.tips() }), { signal })
   const { events, bytes } = await readAnswer(lp, signal)
   await stream.close({ signal })
   const result = events.length === 0 ? undefined : await ledger.ingest(events)

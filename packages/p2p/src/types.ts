@@ -5,7 +5,7 @@ import type { MeshStats } from './stats.ts'
 import type { TeamKey } from './team-key.ts'
 
 /** The part of core's `Ledger` the mesh uses. It is the only way events enter or leave the mesh. */
-export type MeshLedger = Pick<Ledger, 'ingest' | 'versionVector' | 'missingFor' | 'onAccepted'>
+export type MeshLedger = Pick<Ledger, 'ingest' | 'versionVector' | 'missingFor' | 'faulty' | 'tips' | 'onAccepted'>
 
 /** The services a mesh needs; it owns none of them (it never closes the ledger). */
 export interface MeshComponents {

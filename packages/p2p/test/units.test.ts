@@ -82,13 +82,15 @@ describe('presence check', () => {
 
 describe('sync frames', () => {
   it('parses a version vector request and refuses anything else', () => {
-    expect(parseRequest(canonicalBytes({ vv: { a: 3 } }))).toEqual({ a: 3 })
-    expect(parseRequest(canonicalBytes({ vv: {} }))).toEqual({})
+    expect(parseRequest(canonicalBytes({ vv: { a: 3 } }))).toEqual({ vv: { a: 3 }, faulty: {}, tips: {} })
+    expect(parseRequest(canonicalBytes({ vv: {}, faulty: { b: 2 } }))).toEqual({ vv: {}, faulty: { b: 2 }, tips: {} })
+    expect(parseRequest(canonicalBytes({ vv: {}, faulty: [] }))).toBeUndefined()
     expect(parseRequest(new TextEncoder().encode('nope'))).toBeUndefined()
     expect(parseRequest(canonicalBytes({ vv: [] }))).toBeUndefined()
     expect(parseRequest(canonicalBytes({ vv: {}, more: 1 }))).toBeUndefined()
     const huge = Object.fromEntries(Array.from({ length: limits.SYNC_MAX_VECTOR_ENTRIES + 1 }, (_, i) => [`p${i}`, 1]))
     expect(parseRequest(canonicalBytes({ vv: huge }))).toBeUndefined()
+    expect(parseRequest(canonicalBytes({ vv: {}, faulty: huge }))).toBeUndefined()
   })
 
   it('parses an answer header within the event cap', () => {
@@ -139,6 +141,8 @@ describe('mesh options and lifecycle', () => {
   const ledger: MeshLedger = {
     ingest: async () => ({ accepted: [], duplicates: 0, rejected: [], equivocations: [] }),
     versionVector: () => ({}),
+    faulty: () => ({}),
+    tips: () => ({}),
     missingFor: async () => [],
     onAccepted: () => () => {}
   }

@@ -52,7 +52,7 @@ export interface DecodedEvent {
 /** Why an event was not accepted. Every rejection is counted under one of these. */
 export const REJECT_REASONS = [
   'too_large', 'malformed', 'not_canonical', 'bad_schema', 'unknown_type', 'bad_signature',
-  'bad_prev', 'gap', 'not_member', 'faulty_author'
+  'bad_prev', 'gap', 'not_member', 'faulty_author', 'bad_lamport', 'lamport_ahead'
 ] as const
 export type RejectReason = typeof REJECT_REASONS[number]
 

@@ -24,7 +24,7 @@ export interface Commit {
 /** The new head of every author that gained events. */
 export function newHeads (accepted: readonly DecodedEvent[]): Map<string, Head> {
   const heads = new Map<string, Head>()
-  for (const ev of accepted) heads.set(ev.event.author, { seq: ev.event.seq, id: ev.id })
+  for (const ev of accepted) heads.set(ev.event.author, { seq: ev.event.seq, id: ev.id, lamport: ev.event.lamport })
   return heads
 }
 

@@ -209,6 +209,11 @@ export function evidenceKey (author: string, seq: number, id: string): Buffer {
 
 export const allEvidence: KeyRange = prefixRange(T_EVIDENCE)
 
+/** The evidence kept for one `(author, seq)`. */
+export function evidenceRange (author: string, seq: number): KeyRange {
+  return { gte: evidenceKey(author, seq, '00'.repeat(32)), lt: evidenceKey(author, seq + 1, '00'.repeat(32)) }
+}
+
 /** The faulty record of an author: equivocation seen at `fromSeq` (the lowest one). */
 export function faultyKey (author: string): Buffer {
   return Buffer.concat([Buffer.from([T_FAULTY]), Buffer.from(author, 'latin1')])

@@ -10,7 +10,7 @@ import { loadLedger, type FaultyAuthor } from './load.ts'
 import { decodeInput, groupByAuthor, planChains, reject, settle, verifyItems, type Decoded, type Head, type Settled } from './plan.ts'
 import * as queries from './queries.ts'
 import { moveStoreAside, openStore, writeOptions, type LedgerDb, type OpenDatabase } from './store.ts'
-import type { AcceptedListener, IngestResult, Ledger, LedgerComponents, LedgerInit, LedgerStats, MissingLimits, Rejection } from './types.ts'
+import { TIP_CHARS, type AcceptedListener, type IngestResult, type Ledger, type LedgerComponents, type LedgerInit, type LedgerStats, type MissingLimits, type PeerKnowledge, type Rejection } from './types.ts'
 
 /** Evidence kept per faulty author; more equivocations are still counted but not stored. */
 export const MAX_EVIDENCE_PER_AUTHOR = 16
@@ -159,8 +159,17 @@ export class LevelLedger implements Ledger {
     return vv
   }
 
-  async missingFor (vv: Readonly<Record<string, unknown>>, limits: MissingLimits): Promise<Uint8Array[]> {
-    return await queries.missingFor(this.assertOpen(), this.heads, vv, limits)
+  async missingFor (vv: Readonly<Record<string, unknown>>, limits: MissingLimits, peer?: PeerKnowledge): Promise<Uint8Array[]> {
+    const db = this.assertOpen()
+    const faulty = new Map([...this.faultyAuthors].map(([author, f]) => [author, f.fromSeq]))
+    return await queries.missingFor(db, this.heads, faulty, vv, limits, peer)
+  }
+
+  tips (): Record<string, string> {
+    this.assertOpen()
+    const tips: Record<string, string> = {}
+    for (const [author, head] of this.heads) tips[author] = head.id.slice(0, TIP_CHARS)
+    return tips
   }
 
   async get (id: string): Promise<DecodedEvent | undefined> {
@@ -217,7 +226,7 @@ export class LevelLedger implements Ledger {
     const early: Rejection[] = [...decoded.rejected]
     const events = this.admit(decoded.events, early)
     const groups = groupByAuthor(events)
-    const plan = planChains(groups, this.heads, await this.knownIds(db, events))
+    const plan = planChains(groups, this.heads, await this.knownIds(db, events), this.lamport)
     const items = verifyItems(plan)
     const settled = settle(plan, items.length === 0 ? [] : await this.verifier.verifyBatch(items))
     const rejected = early.concat(settled.rejected)

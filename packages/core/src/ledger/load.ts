@@ -68,7 +68,7 @@ async function loadChains (db: LedgerDb, fold: Fold): Promise<Pick<Loaded, 'head
   let maxLamport = 0
   let size = 0
   let author = ''
-  let head: Head = { seq: 0, id: '' }
+  let head: Head = { seq: 0, id: '', lamport: 0 }
   let chunk: DecodedEvent[] = []
   // highWaterMarkBytes is classic-level's read-ahead; other databases ignore it.
   const it = db.iterator({ ...allEvents, keyEncoding: 'buffer', valueEncoding: 'view', ...{ highWaterMarkBytes: READ_BYTES } })
@@ -83,12 +83,12 @@ async function loadChains (db: LedgerDb, fold: Fold): Promise<Pick<Loaded, 'head
         const k = parseEventKey(key)
         if (k.author !== author) {
           author = k.author
-          head = { seq: 0, id: '' }
+          head = { seq: 0, id: '', lamport: 0 }
         }
         const ev = decodeChainEvent(value, author, k.seq)
         if (k.seq !== head.seq + 1) throw new BrokenStore(`chain of ${author} jumps from seq ${head.seq} to ${k.seq}`)
         if (ev.event.prev !== (head.seq === 0 ? null : head.id)) throw new BrokenStore(`event ${author}/${k.seq} does not point at the hash of seq ${head.seq}`)
-        head = { seq: k.seq, id: ev.id }
+        head = { seq: k.seq, id: ev.id, lamport: ev.event.lamport }
         heads.set(author, head)
         if (ev.event.lamport > maxLamport) maxLamport = ev.event.lamport
         size++

@@ -6,11 +6,20 @@ import { decodeEvent, MAX_EVENT_BYTES, signatureBytes, type DecodedEvent } from 
 import type { VerifyItem } from '../ports.ts'
 import type { Equivocation, Rejection } from './types.ts'
 
-/** An author's chain tip. */
+/** An author's chain tip. `lamport` is kept in memory only (the stored head record has seq and id). */
 export interface Head {
   seq: number
   id: string
+  lamport: number
 }
+
+/**
+ * How far above the highest Lamport value a ledger holds an event may be. An honest author writes
+ * the highest it has seen plus one, so only a peer far behind meets a larger jump, and it takes the
+ * event once sync has brought it closer. A hostile author needs 2^29 accepted events, each pushing
+ * the maximum up by the whole step, to exhaust the safe integers.
+ */
+export const LAMPORT_MAX_STEP = 2 ** 24
 
 /** Decoded, deduplicated input of one ingest. */
 export interface Decoded {
@@ -95,13 +104,15 @@ export function groupByAuthor (events: readonly DecodedEvent[]): Map<string, Dec
  * Walks each author's events against its stored head and the batch itself. `known` holds the ids
  * already stored among the events at or below their stored head (the only ones that can be known).
  */
-export function planChains (groups: ReadonlyMap<string, DecodedEvent[]>, heads: ReadonlyMap<string, Head>, known: ReadonlySet<string>): Plan {
+export function planChains (groups: ReadonlyMap<string, DecodedEvent[]>, heads: ReadonlyMap<string, Head>, known: ReadonlySet<string>, maxLamport: number): Plan {
+  const ceiling = maxLamport + LAMPORT_MAX_STEP
   const plan: Plan = { candidates: [], suspects: [], rejected: [], duplicates: 0 }
   for (const [author, group] of groups) {
     const stored = heads.get(author)
     const storedSeq = stored?.seq ?? 0
     let seq = storedSeq
     let id = stored?.id ?? null
+    let lamport = stored?.lamport ?? 0
     const inBatch = new Map<number, DecodedEvent>()
     for (const ev of group) {
       const { seq: evSeq, prev } = ev.event
@@ -112,11 +123,16 @@ export function planChains (groups: ReadonlyMap<string, DecodedEvent[]>, heads: 
         plan.rejected.push(reject(ev, 'gap', `seq ${evSeq} but the chain is at ${seq}`))
       } else if (prev !== id) {
         plan.rejected.push(reject(ev, 'bad_prev', `prev ${String(prev)} but seq ${seq} is ${String(id)}`))
+      } else if (ev.event.lamport <= lamport) {
+        plan.rejected.push(reject(ev, 'bad_lamport', `lamport ${ev.event.lamport} is not above ${lamport}, the author's previous`))
+      } else if (ev.event.lamport > ceiling) {
+        plan.rejected.push(reject(ev, 'lamport_ahead', `lamport ${ev.event.lamport} is more than ${LAMPORT_MAX_STEP} above ${maxLamport}, the highest held`))
       } else {
         plan.candidates.push(ev)
         inBatch.set(evSeq, ev)
         seq = evSeq
         id = ev.id
+        lamport = ev.event.lamport
       }
     }
   }

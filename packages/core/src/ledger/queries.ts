@@ -1,11 +1,11 @@
 /** Read-only queries over the store. They read LevelDB directly and never wait for the ingest queue. */
-import type { DecodedEvent } from '../events/envelope.ts'
+import { sha256Hex, type DecodedEvent } from '../events/envelope.ts'
 import type { JobStatus } from '../fold/types.ts'
-import { authorEvents, decodeWhere, eventKey, evidenceKey, idKey, jobRange, parseJobKey, parseStatusKey, statusRange } from './keys.ts'
+import { authorEvents, decodeWhere, eventKey, evidenceKey, evidenceRange, idKey, jobRange, parseJobKey, parseStatusKey, statusRange } from './keys.ts'
 import type { Head } from './plan.ts'
 import type { LedgerDb } from './store.ts'
 import { decodeStored } from './stored.ts'
-import type { MissingLimits } from './types.ts'
+import { TIP_CHARS, type MissingLimits, type PeerKnowledge } from './types.ts'
 
 const HEX_ID = /^[0-9a-f]{64}$/
 const READ_CHUNK = 256
@@ -15,31 +15,69 @@ function seqIn (vv: Readonly<Record<string, unknown>>, author: string): number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0
 }
 
-/** See `Ledger.missingFor`. Authors are served in id order; each author's events ascend from the peer's seq. */
-export async function missingFor (db: LedgerDb, heads: ReadonlyMap<string, Head>, vv: Readonly<Record<string, unknown>>, limits: MissingLimits): Promise<Uint8Array[]> {
+/**
+ * Evidence for an author the peer does not know as faulty from `fromSeq`: this ledger's chain
+ * event at that seq and the other versions kept, so the peer holds both sides of the fork.
+ */
+async function evidenceFor (db: LedgerDb, author: string, fromSeq: number, theirs: Readonly<Record<string, unknown>>): Promise<Uint8Array[]> {
+  const known = seqIn(theirs, author)
+  if (known > 0 && known <= fromSeq) return []
+  const chain = await db.get(eventKey(author, fromSeq), { valueEncoding: 'view' })
+  const others = await db.values({ ...evidenceRange(author, fromSeq), keyEncoding: 'buffer', valueEncoding: 'view' }).all()
+  return chain === undefined ? others : [chain, ...others]
+}
+
+/** Whether the peer's event at its head seq `have` is another than this ledger's: the author forked. */
+async function tipDiffers (db: LedgerDb, head: Head, author: string, have: number, tip: unknown): Promise<boolean> {
+  if (typeof tip !== 'string' || tip.length !== TIP_CHARS || have < 1 || have > head.seq) return false
+  if (have === head.seq) return !head.id.startsWith(tip)
+  const bytes = await db.get(eventKey(author, have), { valueEncoding: 'view' })
+  return bytes !== undefined && !sha256Hex(bytes).startsWith(tip)
+}
+
+/** Reads an author's chain events `from..to` into `take` until it refuses one; false then. */
+async function readChain (db: LedgerDb, author: string, from: number, to: number, take: (value: Uint8Array) => boolean): Promise<boolean> {
+  const it = db.values({ ...authorEvents(author, from, to), keyEncoding: 'buffer', valueEncoding: 'view' })
+  try {
+    for (;;) {
+      const values = await it.nextv(READ_CHUNK)
+      if (values.length === 0) return true
+      for (const value of values) if (!take(value)) return false
+    }
+  } finally {
+    await it.close()
+  }
+}
+
+/**
+ * See `Ledger.missingFor`. Evidence the peer lacks comes first; then authors in id order, each
+ * from the peer's seq on. A faulty author's chain is served only up to the seq it forked at, since
+ * the fold ignores the rest. Where the peer's tip is another event than this ledger's at that seq,
+ * the author's chain is sent from seq 1, so the peer finds the lowest seq the two forks part at.
+ */
+export async function missingFor (db: LedgerDb, heads: ReadonlyMap<string, Head>, faulty: ReadonlyMap<string, number>, vv: Readonly<Record<string, unknown>>, limits: MissingLimits, peer: PeerKnowledge = {}): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   let bytes = 0
-  const authors = [...heads.keys()].sort()
-  for (const author of authors) {
-    const head = heads.get(author)
-    const have = seqIn(vv, author)
-    if (head === undefined || have >= head.seq) continue
-    const it = db.values({ ...authorEvents(author, have + 1, head.seq), keyEncoding: 'buffer', valueEncoding: 'view' })
-    try {
-      for (;;) {
-        if (out.length >= limits.maxEvents) return out
-        const values = await it.nextv(Math.min(READ_CHUNK, limits.maxEvents - out.length))
-        if (values.length === 0) break
-        for (const value of values) {
-          // Always send at least one event, so a peer with a tiny byte cap still makes progress.
-          if (out.length > 0 && bytes + value.length > limits.maxBytes) return out
-          out.push(value)
-          bytes += value.length
-        }
-      }
-    } finally {
-      await it.close()
-    }
+  const take = (value: Uint8Array): boolean => {
+    // Always send at least one event, so a peer with a tiny byte cap still makes progress.
+    if (out.length >= limits.maxEvents || (out.length > 0 && bytes + value.length > limits.maxBytes)) return false
+    out.push(value)
+    bytes += value.length
+    return true
+  }
+  const theirFaulty = peer.faulty ?? {}
+  for (const [author, fromSeq] of [...faulty].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const value of await evidenceFor(db, author, fromSeq, theirFaulty)) if (!take(value)) return out
+  }
+  const tips = peer.tips ?? {}
+  for (const author of [...heads.keys()].sort()) {
+    const head = heads.get(author)!
+    let have = seqIn(vv, author)
+    const last = Math.min(head.seq, faulty.get(author) ?? Infinity)
+    const tip = Object.hasOwn(tips, author) ? tips[author] : undefined
+    if (seqIn(theirFaulty, author) === 0 && !faulty.has(author) && await tipDiffers(db, head, author, have, tip)) have = 0
+    if (have >= last) continue
+    if (!await readChain(db, author, have + 1, last, take)) return out
   }
   return out
 }

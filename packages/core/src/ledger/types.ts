@@ -68,6 +68,17 @@ export interface MissingLimits {
   maxBytes: number
 }
 
+/** Hex characters of a head id a peer sends as its tip: enough to tell two forks apart. */
+export const TIP_CHARS = 16
+
+/** What the asking peer says it holds besides its version vector. Values from the network: checked where used. */
+export interface PeerKnowledge {
+  /** Its faulty authors (author -> fork seq), so it is sent the evidence it lacks. */
+  faulty?: Readonly<Record<string, unknown>>
+  /** The first TIP_CHARS hex characters of its head id per author, so a fork it holds shows. */
+  tips?: Readonly<Record<string, unknown>>
+}
+
 /** Called after each committed batch with its new events and the job status changes they caused. */
 export type AcceptedListener = (events: readonly DecodedEvent[], changes: readonly JobChange[]) => void
 
@@ -105,9 +116,12 @@ export interface Ledger {
   versionVector(): Record<string, number>
   /**
    * Encoded events a peer with version vector `vv` lacks, per author in ascending seq, capped by
-   * `limits`. Entries of `vv` that are not non-negative integers count as 0.
+   * `limits`, with the equivocation evidence `peer` shows it lacks. Entries of `vv` that are not
+   * non-negative integers count as 0.
    */
-  missingFor(vv: Readonly<Record<string, unknown>>, limits: MissingLimits): Promise<Uint8Array[]>
+  missingFor(vv: Readonly<Record<string, unknown>>, limits: MissingLimits, peer?: PeerKnowledge): Promise<Uint8Array[]>
+  /** Author -> the first TIP_CHARS hex characters of its head event's id, for `PeerKnowledge.tips`. */
+  tips(): Record<string, string>
   /** A stored event (chain or evidence) by id. */
   get(id: string): Promise<DecodedEvent | undefined>
   /** Every chain event of a job, in (lamport, author, seq) order. */

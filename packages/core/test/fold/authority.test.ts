@@ -36,7 +36,7 @@ describe('who may write what, judged by the fold', () => {
     const job = await origin.make(20, 'job.announced', announceBody())
     const base = [...events, job, await runner.make(21, 'job.bid', bid(job.id))]
     const allowed = failoverCoordinators(job.id, origin.id, [admin.id, trusted.id, ...plain.map((p) => p.id)])
-    const outsider = plain.find((p) => p !== origin && !allowed.includes(p.id))!
+    const outsider = plain.find((p) => p !== origin && p !== runner && !allowed.includes(p.id))!
     const failover = plain.find((p) => p !== origin && allowed.includes(p.id)) ?? admin
     expect(changesNothing(base, [await outsider.make(22, 'job.awarded', { job: job.id, attempt: 1, runner: runner.id })])).toBe(true)
     // Even the origin cannot award a peer that did not bid.
