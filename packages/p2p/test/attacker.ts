@@ -18,6 +18,8 @@ import { closeAll, createPeer, TEAM, waitFor, type TestPeer } from './helpers.ts
 /** A connected attacker. */
 export interface Attacker {
   peerId: string
+  /** Ledger topic messages received so far (what honest peers gossiped), oldest first. */
+  readonly heard: Uint8Array[]
   /** Publishes raw bytes on the team's ledger or presence topic, once the target is subscribed. */
   publish(topic: 'ledger' | 'presence', data: Uint8Array): Promise<void>
   /** Sends one raw sync request frame to the target; resolves with the answer's header frame, rejects if refused. */
@@ -45,9 +47,14 @@ export async function createAttacker (teamKey: TeamKey, target: string, team = T
   const targetId = target.slice(target.lastIndexOf('/p2p/') + 5)
   node.services.pubsub.subscribe(names.ledger)
   node.services.pubsub.subscribe(names.presence)
+  const heard: Uint8Array[] = []
+  node.services.pubsub.addEventListener('message', (evt) => {
+    if (evt.detail.topic === names.ledger && heard.length < 10_000) heard.push(evt.detail.data)
+  })
   await waitFor(`the attacker to connect to ${targetId}`, () => node.getPeers().some((p) => p.toString() === targetId))
   return {
     peerId: node.peerId.toString(),
+    heard,
     async publish (topic, data) {
       const name = topic === 'ledger' ? names.ledger : names.presence
       await waitFor(`${targetId} to subscribe to ${name}`, () => node.services.pubsub.getSubscribers(name).some((p) => p.toString() === targetId))
