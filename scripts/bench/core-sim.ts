@@ -4,7 +4,7 @@
  * the machine; the real time it takes is reported too.
  */
 import { percentile } from './mesh-stats.ts'
-import { chaosScenario, highLatencyScenario, makespanScenario, starvationScenario } from '../../packages/core/src/index.ts'
+import { chaosScenario, highLatencyScenario, makespanScenario, starvationScenario } from '../../packages/core/src/sim/index.ts'
 
 export interface SimFigures {
   sim_makespan_ratio_median: number

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { coordinatorFor, levelUsage, queueOrder, resolvePolicy, type JobState, type Priority } from '../../src/index.ts'
+import { queueOrder, resolvePolicy, type JobState, type Priority } from '../../src/index.ts'
+import { levelUsage } from '../../src/scheduler/queue.ts'
+import { coordinatorFor } from '../../src/scheduler/score.ts'
 
 const policy = resolvePolicy({ starvationMs: 60_000 })
 const levels: Priority[] = ['critical', 'high', 'normal', 'low']

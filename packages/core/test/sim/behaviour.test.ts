@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { buildKey, createSimulation, type Simulation } from '../../src/index.ts'
+import { buildKey } from '../../src/index.ts'
+import { createSimulation, type Simulation } from '../../src/sim/index.ts'
 
 const grid = (seed: number, n = 3, labels?: (i: number) => string[]): Simulation =>
   createSimulation({ seed, peers: Array.from({ length: n }, (_, i) => ({ slots: 1, ...(labels === undefined ? {} : { labels: labels(i) }) })) })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { acceptedCompletions, chaosScenario, terminalStatuses } from '../../src/index.ts'
+import { terminalStatuses } from '../../src/index.ts'
+import { acceptedCompletions, chaosScenario } from '../../src/sim/index.ts'
 
 describe('simulated grid under failures', () => {
   it('with crashes, 30% message loss and healing partitions, every job ends, none is lost, all peers agree', async () => {

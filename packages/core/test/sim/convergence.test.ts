@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { acceptedCompletions, chaosScenario, createFold, type DecodedEvent } from '../../src/index.ts'
+import { createFold, type DecodedEvent } from '../../src/index.ts'
+import { acceptedCompletions, chaosScenario } from '../../src/sim/index.ts'
 
 /** Every event a chaotic run wrote: awards that conflict, lost attempts, late finishes, retries. */
 let events: DecodedEvent[] = []

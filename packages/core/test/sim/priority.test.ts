@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { shareScenario, starvationScenario } from '../../src/index.ts'
+import { shareScenario, starvationScenario } from '../../src/sim/index.ts'
 
 describe('priorities under load', () => {
   it('starts every low job within the starvation bound under saturating high-priority load', async () => {
