@@ -40,7 +40,7 @@ export function statusOf (node: DevqNode): object {
     connected: node.mesh.connectedPeers(),
     queue: queue.map((j) => ({ id: j.id, priority: j.priority, attempt: j.attempt, waitingMs: Date.now() - j.announcedAt })),
     counts,
-    ledger: { size: node.ledger.size(), stateHash: node.fold.stateHash(), versionVector: node.ledger.versionVector(), stats: node.ledger.stats() },
+    ledger: { size: node.ledger.size(), stateHash: node.fold.stateHash(), versionVector: node.ledger.versionVector(), stats: node.ledger.stats(), faulty: node.ledger.faulty() },
     mesh: node.mesh.stats()
   }
 }
