@@ -28,7 +28,8 @@ export function mayAccessJob (fold: Fold, peer: string, job: JobState): true | s
   return `job ${job.id.slice(0, 12)} is sensitive: only its origin and trusted peers may have its artifacts and log`
 }
 
-export function createAccessIndex (fold: Fold, self: string): AccessIndex {
+/** Builds the access index of the peer `self` over `fold`; feed it every commit with `observe`. */
+export function createAccessIndex ({ fold }: { fold: Fold }, { self }: { self: string }): AccessIndex {
   const commits = new Map<string, Set<string>>()
   const own = new Set<string>()
   const artifacts = new Map<string, Set<string>>()

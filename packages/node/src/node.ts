@@ -129,7 +129,7 @@ function wire (p: Parts): DevqNode {
   const arrivals = new JobArrivals()
   const offArrivals = ledger.onAccepted(arrivals.record)
   const offAccepted = ledger.onAccepted(() => { loop.soon() })
-  const retention = createRetention(p.fold, p.runner.artifacts, log)
+  const retention = createRetention({ fold: p.fold, store: p.runner.artifacts, logger: log })
   const livePeers = (): string[] => presence.live(systemClock.monotonicMs(), p.config.leaseMs).map((i) => i.peer).filter((id) => id !== p.key.peerId)
   const roomFor = async (refs: readonly ArtifactRef[]): Promise<string | undefined> => await checkRoom(p.runner.artifacts, p.config.dataDir, refs, p.config.artifactBudgetMb * 1024 * 1024)
   const origin = createOriginSync({ roomFor, fold: p.fold, peerId: p.key.peerId, mesh, artifacts: p.runner.artifacts, logs: p.runner.logs, livePeers, logger: log, onStored: retention.schedule })

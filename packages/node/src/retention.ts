@@ -25,8 +25,15 @@ export function pinnedArtifacts (fold: Fold): Set<string> {
   return pinned
 }
 
-/** Runs eviction soon after artifacts arrive, at most once every `everyMs`. */
-export function createRetention (fold: Fold, store: ArtifactStore, logger: Logger, everyMs = 5_000): { schedule: () => void, close: () => void } {
+/** What retention reads and evicts. */
+export interface RetentionComponents {
+  fold: Fold
+  store: ArtifactStore
+  logger: Logger
+}
+
+/** Runs eviction soon after artifacts arrive, at most once every `everyMs` (default 5 s). */
+export function createRetention ({ fold, store, logger }: RetentionComponents, { everyMs = 5_000 }: { everyMs?: number } = {}): { schedule: () => void, close: () => void } {
   let timer: NodeJS.Timeout | undefined
   let running = false
   const run = async (): Promise<void> => {

@@ -131,7 +131,7 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const logs = createLogStore({ dir: join(d.config.dataDir, 'logs'), capBytes: d.config.logCapMb * MIB })
   const artifacts = createArtifactStore({ dir: join(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
   const sandbox = await sandboxMode(d.config)
-  const access = createAccessIndex(d.fold, d.peerId)
+  const access = createAccessIndex({ fold: d.fold }, { self: d.peerId })
   const handlers = await serve(d, access, { mirrors, logs, artifacts })
   const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dialer(d, handlers))
   const synthetic = createSyntheticExecutor()

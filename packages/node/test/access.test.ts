@@ -49,7 +49,7 @@ describe('who may fetch an artifact', () => {
     // The fold does not let a plain job take a sensitive job's result, so the claim makes no result.
     expect(fold.job(p.id)!.status).toBe('queued')
     expect(fold.job(p.id)!.result).toBeUndefined()
-    const access = createAccessIndex(fold, admin.id)
+    const access = createAccessIndex({ fold }, { self: admin.id })
     expect(access.mayFetchArtifact(member.id, DIGEST)).toMatch(/sensitive: only its origin and trusted peers/)
     expect(access.mayFetchArtifact(trusted.id, DIGEST)).toBe(true)
     expect(access.mayFetchArtifact(admin.id, DIGEST)).toBe(true)

@@ -101,7 +101,7 @@ function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint
 
 /** The validator of the ledger topic: the ledger's ingest, batched across messages, is the judge. */
 export function ledgerValidator (deps: GossipDeps): TopicValidatorFn {
-  const judge = createLedgerJudge(deps.ledger, deps.logger)
+  const judge = createLedgerJudge({ ledger: deps.ledger, logger: deps.logger })
   return guarded(deps, 'ledger', async (from, data) => {
     if (deps.stopped.aborted) return { action: 'ignore', reason: 'stopped' }
     const verdict = await judge(data)

@@ -108,7 +108,7 @@ function decodeMessage (data: Uint8Array): DecodedEvent[] | LedgerVerdict {
  * every event, so nothing unauthenticated is accepted. One batch is in flight at a time: ingests
  * are serialized by the ledger anyway, and what arrives meanwhile joins the next batch.
  */
-export function createLedgerJudge (ledger: MeshLedger, logger: Logger, limits = LEDGER_BATCH): LedgerJudge {
+export function createLedgerJudge ({ ledger, logger }: { ledger: MeshLedger, logger: Logger }, { limits = LEDGER_BATCH }: { limits?: { maxEvents: number, delayMs: number } } = {}): LedgerJudge {
   let pending: Waiting[] = []
   // Ids waiting in `pending`: a copy of one is a duplicate, as a second ingest would call it.
   const pendingIds = new Set<string>()

@@ -57,9 +57,8 @@ class P2pMesh implements Mesh {
     this.logger = components.logger.child({ component: 'p2p', peer_id: this.peerId })
     this.presence = createPresenceCheck({ verifier: components.verifier ?? createInlineVerifier(), isMember: init.isMember })
     this.streams = createDirectStreams({
-      team: this.init.team, stats: this.counters, clock: components.clock, logger: this.logger,
-      isMember: init.isMember, isBlocked: (id) => this.blocked.has(id)
-    })
+      stats: this.counters, clock: components.clock, logger: this.logger, isMember: init.isMember, isBlocked: (id) => this.blocked.has(id)
+    }, { team: this.init.team })
   }
 
   async start (): Promise<void> {

@@ -30,8 +30,8 @@ export function directProtocol (team: string, name: string): string {
 }
 
 /** What the registry needs from the mesh. */
-export interface DirectStreamsDeps {
-  team: string
+/** What the registry uses. */
+export interface DirectStreamsComponents {
   stats: MeshStats
   clock: Clock
   logger: Logger
@@ -85,18 +85,20 @@ function openFailure (err: unknown, caller: AbortSignal | undefined): string {
 }
 
 class Registry implements DirectStreams {
-  private readonly deps: DirectStreamsDeps
+  private readonly deps: DirectStreamsComponents
+  private readonly team: string
   private readonly registered = new Map<string, Registration>()
   private readonly live = new Map<ByteStream, { peer: string, protocol: string }>()
   private readonly closer = new AbortController()
   private node: DirectNode | undefined
 
-  constructor (deps: DirectStreamsDeps) {
+  constructor (deps: DirectStreamsComponents, team: string) {
     this.deps = deps
+    this.team = team
   }
 
   async handle (name: string, handler: StreamHandler, options: HandleStreamOptions = {}): Promise<void> {
-    const protocol = directProtocol(this.deps.team, name)
+    const protocol = directProtocol(this.team, name)
     if (this.registered.has(name)) throw new MeshConfigError(`stream protocol ${name} is already handled`, { field: 'name', detail: 'already handled' })
     const { maxInbound, rate } = checkOptions(options)
     const reg: Registration = { name, protocol, handler, maxInbound, rate: createRateLimiter(rate) }
@@ -112,7 +114,7 @@ class Registry implements DirectStreams {
   }
 
   async open (peer: string, name: string, options: OpenStreamOptions = {}): Promise<ByteStream> {
-    const protocol = directProtocol(this.deps.team, name)
+    const protocol = directProtocol(this.team, name)
     const refuse = (detail: string, cause?: unknown, retryable = true): StreamError =>
       new StreamError(`cannot open ${protocol} to ${peer}: ${detail}`, { peer, protocol, detail }, { cause, retryable })
     const node = this.node
@@ -197,6 +199,6 @@ class Registry implements DirectStreams {
 }
 
 /** Creates the registry of a mesh (no node attached yet). */
-export function createDirectStreams (deps: DirectStreamsDeps): DirectStreams {
-  return new Registry(deps)
+export function createDirectStreams (components: DirectStreamsComponents, init: { team: string }): DirectStreams {
+  return new Registry(components, init.team)
 }

@@ -32,7 +32,7 @@ describe('ledger gossip judge', () => {
     if (a1 === undefined || a2 === undefined || a3 === undefined || a5 === undefined || b1 === undefined || other === undefined) throw new Error('fixture')
     await ledger.ingest([a1])
     const ingest = vi.spyOn(ledger, 'ingest')
-    const judge = createLedgerJudge(ledger, silentLogger)
+    const judge = createLedgerJudge({ ledger, logger: silentLogger })
     // b1 signed by someone else's key: a forgery, which must cost the forwarder.
     const forged = canonicalBytes({ ...b1.event, sig: other.event.sig })
     const verdicts = await Promise.all([
@@ -60,7 +60,7 @@ describe('ledger gossip judge', () => {
     const ledger = await openLedger()
     const events = await chainEvents(generateSigner(), 5)
     const ingest = vi.spyOn(ledger, 'ingest')
-    const judge = createLedgerJudge(ledger, silentLogger, { maxEvents: 2, delayMs: 10 })
+    const judge = createLedgerJudge({ ledger, logger: silentLogger }, { limits: { maxEvents: 2, delayMs: 10 } })
     // The copy of the first event comes after that event's batch closed: the ledger calls it a duplicate.
     const verdicts = await Promise.all([...events, events[0]].map(async (ev) => await judge(ev?.bytes ?? new Uint8Array())))
     expect(ingest.mock.calls.map((c) => c[0].length)).toEqual([2, 2, 2])
@@ -71,7 +71,7 @@ describe('ledger gossip judge', () => {
     const ledger = await openLedger()
     const events = await chainEvents(generateSigner(), 2)
     await ledger.close()
-    const judge = createLedgerJudge(ledger, silentLogger)
+    const judge = createLedgerJudge({ ledger, logger: silentLogger })
     const verdicts = await Promise.all(events.map(async (ev) => await judge(ev.bytes)))
     expect(verdicts).toEqual(events.map(() => ({ action: 'ignore', reason: 'ledger_unavailable', gap: false })))
   })
@@ -81,7 +81,7 @@ describe('ledger gossip judge', () => {
     const signer = generateSigner()
     const [a1, a2, a3, a4] = await chainEvents(signer, 4)
     if (a1 === undefined || a2 === undefined || a3 === undefined || a4 === undefined) throw new Error('fixture')
-    const judge = createLedgerJudge(ledger, silentLogger)
+    const judge = createLedgerJudge({ ledger, logger: silentLogger })
     expect(await judge(joinBundle([a1, a2]))).toEqual({ action: 'accept', gap: false })
     // a2 is held already, a3 is new: worth forwarding.
     expect(await judge(joinBundle([a2, a3]))).toEqual({ action: 'accept', gap: false })
@@ -97,7 +97,7 @@ describe('ledger gossip judge', () => {
     const [b1] = await chainEvents(generateSigner(), 1)
     const many = await chainEvents(generateSigner(), LEDGER_BUNDLE.maxEvents + 1)
     if (a1 === undefined || b1 === undefined) throw new Error('fixture')
-    const judge = createLedgerJudge(ledger, silentLogger)
+    const judge = createLedgerJudge({ ledger, logger: silentLogger })
     expect(await judge(joinBundle([a1, b1]))).toMatchObject({ action: 'reject', reason: 'malformed' })
     expect(await judge(joinBundle(many))).toMatchObject({ action: 'reject', reason: 'too_large' })
     const broken = new Uint8Array([...a1.bytes, 0x0a, ...new TextEncoder().encode('{"not":')])
