@@ -15,8 +15,12 @@ export class JoinTokenError extends DevqError<{ detail: string }> {
   readonly name = 'JoinTokenError'
 }
 
-/** A request to the control API was refused; `status` is the HTTP status it maps to. */
-export class ApiRequestError extends DevqError<{ status: number, detail: string }> {
+/**
+ * A request to the control API was refused; `status` is the HTTP status it maps to, `field` the
+ * request field at fault when one is, `remote` the name and data of a server error this client
+ * has no class for.
+ */
+export class ApiRequestError extends DevqError<{ status: number, detail: string, field?: string, remote?: { name: string, data: unknown } }> {
   readonly name = 'ApiRequestError'
 }
 
