@@ -5,16 +5,10 @@ import { DevqError, PeerIdString, queueOrder, systemClock, terminalStatuses, typ
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
-import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
-
-function parse<T> (schema: z.ZodType<T>, value: unknown, where: string): T {
-  const r = schema.safeParse(value ?? {})
-  if (!r.success) throw new ApiRequestError(`${where}: ${z.prettifyError(r.error)}`, { status: 400, detail: where })
-  return r.data
-}
 
 function authorize (token: string) {
   const expected = Buffer.from(`Bearer ${token}`)
@@ -55,15 +49,15 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   const append = node.ledger.append.bind(node.ledger, node.signer)
   app.get('/v1/status', async () => statusOf(node))
   app.get('/v1/jobs', async (req) => {
-    const q = parse(JobsQuery, req.query, 'query')
+    const q = parseRequest(JobsQuery, req.query, 'query')
     const jobs = [...node.fold.jobs()].filter((j) => q.status === undefined || j.status === q.status)
     return jobs.sort((a, b) => b.announceLamport - a.announceLamport).slice(0, q.limit)
   })
   app.get('/v1/jobs/:id', async (req) => {
-    return jobView(node, jobOr404(node, parse(JobParams, req.params, 'path').id))
+    return jobView(node, jobOr404(node, parseRequest(JobParams, req.params, 'path').id))
   })
   app.post('/v1/jobs/synthetic', async (req, reply) => {
-    const r = parse(SyntheticJobRequest, req.body, 'body')
+    const r = parseRequest(SyntheticJobRequest, req.body, 'body')
     // Appends made together share one ledger write and leave as few gossip messages.
     const events = await Promise.all(Array.from({ length: r.count }, async () => await append('job.announced', {
       repo: r.repo, ref: 'synthetic', commit: randomBytes(20).toString('hex'), pipelineJob: 'synthetic', priority: r.priority, labels: r.labels,
@@ -73,32 +67,32 @@ function routes (app: FastifyInstance, node: DevqNode): void {
     return await reply.code(201).send({ id: events[0]!.id, ids: events.map((e) => e.id) })
   })
   app.post('/v1/jobs/:id/cancel', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
-    const body = parse(CancelRequest, req.body, 'body')
+    const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    const body = parseRequest(CancelRequest, req.body, 'body')
     if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}`, { status: 409, detail: 'terminal' })
     await append('job.cancel_requested', { job: job.id, ...(body.reason === undefined ? {} : { reason: body.reason }) })
     return { id: job.id, status: node.fold.job(job.id)?.status }
   })
   app.post('/v1/jobs/:id/retry', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
     if (job.status === 'skipped') throw new ApiRequestError(`job ${job.id} was skipped (${job.skippedBecause ?? 'a job it needs did not succeed'}); retry that job instead and this one follows`, { status: 409, detail: 'not retryable' })
     if (!['failed', 'cancelled', 'superseded'].includes(job.status)) throw new ApiRequestError(`job ${job.id} is ${job.status}; only failed, cancelled or superseded jobs are retried`, { status: 409, detail: 'not retryable' })
     await append('job.retry_requested', { job: job.id })
     return { id: job.id, status: node.fold.job(job.id)?.status }
   })
   app.post('/v1/jobs/:id/priority', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
-    await append('job.priority_changed', { job: job.id, priority: parse(PriorityRequest, req.body, 'body').priority })
+    const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    await append('job.priority_changed', { job: job.id, priority: parseRequest(PriorityRequest, req.body, 'body').priority })
     return { id: job.id, priority: node.fold.job(job.id)?.priority }
   })
   app.post('/v1/team/members', async (req) => {
-    const m = parse(MemberRequest, req.body, 'body')
+    const m = parseRequest(MemberRequest, req.body, 'body')
     if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin adds members', { status: 403, detail: 'not admin' })
     await append('team.member_added', m)
     return node.fold.team()
   })
   app.delete('/v1/team/members/:peer', async (req) => {
-    const { peer } = parse(MemberParams, req.params, 'path')
+    const { peer } = parseRequest(MemberParams, req.params, 'path')
     if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin removes members', { status: 403, detail: 'not admin' })
     await append('team.member_removed', { peer })
     return node.fold.team()
@@ -113,7 +107,7 @@ const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
  */
 function testRoutes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/test/block', async (req) => {
-    await node.mesh.block(parse(BlockRequest, req.body, 'body').peers)
+    await node.mesh.block(parseRequest(BlockRequest, req.body, 'body').peers)
     return { connected: node.mesh.connectedPeers() }
   })
   app.post('/v1/test/unblock', async () => {

@@ -1,11 +1,10 @@
 import { cpus, arch, platform, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { ShareMode } from '@devq/core'
+import { Label, ShareMode } from '@devq/core'
 import { ConfigError } from './errors.ts'
 
 const Multiaddr = z.string().min(4).max(512).regex(/^\//, 'a multiaddr starts with /')
-const Label = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:\-/=]+$/, 'labels are [A-Za-z0-9_.:-/=]')
 
 /** Everything a devq-node needs to start, after flags, environment and defaults are merged. */
 export const NodeConfig = z.strictObject({

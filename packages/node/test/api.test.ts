@@ -1,7 +1,10 @@
 /** The control API of one real devq-node process, through its own client and raw HTTP on 127.0.0.1. */
+import { request } from 'node:http'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiRequestError, connectApi, RunError, type ApiClient } from '../src/index.ts'
-import { removeDir, startNode, tempDataDir, type NodeProc } from './harness.ts'
+import { cli, removeDir, startNode, tempDataDir, type NodeProc } from './harness.ts'
 
 let node: NodeProc
 let client: ApiClient
@@ -16,6 +19,27 @@ afterAll(async () => {
   await node?.kill()
   await Promise.all(dirs.map(removeDir))
 })
+
+interface Answer { status: number, body: { name?: string, code?: string, message?: string, data?: Record<string, unknown> } }
+
+/** One HTTP request to the node's API with its token; `headers` may set Host and Origin as a browser would. */
+async function http (method: string, path: string, opts: { body?: unknown, headers?: Record<string, string> } = {}): Promise<Answer> {
+  const token = (await readFile(join(node.dataDir, 'api.token'), 'utf8')).trim()
+  const url = new URL(node.api + path)
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body)
+  return await new Promise((resolve, reject) => {
+    const req = request({
+      host: url.hostname, port: url.port, path: url.pathname + url.search, method,
+      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers }
+    }, (res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => { text += c.toString() })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer['body'] }) })
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
 
 /** What a promise rejected with (fails the test if it resolved). */
 async function rejection (p: Promise<unknown>): Promise<Error> {
@@ -40,5 +64,20 @@ describe('the API client', () => {
       expect(err).toBeInstanceOf(ApiRequestError)
       expect(err).toMatchObject({ name: 'ApiRequestError', data: { status: 404, detail: 'unknown job' } })
     }
+  })
+})
+
+describe('labels', () => {
+  it('a label the ledger would refuse is a 400 naming the field, from the API and the CLI alike', async () => {
+    for (const label of ['has space', 'ü', 'x'.repeat(65), '']) {
+      const res = await http('POST', '/v1/jobs/synthetic', { body: { durationMs: 1, labels: ['linux', label] } })
+      expect(res.status, label).toBe(400)
+      expect(res.body).toMatchObject({ name: 'ApiRequestError', data: { status: 400, detail: 'body', field: 'labels.1' } })
+      expect(res.body.message).toMatch(/labels\[1\]/)
+    }
+    const err = await rejection(cli(['submit', '--synthetic', '--labels', 'linux,bad label', '--data-dir', node.dataDir]))
+    expect(err.message).toMatch(/labels\[1\]/)
+    expect(err.message).not.toMatch(/EventEncodeError|internal/i)
+    expect((await http('GET', '/v1/status')).body).toMatchObject({ counts: {} })
   })
 })
