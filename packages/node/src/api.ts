@@ -1,10 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { DevqError, PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState } from '@devq/core'
+import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
+import { answerErrors } from './api-errors.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
@@ -15,7 +16,7 @@ function authorize (token: string) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const got = Buffer.from(req.headers.authorization ?? '')
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      await reply.code(401).send({ name: 'ApiRequestError', message: 'missing or wrong bearer token (see api.token in the data dir)', data: { status: 401, detail: 'unauthorized' } })
+      await reply.code(401).send(new ApiRequestError('missing or wrong bearer token (see api.token in the data dir)', { status: 401, detail: 'unauthorized' }).toJSON())
     }
   }
 }
@@ -116,25 +117,36 @@ function testRoutes (app: FastifyInstance, node: DevqNode): void {
   })
 }
 
+/** What the control API serves and where it logs. */
+export interface ApiComponents {
+  node: DevqNode
+  /** Gets every unexpected error with its request id (clients see only the id). */
+  logger: Logger
+}
+
+/** Where the control API listens and what it answers. */
+export interface ApiInit {
+  /** The bearer token every request must carry (api.token). */
+  token: string
+  /** A loopback address: 127.0.0.1 or ::1. */
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** The fault routes under /v1/test/ (partitions), for tests and the chaos suite only. */
+  testHooks?: boolean
+}
+
 /** The local control API: fastify on loopback, every route behind the bearer token. */
-export async function startApi (node: DevqNode, token: string, host: string, port: number, testHooks = false): Promise<{ app: FastifyInstance, url: string }> {
-  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false })
-  app.addHook('onRequest', authorize(token))
-  app.setErrorHandler(async (err: Error & { statusCode?: number, data?: { reason?: string } }, _req, reply) => {
-    if (err instanceof ApiRequestError) return await reply.code(err.data.status).send(err.toJSON())
-    if (err instanceof DevqError) {
-      // This peer's own event was refused by its own ledger: in a strict team, it is not a member yet.
-      const status = err.name === 'LedgerAppendError' && err.data.reason === 'not_member' ? 403 : err.name === 'RunError' ? 400 : err.name === 'ArtifactError' || err.name === 'LogError' || err.name === 'RemoteError' ? 502 : 500
-      return await reply.code(status).send(err.toJSON())
-    }
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
-    return await reply.code(status).send({ name: err.name, message: err.message, data: {} })
-  })
+export async function startApi (components: ApiComponents, init: ApiInit): Promise<{ app: FastifyInstance, url: string }> {
+  const { node, logger } = components
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex') })
+  app.addHook('onRequest', authorize(init.token))
+  answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
-  if (testHooks) testRoutes(app, node)
-  await app.listen({ host, port })
+  if (init.testHooks === true) testRoutes(app, node)
+  await app.listen({ host: init.host, port: init.port })
   const addr = app.server.address()
-  const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port
-  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}` }
+  const actualPort = typeof addr === 'object' && addr !== null ? addr.port : init.port
+  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${actualPort}` }
 }

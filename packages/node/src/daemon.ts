@@ -19,7 +19,9 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
   const logger = createProcessLogger(config.logLevel)
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
-  const { app, url } = await startApi(node, token, config.apiHost, config.apiPort, process.env.DEVQ_TEST_HOOKS === '1')
+  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }) }, {
+    token, host: config.apiHost, port: config.apiPort, testHooks: process.env.DEVQ_TEST_HOOKS === '1'
+  })
   await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {

@@ -24,6 +24,14 @@ export class ApiRequestError extends DevqError<{ status: number, detail: string,
   readonly name = 'ApiRequestError'
 }
 
+/**
+ * The control API failed on something unexpected; the message says no more than that, and the
+ * node's log holds the error under `requestId`.
+ */
+export class ApiInternalError extends DevqError<{ requestId: string }> {
+  readonly name = 'ApiInternalError'
+}
+
 /** No running node was found for a data directory (the CLI needs one for this command). */
 export class NodeNotRunningError extends DevqError<{ dataDir: string }> {
   readonly name = 'NodeNotRunningError'

@@ -1,10 +1,10 @@
 /** The control API of one real devq-node process, through its own client and raw HTTP on 127.0.0.1. */
 import { request } from 'node:http'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiRequestError, connectApi, RunError, type ApiClient } from '../src/index.ts'
-import { cli, removeDir, startNode, tempDataDir, type NodeProc } from './harness.ts'
+import { cli, removeDir, startNode, tempDataDir, waitFor, type JobView, type NodeProc } from './harness.ts'
 
 let node: NodeProc
 let client: ApiClient
@@ -79,5 +79,24 @@ describe('labels', () => {
     expect(err.message).toMatch(/labels\[1\]/)
     expect(err.message).not.toMatch(/EventEncodeError|internal/i)
     expect((await http('GET', '/v1/status')).body).toMatchObject({ counts: {} })
+  })
+})
+
+describe('unexpected errors', () => {
+  it('a 500 says only "internal error" and a request id; the node\'s log has the cause under that id', async () => {
+    const { id } = await node.post<{ id: string }>('/v1/jobs/synthetic', { durationMs: 1 })
+    await waitFor('the synthetic job to succeed', async () => (await node.get<JobView>(`/v1/jobs/${id}`)).status === 'succeeded', 30_000)
+    // Writing the artifacts under a regular file fails deep inside the pull with ENOTDIR and the path.
+    const file = join(dirs[0]!, 'a-file')
+    await writeFile(file, 'x')
+    const res = await http('POST', '/v1/pull', { body: { job: id, out: join(file, 'out') } })
+    expect(res.status).toBe(500)
+    expect(res.body).toMatchObject({ name: 'ApiInternalError', code: 'ApiInternalError', data: { requestId: expect.stringMatching(/^[0-9a-f]{16}$/) } })
+    const requestId = res.body.data!.requestId as string
+    expect(res.body.message).toContain(requestId)
+    expect(JSON.stringify(res.body)).not.toMatch(/ENOTDIR|a-file|mkdir|stack/)
+    const line = await waitFor('the error in the node\'s log', async () => node.log().split('\n').find((l) => l.includes(requestId)))
+    expect(line).toMatch(/ENOTDIR/)
+    expect(line).toMatch(/control API request failed/)
   })
 })
