@@ -1,25 +1,16 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
 import { answerErrors } from './api-errors.ts'
+import { guardRequests } from './api-guard.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
-
-function authorize (token: string) {
-  const expected = Buffer.from(`Bearer ${token}`)
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const got = Buffer.from(req.headers.authorization ?? '')
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      await reply.code(401).send(new ApiRequestError('missing or wrong bearer token (see api.token in the data dir)', { status: 401, detail: 'unauthorized' }).toJSON())
-    }
-  }
-}
 
 /** The status view of this peer, the peers it hears and the queue. */
 export function statusOf (node: DevqNode): object {
@@ -132,21 +123,30 @@ export interface ApiInit {
   host: string
   /** 0 picks a free port. */
   port: number
+  /** More `Host` values the API answers to besides loopback (see api-guard.ts). */
+  allowedHosts?: readonly string[]
+  /** More browser origins that may call it besides its own dashboard. */
+  allowedOrigins?: readonly string[]
   /** The fault routes under /v1/test/ (partitions), for tests and the chaos suite only. */
   testHooks?: boolean
 }
 
-/** The local control API: fastify on loopback, every route behind the bearer token. */
+/**
+ * The local control API: fastify on loopback, every route behind the Host and Origin checks and the
+ * bearer token (api-guard.ts).
+ */
 export async function startApi (components: ApiComponents, init: ApiInit): Promise<{ app: FastifyInstance, url: string }> {
   const { node, logger } = components
   const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex') })
-  app.addHook('onRequest', authorize(init.token))
+  const listening = (): number => {
+    const addr = app.server.address()
+    return typeof addr === 'object' && addr !== null ? addr.port : init.port
+  }
+  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [] })
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
   if (init.testHooks === true) testRoutes(app, node)
   await app.listen({ host: init.host, port: init.port })
-  const addr = app.server.address()
-  const actualPort = typeof addr === 'object' && addr !== null ? addr.port : init.port
-  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${actualPort}` }
+  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }
 }

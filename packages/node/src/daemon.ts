@@ -20,7 +20,8 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
   const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }) }, {
-    token, host: config.apiHost, port: config.apiPort, testHooks: process.env.DEVQ_TEST_HOOKS === '1'
+    token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins,
+    testHooks: process.env.DEVQ_TEST_HOOKS === '1'
   })
   await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
   let stopping: Promise<void> | undefined
@@ -48,6 +49,8 @@ export function daemonCommand (): Command {
     .option('--labels <labels>', 'comma-separated labels this node offers')
     .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(['dedicated', 'shared', 'idle-only']))
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
+    .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
+    .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--lease-ms <ms>', 'ms without presence after which a runner loses its attempt')
     .addOption(new Option('--sandbox <mode>', 'bubblewrap for steps: auto, on (required) or off').choices(['auto', 'on', 'off']))
@@ -64,7 +67,7 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (faults become one object). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'logLevel', 'leaseMs',
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
     'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {

@@ -22,10 +22,14 @@ afterAll(async () => {
 
 interface Answer { status: number, body: { name?: string, code?: string, message?: string, data?: Record<string, unknown> } }
 
-/** One HTTP request to the node's API with its token; `headers` may set Host and Origin as a browser would. */
-async function http (method: string, path: string, opts: { body?: unknown, headers?: Record<string, string> } = {}): Promise<Answer> {
-  const token = (await readFile(join(node.dataDir, 'api.token'), 'utf8')).trim()
-  const url = new URL(node.api + path)
+/**
+ * One HTTP request to a node's API (default: the shared one) with its token; `headers` may set Host
+ * and Origin as a browser would.
+ */
+async function http (method: string, path: string, opts: { body?: unknown, headers?: Record<string, string>, to?: NodeProc } = {}): Promise<Answer> {
+  const to = opts.to ?? node
+  const token = (await readFile(join(to.dataDir, 'api.token'), 'utf8')).trim()
+  const url = new URL(to.api + path)
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body)
   return await new Promise((resolve, reject) => {
     const req = request({
@@ -98,5 +102,56 @@ describe('unexpected errors', () => {
     const line = await waitFor('the error in the node\'s log', async () => node.log().split('\n').find((l) => l.includes(requestId)))
     expect(line).toMatch(/ENOTDIR/)
     expect(line).toMatch(/control API request failed/)
+  })
+})
+
+describe('Host and Origin (DNS rebinding)', () => {
+  const port = (n: NodeProc): number => Number(new URL(n.api).port)
+  const status = async (headers: Record<string, string>, to?: NodeProc): Promise<Answer> => await http('GET', '/v1/status', { headers, ...(to === undefined ? {} : { to }) })
+
+  it('answers only loopback names with the API\'s port; any other Host is a 403 that says why, token or not', async () => {
+    const p = port(node)
+    for (const host of [`127.0.0.1:${p}`, `localhost:${p}`, `LocalHost:${p}`, `[::1]:${p}`]) expect((await status({ host })).status, host).toBe(200)
+    expect(await cli(['status', '--data-dir', node.dataDir])).toMatch(/^peer /)
+    for (const host of [`evil.example:${p}`, 'evil.example', `127.0.0.1:${p + 1}`, `127.0.0.1.evil.example:${p}`, 'localhost', `localhost:${p}@evil.example`]) {
+      const res = await status({ host })
+      expect(res.status, host).toBe(403)
+      expect(res.body, host).toMatchObject({ name: 'ApiRequestError', data: { status: 403, detail: 'host' } })
+      expect(res.body.message).toMatch(/--api-allow-hosts/)
+    }
+    expect((await status({ host: `evil.example:${p}`, authorization: 'Bearer wrong' })).status).toBe(403)
+  })
+
+  it('answers a browser on the node\'s own origin; any other origin is a 403, for reads and writes', async () => {
+    const p = port(node)
+    for (const host of [`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`]) expect((await status({ host, origin: `http://${host}` })).status, host).toBe(200)
+    const own = await http('POST', '/v1/jobs/synthetic', { body: { durationMs: 1 }, headers: { host: `localhost:${p}`, origin: `http://localhost:${p}` } })
+    expect(own.status).toBe(201)
+    for (const origin of ['http://evil.example', `http://evil.example:${p}`, 'null', `https://127.0.0.1:${p}`, `http://localhost:${p}`]) {
+      const res = await status({ host: `127.0.0.1:${p}`, origin })
+      expect(res.status, origin).toBe(403)
+      expect(res.body, origin).toMatchObject({ name: 'ApiRequestError', data: { status: 403, detail: 'origin' } })
+      expect(res.body.message).toMatch(/--api-allow-origins/)
+    }
+    const before = (await http('GET', '/v1/jobs')).body as unknown as unknown[]
+    const posted = await http('POST', '/v1/jobs/synthetic', { body: { durationMs: 1 }, headers: { origin: 'http://evil.example' } })
+    expect(posted.status).toBe(403)
+    expect(((await http('GET', '/v1/jobs')).body as unknown as unknown[]).length).toBe(before.length)
+  })
+
+  it('answers the hosts and origins the config allows, and only those', async () => {
+    const dir = await tempDataDir('api-allow')
+    dirs.push(dir)
+    const other = await startNode(dir, ['--api-allow-hosts', 'devq.lan,Proxy.lan:8080', '--api-allow-origins', 'https://dash.lan:8443'])
+    try {
+      const p = port(other)
+      for (const host of [`devq.lan:${p}`, 'devq.lan', 'proxy.lan:8080', `localhost:${p}`]) expect((await status({ host }, other)).status, host).toBe(200)
+      for (const host of [`devq.lan:${p + 1}`, `proxy.lan:${p}`, 'proxy.lan', `evil.example:${p}`]) expect((await status({ host }, other)).status, host).toBe(403)
+      expect((await status({ host: 'devq.lan', origin: 'https://dash.lan:8443' }, other)).status).toBe(200)
+      expect((await status({ host: 'devq.lan', origin: 'http://devq.lan' }, other)).status).toBe(200)
+      expect((await status({ host: 'devq.lan', origin: 'https://dash.lan' }, other)).status).toBe(403)
+    } finally {
+      await other.kill()
+    }
   })
 })
