@@ -94,7 +94,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
 const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
 
 /**
- * Fault hooks for tests and the chaos suite, only with DEVQ_TEST_HOOKS=1: cut this node off from
+ * Fault hooks for tests and the chaos suite, only with `--test-hooks`: cut this node off from
  * given peers (a partition) and heal.
  */
 function testRoutes (app: FastifyInstance, node: DevqNode): void {

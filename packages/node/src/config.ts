@@ -45,6 +45,12 @@ export const NodeConfig = z.strictObject({
   stepMaxProcesses: z.number().int().min(8).max(1_000_000),
   /** Memory one step may use (MiB). */
   stepMaxMemoryMb: z.number().int().min(16).max(16 * 1024 * 1024),
+  /**
+   * The fault routes of the control API (`/v1/test/...`), for tests and the chaos suite. Only the
+   * `--test-hooks` flag (or code) turns them on, never the environment: an inherited variable must
+   * not open them on a real node.
+   */
+  testHooks: z.boolean(),
   /** Fault injection on incoming gossip, for tests and the chaos suite; all zero by default. */
   faults: z.strictObject({
     drop: z.number().min(0).max(1),
@@ -103,6 +109,7 @@ export function defaultConfig (cwd: string): NodeConfig {
     logCapMb: 64,
     stepMaxProcesses: 4096,
     stepMaxMemoryMb: Math.max(256, Math.min(16 * 1024, Math.floor(totalmem() / 2 / 1024 / 1024))),
+    testHooks: false,
     faults: { drop: 0, duplicate: 0, delayMs: 0 }
   }
 }

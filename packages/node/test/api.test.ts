@@ -155,3 +155,24 @@ describe('Host and Origin (DNS rebinding)', () => {
     }
   })
 })
+
+describe('test routes', () => {
+  it('are served only with --test-hooks: an inherited DEVQ_TEST_HOOKS=1 opens nothing', async () => {
+    const dir = await tempDataDir('api-hooks')
+    dirs.push(dir)
+    const inherited = await startNode(dir, [], { DEVQ_TEST_HOOKS: '1' })
+    try {
+      const res = await http('POST', '/v1/test/unblock', { to: inherited })
+      expect(res.status).toBe(404)
+      expect(res.body).toMatchObject({ name: 'ApiRequestError', data: { status: 404, detail: 'no route' } })
+    } finally {
+      await inherited.stop()
+    }
+    const flagged = await startNode(dir, ['--test-hooks'])
+    try {
+      expect(await http('POST', '/v1/test/unblock', { to: flagged })).toMatchObject({ status: 200, body: { connected: [] } })
+    } finally {
+      await flagged.kill()
+    }
+  })
+})

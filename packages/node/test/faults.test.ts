@@ -39,7 +39,7 @@ describe('devq-node grid under faults', () => {
   }, 300_000)
 
   it('a partition longer than a lease, then healed: one accepted completion per job, one hash', async () => {
-    cluster = await startCluster(4, () => ['--slots', '1', '--lease-ms', '3000'])
+    cluster = await startCluster(4, () => ['--slots', '1', '--lease-ms', '3000', '--test-hooks'])
     const { nodes } = cluster
     await waitMeshed(nodes)
     const ids: string[] = []

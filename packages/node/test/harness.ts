@@ -49,9 +49,9 @@ export async function apiCalls (api: string, dataDir: string): Promise<Pick<Node
   }
 }
 
-/** Spawns devq-node with `args` on `dataDir` (test hooks on) and waits for its ready line. */
+/** Spawns devq-node with `args` on `dataDir` and waits for its ready line (`--test-hooks` for the fault routes). */
 export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, DEVQ_TEST_HOOKS: '1', ...env } })
+  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, ...env } })
   const { ready } = node
   return {
     peerId: ready.peerId,
