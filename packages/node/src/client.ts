@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import { errorFromAnswer } from './client-errors.ts'
-import { NodeNotRunningError } from './errors.ts'
-import { readRuntime, tokenPath } from './runtime.ts'
+import { ApiTokenError, NodeNotRunningError } from './errors.ts'
+import { readApiToken, readRuntime, tokenPath } from './runtime.ts'
 
 /** A small client of the local control API, found through the data dir's node.json and api.token. */
 export interface ApiClient {
@@ -13,13 +12,15 @@ export interface ApiClient {
 }
 
 /**
- * Connects to the node running on `dataDir`; throws NodeNotRunningError if there is none. Calls
+ * Connects to the node running on `dataDir`; throws NodeNotRunningError if there is none, and
+ * ApiTokenError if its api.token is missing or too open. Calls
  * throw the error the node answered with, as its own class (see `errorFromAnswer`).
  */
 export async function connectApi (dataDir: string): Promise<ApiClient> {
   const info = await readRuntime(dataDir)
   if (info === undefined) throw new NodeNotRunningError(`no devq-node is running on ${dataDir} (start one with devq-node --data-dir ${dataDir})`, { dataDir })
-  const token = (await readFile(tokenPath(dataDir), 'utf8')).trim()
+  const token = await readApiToken(dataDir)
+  if (token === undefined) throw new ApiTokenError(`no valid token in ${tokenPath(dataDir)}: the node running on ${dataDir} writes one at start; restart it`, { path: tokenPath(dataDir), detail: 'missing' })
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     let res: Response
     try {

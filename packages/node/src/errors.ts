@@ -5,9 +5,20 @@ export class ConfigError extends DevqError<{ source: string, key: string, detail
   readonly name = 'ConfigError'
 }
 
-/** The team file is missing, unreadable, or this operation needs a team this peer is not in. */
+/**
+ * The team file is missing, unreadable, too open (`detail` `permissions`), or this operation needs
+ * a team this peer is not in.
+ */
 export class TeamError extends DevqError<{ path: string, detail: string }> {
   readonly name = 'TeamError'
+}
+
+/**
+ * The control API's token file (api.token) is missing, malformed, or too open (`detail`
+ * `permissions`: group or others may read it; the message says how to fix it).
+ */
+export class ApiTokenError extends DevqError<{ path: string, detail: string }> {
+  readonly name = 'ApiTokenError'
 }
 
 /** A join token could not be decoded. */
