@@ -20,7 +20,8 @@ export type TeamFile = z.infer<typeof TeamFile>
 
 const MAX_TEAM_FILE = 64 * 1024
 const TOKEN_PREFIX = 'devq1.'
-const MAX_TOKEN = 16 * 1024
+/** Longest join token, in characters. */
+export const MAX_JOIN_TOKEN = 16 * 1024
 
 export const teamPath = (dataDir: string): string => join(dataDir, 'team.json')
 
@@ -71,7 +72,7 @@ export function encodeJoinToken (token: JoinToken): string {
 /** Decodes a join token; throws JoinTokenError saying what is wrong with it. */
 export function decodeJoinToken (text: string): JoinToken {
   const trimmed = text.trim()
-  if (trimmed.length > MAX_TOKEN) throw new JoinTokenError(`join token is longer than ${MAX_TOKEN} characters`, { detail: 'too long' })
+  if (trimmed.length > MAX_JOIN_TOKEN) throw new JoinTokenError(`join token is longer than ${MAX_JOIN_TOKEN} characters`, { detail: 'too long' })
   if (!trimmed.startsWith(TOKEN_PREFIX)) throw new JoinTokenError(`join token must start with ${TOKEN_PREFIX}`, { detail: 'prefix' })
   let value: unknown
   try {

@@ -67,9 +67,10 @@ export async function startNode (dataDir: string, args: string[] = [], env: Reco
   }
 }
 
-/** Runs the devq CLI and returns its stdout (throws with stderr on a non-zero exit). */
-export async function cli (args: string[]): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs the devq CLI (with `input` on its stdin) and returns its stdout (throws with stderr on a non-zero exit). */
+export async function cli (args: string[], input?: string): Promise<string> {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  proc.stdin.end(input)
   let out = ''
   let err = ''
   proc.stdout.on('data', (c: Buffer) => { out += c.toString() })
@@ -104,7 +105,7 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-/** Starts `n` nodes: the first creates the team, the others join with its token via the CLI. */
+/** Starts `n` nodes: the first creates the team, the others join with its token via the CLI (on stdin). */
 export async function startCluster (n: number, args: (i: number) => string[] = () => []): Promise<Cluster> {
   const dirs: string[] = []
   const nodes: NodeProc[] = []
@@ -117,7 +118,7 @@ export async function startCluster (n: number, args: (i: number) => string[] = (
     if (dir === undefined) {
       dir = await tempDataDir(`n${dirs.length}`)
       dirs.push(dir)
-      await cli(['team', 'join', token, '--data-dir', dir])
+      await cli(['team', 'join', '-', '--data-dir', dir], token)
     }
     const node = await startNode(dir, extra)
     nodes.push(node)
