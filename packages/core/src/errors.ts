@@ -1,13 +1,17 @@
 /**
  * Errors of @devq/core. Check them by `name` (or `code`, which equals it), never by message.
- * Across the network they travel as `{name, message, data}` (see `toJSON`).
+ * Across the network they travel as `{name, code, message, data, retryable}` (see `toJSON`).
  */
 
 /** The shape an error takes on the wire and in logs. */
 export interface ErrorJson<D> {
   name: string
+  /** Equals `name`; kept so a receiver that checks `code` needs no special case. */
+  code: string
   message: string
   data: D
+  /** Whether repeating the same operation may succeed. */
+  retryable: boolean
 }
 
 /** Base of every DevQ core error: a literal `name`, `code === name`, typed `data`. */
@@ -28,7 +32,7 @@ export abstract class DevqError<D extends object = Record<string, unknown>> exte
   }
 
   toJSON (): ErrorJson<D> {
-    return { name: this.name, message: this.message, data: this.data }
+    return { name: this.name, code: this.code, message: this.message, data: this.data, retryable: this.retryable }
   }
 }
 

@@ -11,6 +11,7 @@ import { Digest, EventId, Priority, type ArtifactRef, type JobState } from '@dev
 import { createGroupParser, ensureArtifact, exportArtifact, fetchLog, fileOf, sourcesOf } from '@devq/runner'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
+import { parseRequest } from './api-schemas.ts'
 import { announceRun } from './runs.ts'
 import { roomFor } from './room.ts'
 
@@ -32,12 +33,6 @@ const PullRequest = z.strictObject({
   digest: Digest.optional(),
   out: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path')
 }).refine((r) => (r.job === undefined) !== (r.digest === undefined), 'name exactly one of job or digest')
-
-function parse<T> (schema: z.ZodType<T>, value: unknown, where: string): T {
-  const r = schema.safeParse(value ?? {})
-  if (!r.success) throw new ApiRequestError(`${where}: ${z.prettifyError(r.error)}`, { status: 400, detail: where })
-  return r.data
-}
 
 function jobOr404 (node: DevqNode, id: string): JobState {
   const job = node.fold.job(id)
@@ -73,7 +68,7 @@ function refsOf (node: DevqNode, req: { job?: string, digest?: string }): { refs
 }
 
 async function pull (node: DevqNode, body: unknown): Promise<object> {
-  const req = parse(PullRequest, body, 'body')
+  const req = parseRequest(PullRequest, body, 'body')
   const { refs, jobs } = refsOf(node, req)
   const live = node.presence.live(performance.now(), node.config.leaseMs).map((p) => p.peer)
   const sources = [...new Set(jobs.flatMap((j) => sourcesOf(j, live, node.peerId)))]
@@ -139,7 +134,7 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
 /** Registers the build routes. */
 export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/runs', async (req, reply) => {
-    const body = parse(RunRequest, req.body, 'body')
+    const body = parseRequest(RunRequest, req.body, 'body')
     const run = await announceRun({
       append: async (type, b) => await node.ledger.append(node.signer, type, b),
       addresses: () => node.mesh.addresses(),
@@ -148,18 +143,18 @@ export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
     return await reply.code(201).send(run)
   })
   app.get('/v1/runs/:run', async (req) => {
-    const { run } = parse(RunParams, req.params, 'path')
+    const { run } = parseRequest(RunParams, req.params, 'path')
     const jobs = runJobs(node, run)
     if (jobs.length === 0) throw new ApiRequestError(`no run ${run}`, { status: 404, detail: 'unknown run' })
     return { run, jobs: jobs.map((j) => jobView(node, j)) }
   })
   app.get('/v1/jobs/:id/log', async (req, reply) => {
-    const job = jobOr404(node, parse(z.strictObject({ id: EventId }), req.params, 'path').id)
-    await sendLog(node, reply, job, parse(LogQuery, req.query, 'query'))
+    const job = jobOr404(node, parseRequest(z.strictObject({ id: EventId }), req.params, 'path').id)
+    await sendLog(node, reply, job, parseRequest(LogQuery, req.query, 'query'))
   })
   app.get('/v1/jobs/:id/outline', async (req) => {
-    const job = jobOr404(node, parse(z.strictObject({ id: EventId }), req.params, 'path').id)
-    const attempt = parse(LogQuery, req.query, 'query').attempt ?? job.attempt
+    const job = jobOr404(node, parseRequest(z.strictObject({ id: EventId }), req.params, 'path').id)
+    const attempt = parseRequest(LogQuery, req.query, 'query').attempt ?? job.attempt
     if (!await node.runner.logs.has(job.id, attempt)) throw new ApiRequestError(`this peer holds no log of attempt ${attempt} of job ${job.id}`, { status: 404, detail: 'no log' })
     // The structure is parsed while streaming, so a 64 MiB log is never held whole.
     const parser = createGroupParser()

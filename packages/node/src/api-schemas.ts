@@ -1,5 +1,17 @@
 import { z } from 'zod'
-import { EventId, jobStatuses, PeerIdString, Priority, RetryPolicy, Role, type JobStatus } from '@devq/core'
+import { EventId, jobStatuses, JobAnnounced, PeerIdString, Priority, RetryPolicy, Role, type JobStatus } from '@devq/core'
+import { ApiRequestError } from './errors.ts'
+
+/**
+ * `value` checked against `schema`; throws a 400 ApiRequestError naming `where` (body, query,
+ * path) and the first field at fault.
+ */
+export function parseRequest<T> (schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value ?? {})
+  if (r.success) return r.data
+  const field = r.error.issues[0]?.path.join('.') ?? ''
+  throw new ApiRequestError(`${where}: ${z.prettifyError(r.error)}`, { status: 400, detail: where, ...(field === '' ? {} : { field }) })
+}
 
 /** Most synthetic jobs one submit may announce. */
 export const MAX_SYNTHETIC_BURST = 1000
@@ -10,7 +22,8 @@ export const SyntheticJobRequest = z.strictObject({
   exitCode: z.number().int().min(0).max(255).default(0),
   outputBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(0),
   priority: Priority.default('normal'),
-  labels: z.array(z.string().min(1).max(64)).max(32).default([]),
+  /** The ledger's own schema for an announce's labels, so a bad label is a 400 here, not a refused append. */
+  labels: JobAnnounced.shape.labels.default([]),
   repo: z.string().min(1).max(128).default('synthetic'),
   group: z.strictObject({ name: z.string().min(1).max(256), cancelInProgress: z.boolean().default(false) }).optional(),
   retry: RetryPolicy.default({ max: 2, when: ['runner_lost'] }),

@@ -1,30 +1,16 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { DevqError, PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState } from '@devq/core'
+import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
-import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+import { answerErrors } from './api-errors.ts'
+import { guardRequests } from './api-guard.ts'
+import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
-
-function parse<T> (schema: z.ZodType<T>, value: unknown, where: string): T {
-  const r = schema.safeParse(value ?? {})
-  if (!r.success) throw new ApiRequestError(`${where}: ${z.prettifyError(r.error)}`, { status: 400, detail: where })
-  return r.data
-}
-
-function authorize (token: string) {
-  const expected = Buffer.from(`Bearer ${token}`)
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const got = Buffer.from(req.headers.authorization ?? '')
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      await reply.code(401).send({ name: 'ApiRequestError', message: 'missing or wrong bearer token (see api.token in the data dir)', data: { status: 401, detail: 'unauthorized' } })
-    }
-  }
-}
 
 /** The status view of this peer, the peers it hears and the queue. */
 export function statusOf (node: DevqNode): object {
@@ -55,15 +41,15 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   const append = node.ledger.append.bind(node.ledger, node.signer)
   app.get('/v1/status', async () => statusOf(node))
   app.get('/v1/jobs', async (req) => {
-    const q = parse(JobsQuery, req.query, 'query')
+    const q = parseRequest(JobsQuery, req.query, 'query')
     const jobs = [...node.fold.jobs()].filter((j) => q.status === undefined || j.status === q.status)
     return jobs.sort((a, b) => b.announceLamport - a.announceLamport).slice(0, q.limit)
   })
   app.get('/v1/jobs/:id', async (req) => {
-    return jobView(node, jobOr404(node, parse(JobParams, req.params, 'path').id))
+    return jobView(node, jobOr404(node, parseRequest(JobParams, req.params, 'path').id))
   })
   app.post('/v1/jobs/synthetic', async (req, reply) => {
-    const r = parse(SyntheticJobRequest, req.body, 'body')
+    const r = parseRequest(SyntheticJobRequest, req.body, 'body')
     // Appends made together share one ledger write and leave as few gossip messages.
     const events = await Promise.all(Array.from({ length: r.count }, async () => await append('job.announced', {
       repo: r.repo, ref: 'synthetic', commit: randomBytes(20).toString('hex'), pipelineJob: 'synthetic', priority: r.priority, labels: r.labels,
@@ -73,32 +59,32 @@ function routes (app: FastifyInstance, node: DevqNode): void {
     return await reply.code(201).send({ id: events[0]!.id, ids: events.map((e) => e.id) })
   })
   app.post('/v1/jobs/:id/cancel', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
-    const body = parse(CancelRequest, req.body, 'body')
+    const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    const body = parseRequest(CancelRequest, req.body, 'body')
     if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}`, { status: 409, detail: 'terminal' })
     await append('job.cancel_requested', { job: job.id, ...(body.reason === undefined ? {} : { reason: body.reason }) })
     return { id: job.id, status: node.fold.job(job.id)?.status }
   })
   app.post('/v1/jobs/:id/retry', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
+    const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
     if (job.status === 'skipped') throw new ApiRequestError(`job ${job.id} was skipped (${job.skippedBecause ?? 'a job it needs did not succeed'}); retry that job instead and this one follows`, { status: 409, detail: 'not retryable' })
     if (!['failed', 'cancelled', 'superseded'].includes(job.status)) throw new ApiRequestError(`job ${job.id} is ${job.status}; only failed, cancelled or superseded jobs are retried`, { status: 409, detail: 'not retryable' })
     await append('job.retry_requested', { job: job.id })
     return { id: job.id, status: node.fold.job(job.id)?.status }
   })
   app.post('/v1/jobs/:id/priority', async (req) => {
-    const job = jobOr404(node, parse(JobParams, req.params, 'path').id)
-    await append('job.priority_changed', { job: job.id, priority: parse(PriorityRequest, req.body, 'body').priority })
+    const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    await append('job.priority_changed', { job: job.id, priority: parseRequest(PriorityRequest, req.body, 'body').priority })
     return { id: job.id, priority: node.fold.job(job.id)?.priority }
   })
   app.post('/v1/team/members', async (req) => {
-    const m = parse(MemberRequest, req.body, 'body')
+    const m = parseRequest(MemberRequest, req.body, 'body')
     if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin adds members', { status: 403, detail: 'not admin' })
     await append('team.member_added', m)
     return node.fold.team()
   })
   app.delete('/v1/team/members/:peer', async (req) => {
-    const { peer } = parse(MemberParams, req.params, 'path')
+    const { peer } = parseRequest(MemberParams, req.params, 'path')
     if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin removes members', { status: 403, detail: 'not admin' })
     await append('team.member_removed', { peer })
     return node.fold.team()
@@ -108,12 +94,12 @@ function routes (app: FastifyInstance, node: DevqNode): void {
 const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
 
 /**
- * Fault hooks for tests and the chaos suite, only with DEVQ_TEST_HOOKS=1: cut this node off from
+ * Fault hooks for tests and the chaos suite, only with `--test-hooks`: cut this node off from
  * given peers (a partition) and heal.
  */
 function testRoutes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/test/block', async (req) => {
-    await node.mesh.block(parse(BlockRequest, req.body, 'body').peers)
+    await node.mesh.block(parseRequest(BlockRequest, req.body, 'body').peers)
     return { connected: node.mesh.connectedPeers() }
   })
   app.post('/v1/test/unblock', async () => {
@@ -122,25 +108,45 @@ function testRoutes (app: FastifyInstance, node: DevqNode): void {
   })
 }
 
-/** The local control API: fastify on loopback, every route behind the bearer token. */
-export async function startApi (node: DevqNode, token: string, host: string, port: number, testHooks = false): Promise<{ app: FastifyInstance, url: string }> {
-  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false })
-  app.addHook('onRequest', authorize(token))
-  app.setErrorHandler(async (err: Error & { statusCode?: number, data?: { reason?: string } }, _req, reply) => {
-    if (err instanceof ApiRequestError) return await reply.code(err.data.status).send(err.toJSON())
-    if (err instanceof DevqError) {
-      // This peer's own event was refused by its own ledger: in a strict team, it is not a member yet.
-      const status = err.name === 'LedgerAppendError' && err.data.reason === 'not_member' ? 403 : err.name === 'RunError' ? 400 : err.name === 'ArtifactError' || err.name === 'LogError' || err.name === 'RemoteError' ? 502 : 500
-      return await reply.code(status).send(err.toJSON())
-    }
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
-    return await reply.code(status).send({ name: err.name, message: err.message, data: {} })
-  })
+/** What the control API serves and where it logs. */
+export interface ApiComponents {
+  node: DevqNode
+  /** Gets every unexpected error with its request id (clients see only the id). */
+  logger: Logger
+}
+
+/** Where the control API listens and what it answers. */
+export interface ApiInit {
+  /** The bearer token every request must carry (api.token). */
+  token: string
+  /** A loopback address: 127.0.0.1 or ::1. */
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** More `Host` values the API answers to besides loopback (see api-guard.ts). */
+  allowedHosts?: readonly string[]
+  /** More browser origins that may call it besides its own dashboard. */
+  allowedOrigins?: readonly string[]
+  /** The fault routes under /v1/test/ (partitions), for tests and the chaos suite only. */
+  testHooks?: boolean
+}
+
+/**
+ * The local control API: fastify on loopback, every route behind the Host and Origin checks and the
+ * bearer token (api-guard.ts).
+ */
+export async function startApi (components: ApiComponents, init: ApiInit): Promise<{ app: FastifyInstance, url: string }> {
+  const { node, logger } = components
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex') })
+  const listening = (): number => {
+    const addr = app.server.address()
+    return typeof addr === 'object' && addr !== null ? addr.port : init.port
+  }
+  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [] })
+  answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
-  if (testHooks) testRoutes(app, node)
-  await app.listen({ host, port })
-  const addr = app.server.address()
-  const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port
-  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}` }
+  if (init.testHooks === true) testRoutes(app, node)
+  await app.listen({ host: init.host, port: init.port })
+  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }
 }

@@ -1,13 +1,9 @@
 import { Command } from 'commander'
-import { TeamName } from '@devq/core'
-import { formatTeamKey, generateTeamKey, loadOrCreatePeerKey } from '@devq/p2p'
 import { resolveConfig } from './config.ts'
 import { MAX_SYNTHETIC_BURST } from './api-schemas.ts'
 import { connectApi } from './client.ts'
-import { decodeJoinToken, encodeJoinToken, readTeam, writeTeam } from './team.ts'
-import { TeamError } from './errors.ts'
-import { readRuntime } from './runtime.ts'
 import { buildCommands } from './cli-builds.ts'
+import { teamCommands } from './cli-team.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -17,57 +13,6 @@ function dataDirOf (opts: { dataDir?: string }): string {
 
 function printer (json: boolean): Out {
   return (text, value) => { process.stdout.write((json ? JSON.stringify(value) : text) + '\n') }
-}
-
-/** The join token for the team of `dataDir`, with the running node's addresses when it runs. */
-async function tokenFor (dataDir: string): Promise<{ token: string, addrs: string[] }> {
-  const team = await readTeam(dataDir)
-  if (team === undefined) throw new TeamError(`no team in ${dataDir}; run devq team init or devq team join first`, { path: dataDir, detail: 'no team' })
-  const addrs = (await readRuntime(dataDir))?.addresses ?? []
-  return { token: encodeJoinToken({ name: team.name, mode: team.mode, key: team.key, admin: team.admin, addrs }), addrs }
-}
-
-function teamCommands (program: Command): void {
-  const team = program.command('team').description('create, join and manage the team')
-  team.command('init').description('create a new team with this peer as its admin')
-    .option('--name <name>', 'team name').option('--mode <mode>', 'open or strict', 'open').option('--data-dir <dir>').option('--json')
-    .action(async (o: { name?: string, mode: string, dataDir?: string, json?: boolean }) => {
-      const dataDir = dataDirOf(o)
-      if (await readTeam(dataDir) !== undefined) throw new TeamError(`${dataDir} already belongs to a team`, { path: dataDir, detail: 'exists' })
-      if (o.mode !== 'open' && o.mode !== 'strict') throw new TeamError('--mode is open or strict', { path: dataDir, detail: 'mode' })
-      const key = await loadOrCreatePeerKey(dataDir)
-      const name = o.name ?? `devq-${key.peerId.slice(-8).toLowerCase()}`
-      const valid = TeamName.safeParse(name)
-      if (!valid.success) throw new TeamError(`--name: ${valid.error.issues[0]!.message}`, { path: dataDir, detail: 'name' })
-      await writeTeam(dataDir, { v: 1, name, mode: o.mode, key: formatTeamKey(generateTeamKey()), admin: key.peerId, bootstrap: [] })
-      const { token } = await tokenFor(dataDir)
-      printer(o.json === true)(`team ${name} created (${o.mode}); admin ${key.peerId}\njoin token (start devq-node, then run devq team token for one with addresses):\n${token}`, { team: name, mode: o.mode, admin: key.peerId, token })
-    })
-  team.command('token').description('print the join token (with the running node\'s addresses)').option('--data-dir <dir>').option('--json')
-    .action(async (o: { dataDir?: string, json?: boolean }) => {
-      const { token, addrs } = await tokenFor(dataDirOf(o))
-      printer(o.json === true)(token, { token, addrs })
-    })
-  team.command('join <token>').description('store the team key and bootstrap addresses from a join token').option('--data-dir <dir>').option('--json')
-    .action(async (text: string, o: { dataDir?: string, json?: boolean }) => {
-      const dataDir = dataDirOf(o)
-      const t = decodeJoinToken(text)
-      if (await readTeam(dataDir) !== undefined) throw new TeamError(`${dataDir} already belongs to a team`, { path: dataDir, detail: 'exists' })
-      const key = await loadOrCreatePeerKey(dataDir)
-      await writeTeam(dataDir, { v: 1, name: t.name, mode: t.mode, key: t.key, admin: t.admin, bootstrap: t.addrs })
-      printer(o.json === true)(`joined team ${t.name} (${t.mode}) as ${key.peerId}; start devq-node to connect`, { team: t.name, mode: t.mode, peerId: key.peerId, bootstrap: t.addrs })
-    })
-  team.command('add <peer>').description('add a member (admin only)').option('--trusted', 'may run sensitive jobs').option('--admin').option('--data-dir <dir>').option('--json')
-    .action(async (peer: string, o: { trusted?: boolean, admin?: boolean, dataDir?: string, json?: boolean }) => {
-      const role = o.admin === true ? 'admin' : o.trusted === true ? 'trusted' : 'member'
-      const res = await (await connectApi(dataDirOf(o))).post('/v1/team/members', { peer, role })
-      printer(o.json === true)(`${peer} is a ${role}`, res)
-    })
-  team.command('remove <peer>').description('remove a member (admin only)').option('--data-dir <dir>').option('--json')
-    .action(async (peer: string, o: { dataDir?: string, json?: boolean }) => {
-      const res = await (await connectApi(dataDirOf(o))).delete(`/v1/team/members/${encodeURIComponent(peer)}`)
-      printer(o.json === true)(`${peer} removed`, res)
-    })
 }
 
 function jobCommands (program: Command): void {
@@ -100,7 +45,7 @@ function jobCommands (program: Command): void {
 /** The `devq` command line. Errors print `devq: <message>` and exit 2. */
 export async function runCli (argv: string[]): Promise<void> {
   const program = new Command('devq').description('DevQ: a build grid for small teams that needs no server')
-  teamCommands(program)
+  teamCommands(program, dataDirOf, printer)
   jobCommands(program)
   buildCommands(program, dataDirOf, printer)
   try {

@@ -1,11 +1,16 @@
 import { cpus, arch, platform, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { ShareMode } from '@devq/core'
+import { Label, ShareMode } from '@devq/core'
 import { ConfigError } from './errors.ts'
 
 const Multiaddr = z.string().min(4).max(512).regex(/^\//, 'a multiaddr starts with /')
-const Label = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:\-/=]+$/, 'labels are [A-Za-z0-9_.:-/=]')
+/** A Host header value the API may answer to: `name` or `name:port`, an IPv6 address in brackets. */
+const ApiHost = z.string().max(256).regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/i, 'a host name or name:port')
+  .transform((h) => h.toLowerCase())
+/** A browser origin: scheme, host and port, nothing after. */
+const ApiOrigin = z.string().max(256).regex(/^https?:\/\/[^/?#\s]+$/i, 'an origin such as https://dash.example:8443 (no path)')
+  .transform((o) => o.toLowerCase())
 
 /** Everything a devq-node needs to start, after flags, environment and defaults are merged. */
 export const NodeConfig = z.strictObject({
@@ -21,6 +26,10 @@ export const NodeConfig = z.strictObject({
   /** The control API listens on loopback only. */
   apiHost: z.enum(['127.0.0.1', '::1']),
   apiPort: z.number().int().min(0).max(65535),
+  /** Host names besides loopback the API answers to (a reverse proxy's, say); anything else is refused (DNS rebinding). */
+  apiAllowHosts: z.array(ApiHost).max(64),
+  /** Browser origins besides the node's own dashboard that may call the API. */
+  apiAllowOrigins: z.array(ApiOrigin).max(64),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Lease (ms) after which a silent runner loses its attempt. */
   leaseMs: z.number().int().min(500).max(600_000),
@@ -36,6 +45,12 @@ export const NodeConfig = z.strictObject({
   stepMaxProcesses: z.number().int().min(8).max(1_000_000),
   /** Memory one step may use (MiB). */
   stepMaxMemoryMb: z.number().int().min(16).max(16 * 1024 * 1024),
+  /**
+   * The fault routes of the control API (`/v1/test/...`), for tests and the chaos suite. Only the
+   * `--test-hooks` flag (or code) turns them on, never the environment: an inherited variable must
+   * not open them on a real node.
+   */
+  testHooks: z.boolean(),
   /** Fault injection on incoming gossip, for tests and the chaos suite; all zero by default. */
   faults: z.strictObject({
     drop: z.number().min(0).max(1),
@@ -59,6 +74,8 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_LABELS: 'labels',
   DEVQ_SHARE_MODE: 'shareMode',
   DEVQ_API_PORT: 'apiPort',
+  DEVQ_API_ALLOW_HOSTS: 'apiAllowHosts',
+  DEVQ_API_ALLOW_ORIGINS: 'apiAllowOrigins',
   DEVQ_LOG_LEVEL: 'logLevel',
   DEVQ_LEASE_MS: 'leaseMs',
   DEVQ_SANDBOX: 'sandbox',
@@ -82,6 +99,8 @@ export function defaultConfig (cwd: string): NodeConfig {
     shareMode: 'dedicated',
     apiHost: '127.0.0.1',
     apiPort: 0,
+    apiAllowHosts: [],
+    apiAllowOrigins: [],
     logLevel: 'info',
     leaseMs: 10_000,
     sandbox: 'auto',
@@ -90,11 +109,12 @@ export function defaultConfig (cwd: string): NodeConfig {
     logCapMb: 64,
     stepMaxProcesses: 4096,
     stepMaxMemoryMb: Math.max(256, Math.min(16 * 1024, Math.floor(totalmem() / 2 / 1024 / 1024))),
+    testHooks: false,
     faults: { drop: 0, duplicate: 0, delayMs: 0 }
   }
 }
 
-const lists = new Set<keyof NodeConfig>(['listen', 'announce', 'bootstrap', 'labels'])
+const lists = new Set<keyof NodeConfig>(['listen', 'announce', 'bootstrap', 'labels', 'apiAllowHosts', 'apiAllowOrigins'])
 const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb'])
 
 /** Turns a string from a flag or the environment into the type its key expects. */

@@ -19,7 +19,9 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
   const logger = createProcessLogger(config.logLevel)
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
-  const { app, url } = await startApi(node, token, config.apiHost, config.apiPort, process.env.DEVQ_TEST_HOOKS === '1')
+  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }) }, {
+    token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks
+  })
   await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
@@ -46,6 +48,8 @@ export function daemonCommand (): Command {
     .option('--labels <labels>', 'comma-separated labels this node offers')
     .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(['dedicated', 'shared', 'idle-only']))
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
+    .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
+    .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--lease-ms <ms>', 'ms without presence after which a runner loses its attempt')
     .addOption(new Option('--sandbox <mode>', 'bubblewrap for steps: auto, on (required) or off').choices(['auto', 'on', 'off']))
@@ -54,6 +58,7 @@ export function daemonCommand (): Command {
     .option('--log-cap-mb <mib>', 'MiB one attempt\'s log may hold')
     .option('--step-max-processes <n>', 'processes one step may have at once')
     .option('--step-max-memory-mb <mib>', 'MiB of memory one step may use')
+    .option('--test-hooks', 'test only: serve the fault routes /v1/test/block and /v1/test/unblock')
     .option('--fault-drop <fraction>', 'test only: drop this fraction of incoming gossip')
     .option('--fault-duplicate <fraction>', 'test only: duplicate this fraction of incoming gossip')
     .option('--fault-delay-ms <ms>', 'test only: delay incoming gossip up to this many ms')
@@ -62,8 +67,8 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (faults become one object). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'logLevel', 'leaseMs',
-    'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb'] as const
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
+    'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
     raw.faults = { drop: Number(opts.faultDrop ?? 0), duplicate: Number(opts.faultDuplicate ?? 0), delayMs: Number(opts.faultDelayMs ?? 0) }

@@ -5,9 +5,20 @@ export class ConfigError extends DevqError<{ source: string, key: string, detail
   readonly name = 'ConfigError'
 }
 
-/** The team file is missing, unreadable, or this operation needs a team this peer is not in. */
+/**
+ * The team file is missing, unreadable, too open (`detail` `permissions`), or this operation needs
+ * a team this peer is not in.
+ */
 export class TeamError extends DevqError<{ path: string, detail: string }> {
   readonly name = 'TeamError'
+}
+
+/**
+ * The control API's token file (api.token) is missing, malformed, or too open (`detail`
+ * `permissions`: group or others may read it; the message says how to fix it).
+ */
+export class ApiTokenError extends DevqError<{ path: string, detail: string }> {
+  readonly name = 'ApiTokenError'
 }
 
 /** A join token could not be decoded. */
@@ -15,9 +26,21 @@ export class JoinTokenError extends DevqError<{ detail: string }> {
   readonly name = 'JoinTokenError'
 }
 
-/** A request to the control API was refused; `status` is the HTTP status it maps to. */
-export class ApiRequestError extends DevqError<{ status: number, detail: string }> {
+/**
+ * A request to the control API was refused; `status` is the HTTP status it maps to, `field` the
+ * request field at fault when one is, `remote` the name and data of a server error this client
+ * has no class for.
+ */
+export class ApiRequestError extends DevqError<{ status: number, detail: string, field?: string, remote?: { name: string, data: unknown } }> {
   readonly name = 'ApiRequestError'
+}
+
+/**
+ * The control API failed on something unexpected; the message says no more than that, and the
+ * node's log holds the error under `requestId`.
+ */
+export class ApiInternalError extends DevqError<{ requestId: string }> {
+  readonly name = 'ApiInternalError'
 }
 
 /** No running node was found for a data directory (the CLI needs one for this command). */

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { writePrivateFile } from './private-file.ts'
 
 /** Most repositories a node remembers. */
 const MAX_REPOS = 1024
@@ -38,9 +39,7 @@ export async function openRepoRegistry (dataDir: string): Promise<RepoRegistry> 
   const save = async (): Promise<void> => {
     const entries = Object.entries(repos).sort(([, a], [, b]) => b.usedAt - a.usedAt).slice(0, MAX_REPOS)
     repos = Object.fromEntries(entries)
-    await mkdir(dataDir, { recursive: true })
-    await writeFile(`${file}.tmp`, JSON.stringify({ v: 1, repos }, null, 2) + '\n', { mode: 0o600 })
-    await rename(`${file}.tmp`, file)
+    await writePrivateFile(file, JSON.stringify({ v: 1, repos }, null, 2) + '\n')
   }
   return {
     async remember (repo, path) {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { ApiTokenError } from './errors.ts'
+import { readPrivateFile, writePrivateFile } from './private-file.ts'
 
 /** Where a running node says how to reach it; removed on a clean stop. */
 export const runtimePath = (dataDir: string): string => join(dataDir, 'node.json')
@@ -16,23 +18,38 @@ export const RuntimeInfo = z.strictObject({
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfo>
 
-/** The control API's bearer token: created once (0600), kept across restarts. */
-export async function loadOrCreateToken (dataDir: string): Promise<string> {
+/** The control API's bearer token as api.token holds it: 32 random bytes in hex. */
+const ApiToken = z.string().regex(/^[0-9a-f]{64}$/)
+
+/**
+ * The token in `<dataDir>/api.token`, or undefined when there is none or it is not a token.
+ * Throws ApiTokenError (`permissions`) when group or others may access the file.
+ */
+export async function readApiToken (dataDir: string): Promise<string | undefined> {
   const path = tokenPath(dataDir)
+  let bytes: Buffer | undefined
   try {
-    const text = (await readFile(path, 'utf8')).trim()
-    if (/^[0-9a-f]{64}$/.test(text)) return text
+    bytes = await readPrivateFile(path, 'the control API\'s bearer token', 1024, (message, detail) => new ApiTokenError(message, { path, detail }))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    if (err instanceof ApiTokenError) throw err
+    throw new ApiTokenError(`cannot read ${path}: ${(err as Error).message}`, { path, detail: 'unreadable' }, { cause: err })
   }
+  const parsed = ApiToken.safeParse(bytes?.toString('utf8').trim())
+  return parsed.success ? parsed.data : undefined
+}
+
+/** The control API's bearer token: created once (0600), kept across restarts; a malformed one is replaced. */
+export async function loadOrCreateToken (dataDir: string): Promise<string> {
+  const existing = await readApiToken(dataDir)
+  if (existing !== undefined) return existing
   const token = randomBytes(32).toString('hex')
-  await writeFile(path, token + '\n', { mode: 0o600 })
-  await chmod(path, 0o600)
+  await writePrivateFile(tokenPath(dataDir), token + '\n')
   return token
 }
 
+/** Records how to reach the running node (0600, replaced atomically). */
 export async function writeRuntime (dataDir: string, info: RuntimeInfo): Promise<void> {
-  await writeFile(runtimePath(dataDir), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
+  await writePrivateFile(runtimePath(dataDir), JSON.stringify(info, null, 2) + '\n')
 }
 
 export async function readRuntime (dataDir: string): Promise<RuntimeInfo | undefined> {

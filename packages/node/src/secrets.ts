@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SecretError } from './errors.ts'
+import { writePrivateFile } from './private-file.ts'
 
 /** Largest secret value, in bytes. */
 export const MAX_SECRET_BYTES = 64 * 1024
@@ -24,9 +25,7 @@ export async function setSecret (dataDir: string, name: string, value: string): 
   const dir = secretsDir(dataDir)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await chmod(dir, 0o700)
-  const tmp = join(dir, `.${name}.tmp`)
-  await writeFile(tmp, value, { mode: 0o600 })
-  await rename(tmp, join(dir, name))
+  await writePrivateFile(join(dir, name), value)
 }
 
 /** Names of the stored secrets. */

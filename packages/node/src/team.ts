@@ -1,8 +1,8 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { PeerIdString, TeamName } from '@devq/core'
 import { JoinTokenError, TeamError } from './errors.ts'
+import { readPrivateFile, writePrivateFile } from './private-file.ts'
 
 /** What this peer knows of its team before any sync: enough to connect and to judge members. */
 export const TeamFile = z.strictObject({
@@ -20,24 +20,28 @@ export type TeamFile = z.infer<typeof TeamFile>
 
 const MAX_TEAM_FILE = 64 * 1024
 const TOKEN_PREFIX = 'devq1.'
-const MAX_TOKEN = 16 * 1024
+/** Longest join token, in characters. */
+export const MAX_JOIN_TOKEN = 16 * 1024
 
 export const teamPath = (dataDir: string): string => join(dataDir, 'team.json')
 
-/** Reads the team file, or undefined when this peer has no team yet. */
+/**
+ * Reads the team file, or undefined when this peer has no team yet. Throws TeamError when it is
+ * unreadable, not a team file, or accessible by group or others (it holds the team key).
+ */
 export async function readTeam (dataDir: string): Promise<TeamFile | undefined> {
   const path = teamPath(dataDir)
-  let text: string
+  let bytes: Buffer | undefined
   try {
-    text = await readFile(path, 'utf8')
+    bytes = await readPrivateFile(path, 'the team key', MAX_TEAM_FILE, (message, detail) => new TeamError(message, { path, detail }))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (err instanceof TeamError) throw err
     throw new TeamError(`cannot read ${path}: ${(err as Error).message}`, { path, detail: 'unreadable' }, { cause: err })
   }
-  if (text.length > MAX_TEAM_FILE) throw new TeamError(`${path} is larger than ${MAX_TEAM_FILE} bytes`, { path, detail: 'too large' })
+  if (bytes === undefined) return undefined
   let value: unknown
   try {
-    value = JSON.parse(text)
+    value = JSON.parse(bytes.toString('utf8'))
   } catch (err) {
     throw new TeamError(`${path} is not JSON: ${(err as Error).message}`, { path, detail: 'not JSON' }, { cause: err })
   }
@@ -46,14 +50,9 @@ export async function readTeam (dataDir: string): Promise<TeamFile | undefined> 
   return parsed.data
 }
 
-/** Writes the team file atomically, readable by this user only (it holds the team key). */
+/** Writes the team file atomically, readable by this user only (it holds the team key); the data dir is made 0700. */
 export async function writeTeam (dataDir: string, team: TeamFile): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const path = teamPath(dataDir)
-  const tmp = `${path}.tmp`
-  await writeFile(tmp, JSON.stringify(TeamFile.parse(team), null, 2) + '\n', { mode: 0o600 })
-  await chmod(tmp, 0o600)
-  await rename(tmp, path)
+  await writePrivateFile(teamPath(dataDir), JSON.stringify(TeamFile.parse(team), null, 2) + '\n')
 }
 
 const TokenBody = z.strictObject({
@@ -73,7 +72,7 @@ export function encodeJoinToken (token: JoinToken): string {
 /** Decodes a join token; throws JoinTokenError saying what is wrong with it. */
 export function decodeJoinToken (text: string): JoinToken {
   const trimmed = text.trim()
-  if (trimmed.length > MAX_TOKEN) throw new JoinTokenError(`join token is longer than ${MAX_TOKEN} characters`, { detail: 'too long' })
+  if (trimmed.length > MAX_JOIN_TOKEN) throw new JoinTokenError(`join token is longer than ${MAX_JOIN_TOKEN} characters`, { detail: 'too long' })
   if (!trimmed.startsWith(TOKEN_PREFIX)) throw new JoinTokenError(`join token must start with ${TOKEN_PREFIX}`, { detail: 'prefix' })
   let value: unknown
   try {

@@ -17,6 +17,11 @@ async function submit (node: NodeProc, body: Record<string, unknown>): Promise<s
   return (await node.post<{ id: string }>('/v1/jobs/synthetic', body)).id
 }
 
+/** Events `node`'s ledger refused because their author is not a member of the team. */
+async function notMemberRejections (node: NodeProc): Promise<number> {
+  return (await node.get<StatusView>('/v1/status')).ledger.stats.rejected.not_member ?? 0
+}
+
 function acceptedCompletions (j: JobView): number {
   return j.attempts.filter((a) => a.outcome === 'succeeded').length
 }
@@ -39,7 +44,7 @@ describe('devq-node grid under faults', () => {
   }, 300_000)
 
   it('a partition longer than a lease, then healed: one accepted completion per job, one hash', async () => {
-    cluster = await startCluster(4, () => ['--slots', '1', '--lease-ms', '3000'])
+    cluster = await startCluster(4, () => ['--slots', '1', '--lease-ms', '3000', '--test-hooks'])
     const { nodes } = cluster
     await waitMeshed(nodes)
     const ids: string[] = []
@@ -99,17 +104,27 @@ describe('devq-node grid under faults', () => {
     // A stranger that knows it is not a member cannot even write: its own ledger refuses.
     await expect(submit(stranger, { durationMs: 50 })).rejects.toThrow(/403.*not_member/)
     await stranger.stop()
+    // Counted before the rogue starts, so the rejections waited for below are the rogue's doing.
+    const honest = [admin, member]
+    const before = await Promise.all(honest.map(notMemberRejections))
     // A rogue one that claims an open team writes anyway; every member must reject what it sends.
     const teamFile = JSON.parse(await readFile(join(strangerDir, 'team.json'), 'utf8')) as Record<string, unknown>
     await writeFile(join(strangerDir, 'team.json'), JSON.stringify({ ...teamFile, mode: 'open' }))
     const rogue = await startNode(strangerDir, ['--slots', '1'])
     extra.push(rogue)
+    // Preconditions of the outcome: the rogue is on the mesh with both honest peers, its own ledger
+    // took its job, and each honest peer received the rogue's events and refused them as not_member.
+    await waitFor('the rogue to connect to both honest peers', async () => {
+      const connected = (await rogue.get<StatusView>('/v1/status')).connected
+      return honest.every((n) => connected.includes(n.peerId))
+    }, 30_000)
     const fromMember = await submit(member, { durationMs: 50 })
     const fromStranger = await submit(rogue, { durationMs: 50 })
-    await waitSettled([admin, member], [fromMember], 60_000)
-    await waitFor('the stranger\'s events to be rejected', async () => {
-      const s = await admin.get<StatusView & { mesh: { rejected?: Record<string, number> } }>('/v1/status')
-      return (s.ledger.stats.rejected.not_member ?? 0) > 0 || Object.values(s.mesh.rejected ?? {}).some((n) => n > 0)
+    expect(await rogue.get<JobView>(`/v1/jobs/${fromStranger}`)).toMatchObject({ id: fromStranger, origin: rogue.peerId })
+    await waitSettled(honest, [fromMember], 60_000)
+    await waitFor('each honest peer to refuse the rogue\'s events as not_member', async () => {
+      const now = await Promise.all(honest.map(notMemberRejections))
+      return now.every((n, i) => n > before[i]!)
     }, 30_000)
     for (const node of [admin, member]) {
       const jobs = await node.get<JobView[]>('/v1/jobs')

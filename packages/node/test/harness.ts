@@ -16,6 +16,8 @@ export interface NodeProc {
   proc: ChildProcess
   /** Resolves with the exit code or signal. */
   exited: Promise<number | string | null>
+  /** The last few KiB of its log (stderr). */
+  log(): string
   get<T = unknown>(path: string): Promise<T>
   post<T = unknown>(path: string, body?: unknown): Promise<T>
   /** SIGTERM and wait for a clean exit. */
@@ -47,9 +49,9 @@ export async function apiCalls (api: string, dataDir: string): Promise<Pick<Node
   }
 }
 
-/** Spawns devq-node with `args` on `dataDir` (test hooks on) and waits for its ready line. */
+/** Spawns devq-node with `args` on `dataDir` and waits for its ready line (`--test-hooks` for the fault routes). */
 export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, DEVQ_TEST_HOOKS: '1', ...env } })
+  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, ...env } })
   const { ready } = node
   return {
     peerId: ready.peerId,
@@ -58,15 +60,17 @@ export async function startNode (dataDir: string, args: string[] = [], env: Reco
     dataDir,
     proc: node.proc,
     exited: node.exited,
+    log: node.stderrTail,
     ...await apiCalls(ready.api, dataDir),
     async stop () { await node.stop('SIGTERM') },
     async kill () { await node.stop('SIGKILL') }
   }
 }
 
-/** Runs the devq CLI and returns its stdout (throws with stderr on a non-zero exit). */
-export async function cli (args: string[]): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs the devq CLI (with `input` on its stdin) and returns its stdout (throws with stderr on a non-zero exit). */
+export async function cli (args: string[], input?: string): Promise<string> {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  proc.stdin.end(input)
   let out = ''
   let err = ''
   proc.stdout.on('data', (c: Buffer) => { out += c.toString() })
@@ -101,7 +105,7 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-/** Starts `n` nodes: the first creates the team, the others join with its token via the CLI. */
+/** Starts `n` nodes: the first creates the team, the others join with its token via the CLI (on stdin). */
 export async function startCluster (n: number, args: (i: number) => string[] = () => []): Promise<Cluster> {
   const dirs: string[] = []
   const nodes: NodeProc[] = []
@@ -114,7 +118,7 @@ export async function startCluster (n: number, args: (i: number) => string[] = (
     if (dir === undefined) {
       dir = await tempDataDir(`n${dirs.length}`)
       dirs.push(dir)
-      await cli(['team', 'join', token, '--data-dir', dir])
+      await cli(['team', 'join', '-', '--data-dir', dir], token)
     }
     const node = await startNode(dir, extra)
     nodes.push(node)

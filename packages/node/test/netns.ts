@@ -1,6 +1,6 @@
 /**
  * Two Linux network namespaces joined by a veth pair: a tiny private LAN where multicast works,
- * for tests of LAN discovery (mDNS). Needs root (or CAP_SYS_ADMIN + CAP_NET_ADMIN) and iproute2.
+ * for tests of LAN discovery (mDNS). Needs Linux, root (or CAP_SYS_ADMIN + CAP_NET_ADMIN) and iproute2.
  * Nodes run inside a namespace with `ip netns exec`; their control API listens on 127.0.0.1 of
  * that namespace, so the CLI and API calls run inside it too.
  */
@@ -12,10 +12,17 @@ const BIN = fileURLToPath(new URL('../bin/devq-node.ts', import.meta.url))
 const CLI = fileURLToPath(new URL('../bin/devq.ts', import.meta.url))
 const CLIENT = pathToFileURL(fileURLToPath(new URL('../src/client.ts', import.meta.url))).href
 
-/** The host cannot give us namespaces (no iproute2, no permission, kernel refuses): skip, don't fail. */
-export class NetnsUnavailable extends Error {
-  override name = 'NetnsUnavailable'
+/**
+ * The kernel refused to create a network namespace for lack of privilege (EPERM: not root, or no
+ * CAP_SYS_ADMIN). The one reason a test of namespaces may skip; anything else is a failure.
+ */
+export class NetnsRefused extends Error {
+  override readonly name = 'NetnsRefused'
+  readonly code = 'EPERM'
 }
+
+/** What `ip` prints for EPERM (strerror). */
+const EPERM_TEXT = /Operation not permitted/
 
 export interface RunResult { code: number | null, signal: string | null, stdout: string, stderr: string, error?: Error }
 
@@ -93,13 +100,11 @@ export interface Lan {
 }
 
 /**
- * Creates the LAN as namespaces `<prefix>-<pid>-a` and `-b`. Throws NetnsUnavailable (after undoing
- * what it made) when the host cannot do it; any other error is a bug.
+ * Creates the LAN as namespaces `<prefix>-<pid>-a` and `-b`. Throws NetnsRefused (after undoing
+ * what it made) when creating a namespace is refused with EPERM; any other error (no iproute2, no
+ * veth, a bad address) is thrown as it is, so a test that needs the LAN fails instead of skipping.
  */
 export async function createLan (prefix = 'devq-mdns'): Promise<Lan> {
-  if (process.platform !== 'linux') throw new NetnsUnavailable(`network namespaces need Linux (this is ${process.platform})`)
-  const version = await run('ip', ['-V'])
-  if (version.code !== 0) throw new NetnsUnavailable(describeFailure('iproute2 is not usable (install the Debian package iproute2)', version))
   await sweepStale(prefix)
   const ns: [string, string] = [`${prefix}-${process.pid}-a`, `${prefix}-${process.pid}-b`]
   const subnet = `10.231.${20 + (process.pid % 200)}`
@@ -110,7 +115,9 @@ export async function createLan (prefix = 'devq-mdns'): Promise<Lan> {
   }
   try {
     for (const name of ns) {
-      await ip(['netns', 'add', name])
+      const r = await run('ip', ['netns', 'add', name])
+      if (r.code !== 0 && EPERM_TEXT.test(r.stderr)) throw new NetnsRefused(describeFailure(`ip netns add ${name} (needs root or CAP_SYS_ADMIN)`, r))
+      if (r.code !== 0) throw new Error(describeFailure(`ip netns add ${name} (needs iproute2 and a kernel with network namespaces)`, r))
       made.push(name)
     }
     // One command creates both ends, each directly in its namespace: nothing lands in the host's namespace.
@@ -126,7 +133,7 @@ export async function createLan (prefix = 'devq-mdns'): Promise<Lan> {
     }
   } catch (err) {
     await destroy()
-    throw new NetnsUnavailable(`cannot build the veth LAN (needs root or CAP_SYS_ADMIN/CAP_NET_ADMIN, and veth support): ${(err as Error).message}`, { cause: err })
+    throw err
   }
   return { ns, addrs, destroy }
 }

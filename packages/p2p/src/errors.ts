@@ -30,6 +30,11 @@ export class PresenceEncodeError extends DevqError<{ detail: string }> {
   readonly name = 'PresenceEncodeError'
 }
 
+/** The other side of a protocol stream broke the protocol (or was refused for its own conduct). */
+export class ProtocolViolation extends DevqError<{ protocol: string, detail: string }> {
+  readonly name = 'ProtocolViolation'
+}
+
 /** A sync with a peer failed (no such connection, timeout, protocol violation). Trying again may work. */
 export class SyncError extends DevqError<{ peer: string, detail: string }> {
   readonly name = 'SyncError'

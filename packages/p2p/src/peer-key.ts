@@ -2,7 +2,7 @@
  * This peer's identity: an Ed25519 libp2p private key kept in the data dir, so the peer id (and so
  * the ledger author) stays the same across restarts. The same key signs ledger events and presence.
  */
-import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises'
+import { link, mkdir, open, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -51,15 +51,30 @@ function decodeKey (bytes: Uint8Array, path: string): Ed25519PrivateKey {
   return key
 }
 
+/**
+ * Refuses a key that group or others may access, as ssh does: the fix (chmod) is the owner's to
+ * make, and a key that was open may have been copied already.
+ */
+function checkMode (path: string, mode: number): void {
+  if ((mode & 0o077) === 0) return
+  const octal = (mode & 0o777).toString(8).padStart(4, '0')
+  throw new PeerKeyError(`permissions ${octal} of ${path} are too open: it holds this peer's private key, so group and others must have no access; run chmod 600 ${path}`, { path, detail: 'permissions' })
+}
+
+/** The key file's bytes, or undefined when there is none. The mode is checked on the opened file. */
 async function readExisting (path: string): Promise<Uint8Array | undefined> {
+  let handle
   try {
-    const info = await stat(path)
-    // A key readable by others is tightened rather than refused: the file is ours and the fix is safe.
-    if ((info.mode & 0o077) !== 0) await chmod(path, 0o600)
-    return await readFile(path)
+    handle = await open(path, 'r')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new PeerKeyError(`cannot read ${path}: ${(err as Error).message}`, { path, detail: String(err) }, { cause: err })
+  }
+  try {
+    checkMode(path, (await handle.stat()).mode)
+    return await handle.readFile()
+  } finally {
+    await handle.close()
   }
 }
 
@@ -100,7 +115,8 @@ function result (privateKey: Ed25519PrivateKey, path: string, created: boolean):
 /**
  * Loads this peer's key from `<dataDir>/peer.key`, or creates one (file mode 0600; the data dir is
  * created with mode 0700 if missing). Safe to call concurrently from several processes: they all
- * end up with the same key. Throws PeerKeyError for an unreadable, foreign or corrupt key file.
+ * end up with the same key. Throws PeerKeyError for an unreadable, foreign or corrupt key file, and
+ * for one that group or others may access (`detail` `permissions`).
  */
 export async function loadOrCreatePeerKey (dataDir: string): Promise<PeerKey> {
   const path = join(dataDir, PEER_KEY_FILE)

@@ -17,14 +17,10 @@ import {
   SYNC_MAX_ANSWER_BYTES, SYNC_MAX_ANSWER_FRAME_BYTES, SYNC_MAX_BYTES, SYNC_MAX_EVENTS, SYNC_MAX_REQUEST_BYTES,
   SYNC_MAX_VECTOR_ENTRIES, SYNC_TIMEOUT_MS
 } from './limits.ts'
+import { ProtocolViolation } from './errors.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import { bump, type MeshStats } from './stats.ts'
 import type { MeshLedger } from './types.ts'
-
-/** A protocol violation by the other side. */
-export class ProtocolViolation extends Error {
-  override readonly name = 'ProtocolViolation'
-}
 
 /** Errors that mean the other side broke the framing or the protocol (the rest are transport and timeouts). */
 const VIOLATIONS = new Set(['ProtocolViolation', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
@@ -84,7 +80,7 @@ export interface SyncServerDeps {
 function refuse (deps: SyncServerDeps, stream: Stream, reason: string): void {
   deps.stats.syncs.refused++
   bump(deps.stats.rejected.sync, reason)
-  stream.abort(new ProtocolViolation(`sync refused: ${reason}`))
+  stream.abort(new ProtocolViolation(`sync refused: ${reason}`, { protocol: 'sync', detail: reason }))
 }
 
 /**
@@ -97,7 +93,7 @@ export function createSyncHandler (deps: SyncServerDeps): (stream: Stream, conne
     if (!deps.rate.take(peer, deps.clock.monotonicMs())) {
       deps.stats.rateLimited.sync++
       deps.stats.syncs.refused++
-      stream.abort(new ProtocolViolation('sync rate limit'))
+      stream.abort(new ProtocolViolation('sync rate limit', { protocol: 'sync', detail: 'rate_limited' }))
       return
     }
     if (deps.isMember !== undefined && !deps.isMember(peer)) return refuse(deps, stream, 'not_member')
@@ -131,13 +127,13 @@ export interface PullResult {
 /** Reads one answer: the header, then its events, within SYNC_MAX_ANSWER_BYTES. Throws ProtocolViolation. */
 async function readAnswer (lp: ReturnType<typeof lpStream>, signal: AbortSignal): Promise<{ events: Uint8Array[], bytes: number }> {
   const n = parseHeader((await lp.read({ signal })).subarray())
-  if (n === undefined) throw new ProtocolViolation('malformed sync answer header')
+  if (n === undefined) throw new ProtocolViolation('malformed sync answer header', { protocol: 'sync', detail: 'bad_header' })
   const events: Uint8Array[] = []
   let bytes = 0
   for (let i = 0; i < n; i++) {
     const frame = (await lp.read({ signal })).subarray()
     bytes += frame.length
-    if (bytes > SYNC_MAX_ANSWER_BYTES) throw new ProtocolViolation(`sync answer over ${SYNC_MAX_ANSWER_BYTES} bytes`)
+    if (bytes > SYNC_MAX_ANSWER_BYTES) throw new ProtocolViolation(`sync answer over ${SYNC_MAX_ANSWER_BYTES} bytes`, { protocol: 'sync', detail: 'too_large' })
     events.push(frame)
   }
   return { events, bytes }

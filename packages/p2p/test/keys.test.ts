@@ -49,12 +49,19 @@ describe('peer key', () => {
     expect(keys.filter((k) => k.created)).toHaveLength(1)
   })
 
-  it('tightens a key file readable by others', async () => {
+  it('refuses a key file that group or others may access, saying how to fix it, and leaves it as it is', async () => {
     const dataDir = await freshDir()
-    const { path } = await loadOrCreatePeerKey(dataDir)
-    await chmod(path, 0o644)
-    await loadOrCreatePeerKey(dataDir)
-    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    const { path, peerId } = await loadOrCreatePeerKey(dataDir)
+    for (const mode of [0o644, 0o640, 0o604, 0o660, 0o610]) {
+      await chmod(path, mode)
+      const err = await loadOrCreatePeerKey(dataDir).then(() => undefined, (e: unknown) => e as Error)
+      expect(err, mode.toString(8)).toMatchObject({ name: 'PeerKeyError', code: 'PeerKeyError', data: { path, detail: 'permissions' } })
+      expect(err!.message).toContain(`permissions 0${mode.toString(8)} of ${path} are too open`)
+      expect(err!.message).toContain(`chmod 600 ${path}`)
+      expect((await stat(path)).mode & 0o777).toBe(mode)
+    }
+    await chmod(path, 0o600)
+    expect((await loadOrCreatePeerKey(dataDir)).peerId).toBe(peerId)
   })
 
   it('refuses a corrupt key file with PeerKeyError and leaves it alone', async () => {

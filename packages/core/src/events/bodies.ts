@@ -7,7 +7,11 @@ export const PeerIdString = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{40,64}$/, 'e
 /** `sha256:<hex>` content digest of an artifact or a log. */
 export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<hex>')
 const Attempt = z.number().int().min(1).max(1000)
-const Label = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:\-/=]+$/, 'labels are [A-Za-z0-9_.:-/=]')
+/**
+ * One label a job may require or a peer may offer (`linux`, `arch=x64`): the ledger's own schema,
+ * so that an API, a config or a pipeline accepts exactly the labels an announce can carry.
+ */
+export const Label = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:\-/=]+$/, 'labels are [A-Za-z0-9_.:-/=]')
 const Ms = z.number().int().min(0).max(30 * 24 * 3600 * 1000)
 
 /** Priority levels, highest first. */
