@@ -81,6 +81,6 @@ describe('malformed pipelines', () => {
       'ci/.devq.yml:3:15 jobs.a.priority: expected one of critical, high, normal, low',
       'ci/.devq.yml:4:14 jobs.a.timeout: expected a duration like 30m, 90s or 1h30m, or a number of seconds'
     ])
-    expect(JSON.parse(JSON.stringify(err))).toEqual({ name: 'PipelineError', message: err.message, data: err.data })
+    expect(JSON.parse(JSON.stringify(err))).toEqual({ name: 'PipelineError', code: 'PipelineError', message: err.message, data: err.data, retryable: false })
   })
 })
