@@ -14,6 +14,7 @@ import { createOriginSync, type OriginSync } from './origin-sync.ts'
 import { roomFor as checkRoom } from './room.ts'
 import { openRepoRegistry, type RepoRegistry } from './repos.ts'
 import { createRetention } from './retention.ts'
+import { createOwnChainGuard } from './own-chain.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 
@@ -61,15 +62,19 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
   const { team, created } = await ensureTeam(config.dataDir, key.peerId)
-  const fold = createFold()
+  const fold = createFold({ admin: team.admin })
   const isMember = (peer: string): boolean => team.mode === 'open' || peer === team.admin || fold.team().members[peer] !== undefined
   // A removed member's events from before its removal still belong to the ledger; the fold judges
   // each at its place in the order, so peers that learn of the removal at different times agree.
   const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
-  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten })
+  const ownChain = await createOwnChainGuard({ logger: log }, { dataDir: config.dataDir, peerId: key.peerId })
+  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend })
   await ledger.open()
-  if (created || (team.admin === key.peerId && fold.team().name === undefined)) {
+  ownChain.noteHead(ledger.versionVector()[key.peerId] ?? 0)
+  ledger.onAccepted((events) => { ownChain.observe(events) })
+  // The admin founds the team in the ledger once; an admin whose store was lost waits for sync.
+  if (created || (team.admin === key.peerId && fold.team().name === undefined && !ownChain.wroteBefore)) {
     await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })
   }
   const mesh = createMesh({ ledger, logger: log, clock: systemClock }, {

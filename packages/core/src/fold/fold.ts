@@ -43,10 +43,17 @@ class FoldEngine implements Fold {
   private readonly jobEvents: DecodedEvent[] = []
   private readonly teamEvents: DecodedEvent[] = []
   private readonly faulty = new Map<string, number>()
-  private timeline: TeamTimeline = foldTeam([])
+  private readonly admin: string | undefined
+  private timeline: TeamTimeline
+
   private idx = new JobIndex()
   /** The last `stateHash()`, until an apply or markFaulty changes something. */
   private hash: string | undefined
+
+  constructor (init: FoldInit) {
+    this.admin = init.admin
+    this.timeline = foldTeam([], this.admin)
+  }
 
   apply (events: readonly DecodedEvent[]): JobChange[] {
     const jobs: DecodedEvent[] = []
@@ -63,10 +70,8 @@ class FoldEngine implements Fold {
         this.jobEvents.push(e)
       }
     }
-    if (teamChanged) {
-      this.timeline = foldTeam(this.teamEvents)
-      return this.replayAll()
-    }
+    // A team event that changes no role (say, a member's attempt to add someone) needs no replay.
+    if (teamChanged && this.refoldTeam()) return this.replayAll()
     const dirty = this.idx.add(jobs, this.timeline)
     if (dirty.size > 0) this.hash = undefined
     return this.refoldAll(dirty)
@@ -88,9 +93,18 @@ class FoldEngine implements Fold {
     if (team.length !== this.teamEvents.length) {
       this.teamEvents.length = 0
       this.teamEvents.push(...team)
-      this.timeline = foldTeam(this.teamEvents)
+      this.refoldTeam()
     }
     return this.replayAll()
+  }
+
+  /** Folds the team events again; true when any role at any place changed. */
+  private refoldTeam (): boolean {
+    const next = foldTeam(this.teamEvents, this.admin)
+    const changed = next.signature !== this.timeline.signature
+    this.timeline = next
+    if (changed) this.hash = undefined
+    return changed
   }
 
   private excluded (e: DecodedEvent): boolean {
@@ -169,7 +183,16 @@ class FoldEngine implements Fold {
   }
 }
 
+/** What a fold is made for. */
+export interface FoldInit {
+  /**
+   * The team's admin as the team file names it: only its `team.created` founds the team. Leave it
+   * out only where no team file exists (the simulator, tests): then the first one does.
+   */
+  admin?: string
+}
+
 /** Creates an empty fold. */
-export function createFold (): Fold {
-  return new FoldEngine()
+export function createFold (init: FoldInit = {}): Fold {
+  return new FoldEngine(init)
 }

@@ -24,13 +24,17 @@ export interface TeamTimeline {
   everListed(peer: string): boolean
   /** Listed peers at `key`, sorted by id. */
   listedAt(key: OrderKey): string[]
+  /** Identifies the role history: equal signatures mean every event is judged the same. */
+  readonly signature: string
 }
 
 /**
- * Team membership: the first `team.created` (by the conflict order) makes its author the admin;
- * member changes count only when their author is an admin at that point of the order.
+ * Team membership: the first `team.created` (by the conflict order) by `admin`, the team file's
+ * admin, makes it the admin (any author when `admin` is undefined); member changes count only when
+ * their author is an admin at that point of the order. Binding the team to the admin the team file
+ * names keeps a member from founding the team over again with a `team.created` of its own.
  */
-export function foldTeam (events: readonly DecodedEvent[]): TeamTimeline {
+export function foldTeam (events: readonly DecodedEvent[], admin?: string): TeamTimeline {
   const sorted = [...events].sort(compareEvents)
   const members: Record<string, Role> = {}
   const history = new Map<string, RoleChange[]>()
@@ -46,7 +50,7 @@ export function foldTeam (events: readonly DecodedEvent[]): TeamTimeline {
   for (const e of sorted) {
     const { event } = e
     const isAdmin = members[event.author] === 'admin'
-    if (event.type === 'team.created' && !created) {
+    if (event.type === 'team.created' && !created && (admin === undefined || event.author === admin)) {
       created = true
       state = { name: event.body.name, mode: event.body.mode, members: {} }
       set(event.author, 'admin', keyOf(e))
@@ -62,11 +66,14 @@ export function foldTeam (events: readonly DecodedEvent[]): TeamTimeline {
 
 class Timeline implements TeamTimeline {
   readonly state: TeamState
+  readonly signature: string
   private readonly history: ReadonlyMap<string, readonly RoleChange[]>
 
   constructor (state: TeamState, history: ReadonlyMap<string, readonly RoleChange[]>) {
     this.state = state
     this.history = history
+    const changes = [...history].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, list]) => [peer, list.map((c) => [c.key.id, c.role ?? null])])
+    this.signature = JSON.stringify([state.mode, state.name ?? null, changes])
   }
 
   roleAt (peer: string, key: OrderKey): Role | undefined {

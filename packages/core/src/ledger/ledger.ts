@@ -42,6 +42,7 @@ export class LevelLedger implements Ledger {
   private readonly openDatabase: OpenDatabase | undefined
   private readonly isMember: ((peerId: string) => boolean) | undefined
   private readonly rebuild: boolean
+  private readonly mayAppend: LedgerInit['mayAppend']
   private state: State = 'new'
   private db: LedgerDb | undefined
   private heads = new Map<string, Head>()
@@ -65,6 +66,7 @@ export class LevelLedger implements Ledger {
     this.openDatabase = components.openDatabase
     this.isMember = init.isMember
     this.rebuild = init.rebuild === true
+    this.mayAppend = init.mayAppend
   }
 
   async open (): Promise<void> {
@@ -113,6 +115,8 @@ export class LevelLedger implements Ledger {
 
   async append<T extends EventType> (signer: Signer, type: T, body: BodyOf<T>): Promise<DecodedEvent> {
     this.assertOpen()
+    const refused = this.mayAppend?.(signer.peerId, this.heads.get(signer.peerId)?.seq ?? 0)
+    if (refused !== undefined) throw new LedgerAppendError(`own ${type} event not written: ${refused}`, { type, reason: 'own_chain_missing', detail: refused })
     return await new Promise<DecodedEvent>((resolve, reject) => {
       this.pendingAppends.push({ signer, type, body, resolve, reject } as PendingAppend)
       // Group commit: appends made while one is being written share the next write and its fsync.

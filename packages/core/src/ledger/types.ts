@@ -24,6 +24,12 @@ export interface LedgerInit {
   isMember?: (peerId: string) => boolean
   /** Move an existing store aside (`<path>.corrupt-<time>`) and start empty; peers refill it by sync. */
   rebuild?: boolean
+  /**
+   * Asked before each `append` with the signer and its chain's head seq here; a string refuses the
+   * append with that reason. A peer that lost its store uses it to wait for its own chain to come
+   * back by sync, since writing seq 1 again would make it an equivocator.
+   */
+  mayAppend?: (peerId: string, headSeq: number) => string | undefined
 }
 
 /** One event the ledger did not take, and why. Fields are absent when the input was too broken to tell. */

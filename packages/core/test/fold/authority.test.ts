@@ -153,6 +153,18 @@ describe('who may write what, judged by the fold', () => {
     }), { numRuns: 50 })
   })
 
+  it('founds the team only with the team file\'s admin, so a member cannot found it over again', async () => {
+    const admin = new Author()
+    const rogue = new Author()
+    const events = [await admin.make(2, 'team.created', { name: 't', mode: 'strict' }), await admin.make(3, 'team.member_added', { peer: rogue.id, role: 'member' })]
+    // The rogue's own team.created sorts first in the order; without the binding it would found the team.
+    const coup = [await rogue.make(1, 'team.created', { name: 'mine', mode: 'open' })]
+    const bound = createFold({ admin: admin.id })
+    bound.apply([...events, ...coup])
+    expect(bound.team()).toEqual({ name: 't', mode: 'strict', members: Object.fromEntries([[admin.id, 'admin'], [rogue.id, 'member']].sort()) })
+    expect(fold([...events, ...coup]).team().name).toBe('mine')
+  })
+
   it('ignores every event of an equivocating author from the forked seq on, and its jobs from there are gone', async () => {
     const origin = new Author()
     const runner = new Author()
