@@ -146,7 +146,7 @@ async function readAnswer (lp: ReturnType<typeof lpStream>, signal: AbortSignal)
  */
 export async function pullOnce (stream: Stream, ledger: MeshLedger, signal: AbortSignal): Promise<PullResult> {
   const lp = lpStream(stream, { maxDataLength: SYNC_MAX_ANSWER_FRAME_BYTES })
-  await lp.write(canonicalBytes({ vv: ledger.versionVector(), faulty: ledger.faulty(), tips: ledger.tips() }), { signal })
+  await lp.write(canonicalBytes({ vv: ledger.versionVector(), faulty: ledger.faulty(), tips: await ledger.tips() }), { signal })
   const { events, bytes } = await readAnswer(lp, signal)
   await stream.close({ signal })
   const result = events.length === 0 ? undefined : await ledger.ingest(events)

@@ -142,7 +142,7 @@ describe('mesh options and lifecycle', () => {
     ingest: async () => ({ accepted: [], duplicates: 0, rejected: [], equivocations: [] }),
     versionVector: () => ({}),
     faulty: () => ({}),
-    tips: () => ({}),
+    tips: async () => ({}),
     missingFor: async () => [],
     onAccepted: () => () => {}
   }

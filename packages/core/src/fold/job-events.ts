@@ -95,8 +95,8 @@ function onFinished (r: Replay, key: OrderKey, event: LedgerEventOf<'job.finishe
 /**
  * A `cached` finish stands in for a build only with a real one behind it: written by a coordinator
  * of the job, naming another job with the same build-avoidance key that succeeded earlier in the
- * order, built by the same origin's job or by a trusted runner, and not sensitive unless this job
- * is. The result is the source's, as its runner signed it: the finish's own artifact list is ignored.
+ * order, built by the same origin's job or by a trusted runner, and, when sensitive, only for a
+ * sensitive job of the same origin or of a trusted one. The result is the source's, as its runner signed it: the finish's own artifact list is ignored.
  */
 function onCached (r: Replay, key: OrderKey, event: LedgerEventOf<'job.finished'>): void {
   const s = r.s
@@ -108,7 +108,8 @@ function onCached (r: Replay, key: OrderKey, event: LedgerEventOf<'job.finished'
   if (src === undefined || built === undefined || src.state.cacheKey !== s.cacheKey) return
   if (src.state.status !== 'succeeded' || src.settled.status !== 'succeeded' || compareKeys(src.settled.key, key) >= 0) return
   if (src.state.origin !== s.origin && !trustedAt(r.team, built.by, key)) return
-  if (src.state.sensitive && !s.sensitive) return
+  // A sensitive build's result goes only to a sensitive job whose origin may have it anyway.
+  if (src.state.sensitive && (!s.sensitive || (src.state.origin !== s.origin && !trustedAt(r.team, s.origin, key)))) return
   s.status = 'cached'
   s.bids = []
   const result: JobResult = { status: 'cached', attempt: s.attempt, exitCode: built.exitCode, artifacts: built.artifacts, logDigest: built.logDigest, by: built.by, at: event.time, runMs: 0, cachedFrom: from }

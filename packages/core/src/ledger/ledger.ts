@@ -1,11 +1,11 @@
 import type { BodyOf, EventType } from '../events/bodies.ts'
-import { createEvent, REJECT_REASONS, type DecodedEvent, type RejectReason } from '../events/envelope.ts'
+import { createEvent, REJECT_REASONS, sha256Hex, type DecodedEvent, type RejectReason } from '../events/envelope.ts'
 import { LedgerAppendError, LedgerClosedError, LedgerWriteError } from '../errors.ts'
 import type { Fold } from '../fold/fold.ts'
 import type { JobChange, JobStatus } from '../fold/types.ts'
 import type { Clock, Logger, Signer, Verifier } from '../ports.ts'
 import { buildBatch, newHeads, type Commit } from './batch.ts'
-import { idKey } from './keys.ts'
+import { eventKey, idKey } from './keys.ts'
 import { loadLedger, type FaultyAuthor } from './load.ts'
 import { decodeInput, groupByAuthor, planChains, reject, settle, verifyItems, type Decoded, type Head, type Settled } from './plan.ts'
 import * as queries from './queries.ts'
@@ -169,10 +169,17 @@ export class LevelLedger implements Ledger {
     return await queries.missingFor(db, this.heads, faulty, vv, limits, peer)
   }
 
-  tips (): Record<string, string> {
-    this.assertOpen()
+  async tips (): Promise<Record<string, string>> {
+    const db = this.assertOpen()
     const tips: Record<string, string> = {}
     for (const [author, head] of this.heads) tips[author] = head.id.slice(0, TIP_CHARS)
+    // For a faulty author, the tip is the event before the fork: a peer that parted lower shows there.
+    for (const [author, f] of this.faultyAuthors) {
+      delete tips[author]
+      if (f.fromSeq <= 1 || (this.heads.get(author)?.seq ?? 0) < f.fromSeq - 1) continue
+      const bytes = await db.get(eventKey(author, f.fromSeq - 1), { valueEncoding: 'view' })
+      if (bytes !== undefined) tips[author] = sha256Hex(bytes).slice(0, TIP_CHARS)
+    }
     return tips
   }
 

@@ -105,7 +105,8 @@ export function groupByAuthor (events: readonly DecodedEvent[]): Map<string, Dec
  * already stored among the events at or below their stored head (the only ones that can be known).
  */
 export function planChains (groups: ReadonlyMap<string, DecodedEvent[]>, heads: ReadonlyMap<string, Head>, known: ReadonlySet<string>, maxLamport: number): Plan {
-  const ceiling = maxLamport + LAMPORT_MAX_STEP
+  // The ceiling rises with what this batch takes, so a peer far behind catches up in one answer.
+  let ceiling = maxLamport + LAMPORT_MAX_STEP
   const plan: Plan = { candidates: [], suspects: [], rejected: [], duplicates: 0 }
   for (const [author, group] of groups) {
     const stored = heads.get(author)
@@ -126,13 +127,14 @@ export function planChains (groups: ReadonlyMap<string, DecodedEvent[]>, heads: 
       } else if (ev.event.lamport <= lamport) {
         plan.rejected.push(reject(ev, 'bad_lamport', `lamport ${ev.event.lamport} is not above ${lamport}, the author's previous`))
       } else if (ev.event.lamport > ceiling) {
-        plan.rejected.push(reject(ev, 'lamport_ahead', `lamport ${ev.event.lamport} is more than ${LAMPORT_MAX_STEP} above ${maxLamport}, the highest held`))
+        plan.rejected.push(reject(ev, 'lamport_ahead', `lamport ${ev.event.lamport} is more than ${LAMPORT_MAX_STEP} above the highest held`))
       } else {
         plan.candidates.push(ev)
         inBatch.set(evSeq, ev)
         seq = evSeq
         id = ev.id
         lamport = ev.event.lamport
+        ceiling = Math.max(ceiling, lamport + LAMPORT_MAX_STEP)
       }
     }
   }

@@ -19,9 +19,10 @@ function seqIn (vv: Readonly<Record<string, unknown>>, author: string): number {
  * Evidence for an author the peer does not know as faulty from `fromSeq`: this ledger's chain
  * event at that seq and the other versions kept, so the peer holds both sides of the fork.
  */
-async function evidenceFor (db: LedgerDb, author: string, fromSeq: number, theirs: Readonly<Record<string, unknown>>): Promise<Uint8Array[]> {
+async function evidenceFor (db: LedgerDb, author: string, fromSeq: number, theirs: Readonly<Record<string, unknown>>, have: number): Promise<Uint8Array[]> {
   const known = seqIn(theirs, author)
-  if (known > 0 && known <= fromSeq) return []
+  // A peer that lacks the chain below the fork would refuse the evidence as a gap: the chain comes first.
+  if ((known > 0 && known <= fromSeq) || have < fromSeq - 1) return []
   const chain = await db.get(eventKey(author, fromSeq), { valueEncoding: 'view' })
   const others = await db.values({ ...evidenceRange(author, fromSeq), keyEncoding: 'buffer', valueEncoding: 'view' }).all()
   return chain === undefined ? others : [chain, ...others]
@@ -65,9 +66,18 @@ export async function missingFor (db: LedgerDb, heads: ReadonlyMap<string, Head>
     bytes += value.length
     return true
   }
+  // The versions of one fork travel together (at most MAX_EVIDENCE_PER_AUTHOR + 1 events): split
+  // over answers, a peer could be sent the one it holds every time and never see the other.
+  const takeAll = (values: readonly Uint8Array[]): boolean => {
+    const size = values.reduce((n, v) => n + v.length, 0)
+    if (out.length > 0 && (out.length + values.length > limits.maxEvents || bytes + size > limits.maxBytes)) return false
+    out.push(...values)
+    bytes += size
+    return true
+  }
   const theirFaulty = peer.faulty ?? {}
   for (const [author, fromSeq] of [...faulty].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    for (const value of await evidenceFor(db, author, fromSeq, theirFaulty)) if (!take(value)) return out
+    if (!takeAll(await evidenceFor(db, author, fromSeq, theirFaulty, seqIn(vv, author)))) return out
   }
   const tips = peer.tips ?? {}
   for (const author of [...heads.keys()].sort()) {
@@ -75,7 +85,10 @@ export async function missingFor (db: LedgerDb, heads: ReadonlyMap<string, Head>
     let have = seqIn(vv, author)
     const last = Math.min(head.seq, faulty.get(author) ?? Infinity)
     const tip = Object.hasOwn(tips, author) ? tips[author] : undefined
-    if (seqIn(theirFaulty, author) === 0 && !faulty.has(author) && await tipDiffers(db, head, author, have, tip)) have = 0
+    // The peer's tip is its head, or for an author it knows as faulty the event before that fork.
+    const theirFork = seqIn(theirFaulty, author)
+    const tipSeq = theirFork > 0 ? theirFork - 1 : have
+    if ((theirFork > 0 || !faulty.has(author)) && await tipDiffers(db, head, author, tipSeq, tip)) have = 0
     if (have >= last) continue
     if (!await readChain(db, author, have + 1, last, take)) return out
   }

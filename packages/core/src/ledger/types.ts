@@ -81,7 +81,7 @@ export const TIP_CHARS = 16
 export interface PeerKnowledge {
   /** Its faulty authors (author -> fork seq), so it is sent the evidence it lacks. */
   faulty?: Readonly<Record<string, unknown>>
-  /** The first TIP_CHARS hex characters of its head id per author, so a fork it holds shows. */
+  /** See `Ledger.tips`: so a fork it holds, or a lower fork of a faulty author, shows. */
   tips?: Readonly<Record<string, unknown>>
 }
 
@@ -126,8 +126,11 @@ export interface Ledger {
    * non-negative integers count as 0.
    */
   missingFor(vv: Readonly<Record<string, unknown>>, limits: MissingLimits, peer?: PeerKnowledge): Promise<Uint8Array[]>
-  /** Author -> the first TIP_CHARS hex characters of its head event's id, for `PeerKnowledge.tips`. */
-  tips(): Record<string, string>
+  /**
+   * Author -> the first TIP_CHARS hex characters of an event id, for `PeerKnowledge.tips`: its head
+   * event, or for a faulty author the event just before the seq it forked at.
+   */
+  tips(): Promise<Record<string, string>>
   /** A stored event (chain or evidence) by id. */
   get(id: string): Promise<DecodedEvent | undefined>
   /** Every chain event of a job, in (lamport, author, seq) order. */

@@ -126,6 +126,13 @@ describe('who may write what, judged by the fold', () => {
       expect(f.job(job.id)!.status).toBe('queued')
     })
 
+    it('never passes a sensitive job\'s result to a member\'s own sensitive job with the same key', async () => {
+      const { member, src, ran } = await built(true)
+      // The member copies the key from the ledger into a sensitive job of its own and claims the result.
+      const job = await member.make(30, 'job.announced', announceBody({ cache: true, cacheKey: CACHE_KEY, sensitive: true }))
+      expect(changesNothing([...ran, job], [await member.make(31, 'job.finished', cachedBody(job.id, src.id))])).toBe(true)
+    })
+
     it('never passes a sensitive job\'s result to a job that is not sensitive', async () => {
       const { member, src, ran } = await built(true)
       const job = await member.make(30, 'job.announced', announceBody({ cache: true, cacheKey: CACHE_KEY }))

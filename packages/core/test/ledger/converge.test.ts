@@ -26,7 +26,7 @@ async function equivocator (signer: Signer, jobs: readonly string[], forkAt: num
 
 /** One round of sync from `from` to `to`, as the mesh runs it: vector and faulty map out, missing events and evidence back. */
 async function pull (to: Ledger, from: Ledger): Promise<number> {
-  const bytes = await from.missingFor(to.versionVector(), { maxEvents: 50, maxBytes: 1 << 20 }, { faulty: to.faulty(), tips: to.tips() })
+  const bytes = await from.missingFor(to.versionVector(), { maxEvents: 50, maxBytes: 1 << 20 }, { faulty: to.faulty(), tips: await to.tips() })
   if (bytes.length === 0) return 0
   const res = await to.ingest(bytes)
   return res.accepted.length + res.equivocations.length
