@@ -86,7 +86,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   app.delete('/v1/team/members/:peer', async (req) => {
     const { peer } = parseRequest(MemberParams, req.params, 'path')
     if (node.fold.team().members[node.peerId] !== 'admin') throw new ApiRequestError('only a team admin removes members', { status: 403, detail: 'not admin' })
-    await append('team.member_removed', { peer })
+    await append('team.member_removed', { peer, upToSeq: node.ledger.versionVector()[peer] ?? 0 })
     return node.fold.team()
   })
 }

@@ -140,7 +140,11 @@ export type Role = z.infer<typeof Role>
 export const TeamName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a team name is 1-64 of [A-Za-z0-9._-], starting with a letter or digit')
 export const TeamCreated = z.strictObject({ name: TeamName, mode: z.enum(['open', 'strict']) })
 export const TeamMemberAdded = z.strictObject({ peer: PeerIdString, role: Role })
-export const TeamMemberRemoved = z.strictObject({ peer: PeerIdString })
+/**
+ * `upToSeq`: the removed peer's last seq the admin held. Its events above it count as written after
+ * the removal, whatever Lamport value they carry, so a removed member cannot backdate events.
+ */
+export const TeamMemberRemoved = z.strictObject({ peer: PeerIdString, upToSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })
 
 /** Every event type and the schema of its body. Unknown types are rejected. */
 export const bodySchemas = {

@@ -55,7 +55,7 @@ export function foldJob (announce: DecodedEvent, events: readonly DecodedEvent[]
   for (const e of events) {
     const key = keyOf(e)
     // An author that is not a member at the event's place in the order writes nothing.
-    if (e.id !== announce.id && compareKeys(key, start) > 0 && ctx.team.memberAt(e.event.author, key)) steps.push({ key, event: e })
+    if (e.id !== announce.id && compareKeys(key, start) > 0 && ctx.team.memberAt(e.event.author, key, e.event.seq)) steps.push({ key, event: e })
   }
   for (const signal of ctx.signals) steps.push({ key: signal.key, signal })
   const gate = ctx.needs?.gate

@@ -44,7 +44,7 @@ export class JobIndex {
     const dirtyRuns = new Set<string>()
     for (const e of events) {
       const jobId = jobIdOf(e)!
-      if (e.event.type === 'job.announced' && team.memberAt(e.event.author, keyOf(e))) {
+      if (e.event.type === 'job.announced' && team.memberAt(e.event.author, keyOf(e), e.event.seq)) {
         this.announces.set(e.id, e)
         const g = this.groups.add(e)
         if (g !== undefined) dirtyGroups.add(g)

@@ -7,6 +7,22 @@ import type { TeamState } from './types.ts'
 interface RoleChange {
   key: OrderKey
   role: Role | undefined
+  /** For a removal: the removed peer's last seq its admin held (its later events come after it). */
+  upToSeq?: number
+}
+
+type History = ReadonlyMap<string, readonly RoleChange[]>
+
+/**
+ * Whether an event by `peer` with `seq` at `key` was written after a removal placed later in the
+ * order: its seq is above what the removing admin held, so its Lamport value backdates it.
+ */
+function backdated (history: History, peer: string, key: OrderKey, seq: number | undefined): boolean {
+  if (seq === undefined) return false
+  for (const c of history.get(peer) ?? []) {
+    if (c.role === undefined && c.upToSeq !== undefined && seq > c.upToSeq && compareKeys(c.key, key) > 0) return true
+  }
+  return false
 }
 
 /**
@@ -16,10 +32,13 @@ interface RoleChange {
 export interface TeamTimeline {
   /** The team after every team event. */
   readonly state: TeamState
-  /** The peer's role just before `key` in the order (undefined: not listed then). */
-  roleAt(peer: string, key: OrderKey): Role | undefined
+  /**
+   * The peer's role just before `key` in the order (undefined: not listed then). With the event's
+   * `seq`, an event written after a removal of its author (by seq) has no role, whatever its key.
+   */
+  roleAt(peer: string, key: OrderKey, seq?: number): Role | undefined
   /** Whether the peer may write job events at `key`: anyone in an open team, a listed peer in a strict one. */
-  memberAt(peer: string, key: OrderKey): boolean
+  memberAt(peer: string, key: OrderKey, seq?: number): boolean
   /** Whether the peer was listed at any point (its events must be kept to be judged in order). */
   everListed(peer: string): boolean
   /** Listed peers at `key`, sorted by id. */
@@ -36,20 +55,26 @@ export interface TeamTimeline {
  */
 export function foldTeam (events: readonly DecodedEvent[], admin?: string): TeamTimeline {
   const sorted = [...events].sort(compareEvents)
+  // The second pass judges each admin's own events against the removals the first pass found.
+  const first = replayTeam(sorted, admin, new Map())
+  return first.history.size === 0 ? first.timeline : replayTeam(sorted, admin, first.history).timeline
+}
+
+function replayTeam (sorted: readonly DecodedEvent[], admin: string | undefined, removals: History): { timeline: TeamTimeline, history: History } {
   const members: Record<string, Role> = {}
   const history = new Map<string, RoleChange[]>()
   let state: TeamState = { mode: 'open', members: {} }
   let created = false
-  const set = (peer: string, role: Role | undefined, key: OrderKey): void => {
+  const set = (peer: string, role: Role | undefined, key: OrderKey, upToSeq?: number): void => {
     if (role === undefined) delete members[peer]
     else members[peer] = role
     let list = history.get(peer)
     if (list === undefined) history.set(peer, list = [])
-    list.push({ key, role })
+    list.push(upToSeq === undefined ? { key, role } : { key, role, upToSeq })
   }
   for (const e of sorted) {
     const { event } = e
-    const isAdmin = members[event.author] === 'admin'
+    const isAdmin = members[event.author] === 'admin' && !backdated(removals, event.author, keyOf(e), event.seq)
     if (event.type === 'team.created' && !created && (admin === undefined || event.author === admin)) {
       created = true
       state = { name: event.body.name, mode: event.body.mode, members: {} }
@@ -57,35 +82,36 @@ export function foldTeam (events: readonly DecodedEvent[], admin?: string): Team
     } else if (event.type === 'team.member_added' && isAdmin) {
       set(event.body.peer, event.body.role, keyOf(e))
     } else if (event.type === 'team.member_removed' && isAdmin && event.body.peer !== event.author) {
-      set((event as LedgerEventOf<'team.member_removed'>).body.peer, undefined, keyOf(e))
+      const { peer, upToSeq } = (event as LedgerEventOf<'team.member_removed'>).body
+      set(peer, undefined, keyOf(e), upToSeq)
     }
   }
   state.members = Object.fromEntries(Object.entries(members).sort(([a], [b]) => (a < b ? -1 : 1)))
-  return new Timeline(state, history)
+  return { timeline: new Timeline(state, history), history }
 }
 
 class Timeline implements TeamTimeline {
   readonly state: TeamState
   readonly signature: string
-  private readonly history: ReadonlyMap<string, readonly RoleChange[]>
+  private readonly history: History
 
-  constructor (state: TeamState, history: ReadonlyMap<string, readonly RoleChange[]>) {
+  constructor (state: TeamState, history: History) {
     this.state = state
     this.history = history
-    const changes = [...history].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, list]) => [peer, list.map((c) => [c.key.id, c.role ?? null])])
+    const changes = [...history].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, list]) => [peer, list.map((c) => [c.key.id, c.role ?? null, c.upToSeq ?? null])])
     this.signature = JSON.stringify([state.mode, state.name ?? null, changes])
   }
 
-  roleAt (peer: string, key: OrderKey): Role | undefined {
+  roleAt (peer: string, key: OrderKey, seq?: number): Role | undefined {
     const list = this.history.get(peer)
-    if (list === undefined) return undefined
+    if (list === undefined || backdated(this.history, peer, key, seq)) return undefined
     // Changes are few per peer: a backwards scan finds the last one before `key`.
     for (let i = list.length - 1; i >= 0; i--) if (compareKeys(list[i]!.key, key) < 0) return list[i]!.role
     return undefined
   }
 
-  memberAt (peer: string, key: OrderKey): boolean {
-    return this.state.mode === 'open' || this.roleAt(peer, key) !== undefined
+  memberAt (peer: string, key: OrderKey, seq?: number): boolean {
+    return this.state.mode === 'open' || this.roleAt(peer, key, seq) !== undefined
   }
 
   everListed (peer: string): boolean {

@@ -160,6 +160,25 @@ describe('who may write what, judged by the fold', () => {
     }), { numRuns: 50 })
   })
 
+  it('counts no event a removed peer wrote after its removal (by seq), however early its Lamport value puts it', async () => {
+    const { admin, plain, events } = await strictTeam(2)
+    const [origin, gone] = plain as [Author, Author]
+    const job = await origin.make(20, 'job.announced', announceBody())
+    const early = await gone.make(21, 'job.bid', bid(job.id))
+    const removal = await admin.make(40, 'team.member_removed', { peer: gone.id, upToSeq: early.event.seq })
+    // Written after the removal (seq 2), but dated before it: a job and a second admin.
+    const backdated = await gone.make(22, 'job.announced', announceBody({ pipelineJob: 'late' }))
+    const f = fold([...events, job, early, removal, backdated])
+    expect(f.job(job.id)!.bids.map((b) => b.peer)).toEqual([gone.id])
+    expect(f.job(backdated.id)).toBeUndefined()
+    const second = new Author()
+    const promote = await admin.make(30, 'team.member_added', { peer: second.id, role: 'admin' })
+    const demoted = await admin.make(41, 'team.member_removed', { peer: second.id, upToSeq: 0 })
+    const puppet = new Author()
+    const sneak = await second.make(31, 'team.member_added', { peer: puppet.id, role: 'admin' })
+    expect(fold([...events, promote, demoted, sneak]).team().members[puppet.id]).toBeUndefined()
+  })
+
   it('founds the team only with the team file\'s admin, so a member cannot found it over again', async () => {
     const admin = new Author()
     const rogue = new Author()
