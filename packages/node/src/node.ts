@@ -10,6 +10,7 @@ import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseT
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
+import { createNodeClock } from './clock.ts'
 import { createOriginSync, type OriginSync } from './origin-sync.ts'
 import { roomFor as checkRoom } from './room.ts'
 import { openRepoRegistry, type RepoRegistry } from './repos.ts'
@@ -60,16 +61,18 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
+  const time = createNodeClock(config.clockFault, log)
+  const clock = time.clock
   const { team, created } = await ensureTeam(config.dataDir, key.peerId)
   const fold = createFold()
   const isMember = (peer: string): boolean => team.mode === 'open' || peer === team.admin || fold.team().members[peer] !== undefined
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
-  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember })
+  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember })
   await ledger.open()
   if (created || (team.admin === key.peerId && fold.team().name === undefined)) {
     await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })
   }
-  const mesh = createMesh({ ledger, logger: log, clock: systemClock }, {
+  const mesh = createMesh({ ledger, logger: log, clock }, {
     privateKey: key.privateKey,
     teamKey: parseTeamKey(team.key),
     team: team.name,
@@ -82,7 +85,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   })
   const presence = createPresenceTable()
   const repos = await openRepoRegistry(config.dataDir)
-  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock: systemClock, logger: log })
+  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log })
   let warnedNotMember = false
   // In a strict team a peer takes part only once an admin added it; until then it bids on nothing.
   const publish: Publish = async (type, body) => {
@@ -93,7 +96,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   }
   const cores = cpus().length
   const scheduler = createScheduler(
-    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock: systemClock, logger: log },
+    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
@@ -101,7 +104,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     }
   )
   await mesh.start()
-  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos })
+  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos, closeClock: time.close })
 }
 
 interface Parts {
@@ -117,6 +120,7 @@ interface Parts {
   log: Logger
   runner: RunnerServices
   repos: RepoRegistry
+  closeClock: () => void
 }
 
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
@@ -160,6 +164,7 @@ function wire (p: Parts): DevqNode {
     await settleStepCgroups()
     await ledger.close()
     await p.verifier.close()
+    p.closeClock()
     log.info({}, 'node stopped')
   }
   return {

@@ -16,6 +16,8 @@ export interface NodeProc {
   proc: ChildProcess
   /** Resolves with the exit code or signal. */
   exited: Promise<number | string | null>
+  /** The last few KiB the node logged (stderr). */
+  stderrTail(): string
   get<T = unknown>(path: string): Promise<T>
   post<T = unknown>(path: string, body?: unknown): Promise<T>
   /** SIGTERM and wait for a clean exit. */
@@ -58,6 +60,7 @@ export async function startNode (dataDir: string, args: string[] = [], env: Reco
     dataDir,
     proc: node.proc,
     exited: node.exited,
+    stderrTail: node.stderrTail,
     ...await apiCalls(ready.api, dataDir),
     async stop () { await node.stop('SIGTERM') },
     async kill () { await node.stop('SIGKILL') }
