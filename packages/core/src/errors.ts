@@ -73,3 +73,8 @@ export class LedgerWriteError extends DevqError<{ path: string, detail: string }
 export class LedgerAppendError extends DevqError<{ type: string, reason: string, detail: string }> {
   readonly name = 'LedgerAppendError'
 }
+
+/** Scheduler tunables that cannot keep their promises (e.g. a fence margin as long as the lease). */
+export class PolicyError extends DevqError<{ key: string, detail: string }> {
+  readonly name = 'PolicyError'
+}

@@ -31,8 +31,12 @@ export const NodeConfig = z.strictObject({
   /** Browser origins besides the node's own dashboard that may call the API. */
   apiAllowOrigins: z.array(ApiOrigin).max(64),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  /** Lease (ms) after which a silent runner loses its attempt. */
-  leaseMs: z.number().int().min(500).max(600_000),
+  /**
+   * Lease (ms): a peer heard within it is live. A runner that hears no peer for three quarters of
+   * it stops its steps; a silent runner loses its attempt after about a lease and a quarter. At
+   * least 2 s, since heartbeats go out about once a second.
+   */
+  leaseMs: z.number().int().min(2000).max(600_000),
   /** Bubblewrap for steps: `auto` uses it when it works, `on` requires it, `off` never (then no sandboxed jobs). */
   sandbox: z.enum(['auto', 'on', 'off']),
   /** Bytes the incremental workspaces may keep together (MiB); least recently used go first. */
@@ -56,6 +60,11 @@ export const NodeConfig = z.strictObject({
     drop: z.number().min(0).max(1),
     duplicate: z.number().min(0).max(1),
     delayMs: z.number().int().min(0).max(60_000)
+  }),
+  /** A wall clock set off on purpose, for tests and the chaos suite; all zero by default (see clock.ts). */
+  clockFault: z.strictObject({
+    offsetMs: z.number().int().min(-10 * 365 * 86_400_000).max(10 * 365 * 86_400_000),
+    stepMs: z.number().int().min(-10 * 365 * 86_400_000).max(10 * 365 * 86_400_000)
   })
 })
 export type NodeConfig = z.infer<typeof NodeConfig>
@@ -110,7 +119,8 @@ export function defaultConfig (cwd: string): NodeConfig {
     stepMaxProcesses: 4096,
     stepMaxMemoryMb: Math.max(256, Math.min(16 * 1024, Math.floor(totalmem() / 2 / 1024 / 1024))),
     testHooks: false,
-    faults: { drop: 0, duplicate: 0, delayMs: 0 }
+    faults: { drop: 0, duplicate: 0, delayMs: 0 },
+    clockFault: { offsetMs: 0, stepMs: 0 }
   }
 }
 

@@ -62,9 +62,11 @@ export function daemonCommand (): Command {
     .option('--fault-drop <fraction>', 'test only: drop this fraction of incoming gossip')
     .option('--fault-duplicate <fraction>', 'test only: duplicate this fraction of incoming gossip')
     .option('--fault-delay-ms <ms>', 'test only: delay incoming gossip up to this many ms')
+    .option('--fault-clock-offset-ms <ms>', 'test only: run with the wall clock this many ms ahead (negative: behind)')
+    .option('--fault-clock-step-ms <ms>', 'test only: step the wall clock by this many ms on each SIGUSR2')
 }
 
-/** Turns parsed flags into raw config values (faults become one object). */
+/** Turns parsed flags into raw config values (gossip faults become one object, clock faults another). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
   const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
@@ -72,6 +74,9 @@ export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
     raw.faults = { drop: Number(opts.faultDrop ?? 0), duplicate: Number(opts.faultDuplicate ?? 0), delayMs: Number(opts.faultDelayMs ?? 0) }
+  }
+  if (opts.faultClockOffsetMs !== undefined || opts.faultClockStepMs !== undefined) {
+    raw.clockFault = { offsetMs: Number(opts.faultClockOffsetMs ?? 0), stepMs: Number(opts.faultClockStepMs ?? 0) }
   }
   return raw
 }

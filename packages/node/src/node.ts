@@ -10,6 +10,7 @@ import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseT
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
+import { createNodeClock } from './clock.ts'
 import { createOriginSync, type OriginSync } from './origin-sync.ts'
 import { roomFor as checkRoom } from './room.ts'
 import { openRepoRegistry, type RepoRegistry } from './repos.ts'
@@ -61,6 +62,8 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
+  const time = createNodeClock(config.clockFault, log)
+  const clock = time.clock
   const { team, created } = await ensureTeam(config.dataDir, key.peerId)
   const fold = createFold({ admin: team.admin })
   const isMember = (peer: string): boolean => team.mode === 'open' || peer === team.admin || fold.team().members[peer] !== undefined
@@ -69,7 +72,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
   const ownChain = await createOwnChainGuard({ logger: log }, { dataDir: config.dataDir, peerId: key.peerId })
-  const ledger = createLedger({ fold, verifier, clock: systemClock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend })
+  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend })
   await ledger.open()
   ownChain.noteHead(ledger.versionVector()[key.peerId] ?? 0)
   ledger.onAccepted((events) => { ownChain.observe(events) })
@@ -77,7 +80,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   if (created || (team.admin === key.peerId && fold.team().name === undefined && !ownChain.wroteBefore)) {
     await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })
   }
-  const mesh = createMesh({ ledger, logger: log, clock: systemClock }, {
+  const mesh = createMesh({ ledger, logger: log, clock }, {
     privateKey: key.privateKey,
     teamKey: parseTeamKey(team.key),
     team: team.name,
@@ -90,7 +93,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   })
   const presence = createPresenceTable()
   const repos = await openRepoRegistry(config.dataDir)
-  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock: systemClock, logger: log })
+  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log })
   let warnedNotMember = false
   // In a strict team a peer takes part only once an admin added it; until then it bids on nothing.
   const publish: Publish = async (type, body) => {
@@ -101,7 +104,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   }
   const cores = cpus().length
   const scheduler = createScheduler(
-    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock: systemClock, logger: log },
+    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
@@ -109,7 +112,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     }
   )
   await mesh.start()
-  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos })
+  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos, closeClock: time.close })
 }
 
 interface Parts {
@@ -125,6 +128,7 @@ interface Parts {
   log: Logger
   runner: RunnerServices
   repos: RepoRegistry
+  closeClock: () => void
 }
 
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
@@ -168,6 +172,7 @@ function wire (p: Parts): DevqNode {
     await settleStepCgroups()
     await ledger.close()
     await p.verifier.close()
+    p.closeClock()
     log.info({}, 'node stopped')
   }
   return {

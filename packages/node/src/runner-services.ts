@@ -19,6 +19,7 @@ import type { NodeConfig } from './config.ts'
 import { createAccessIndex, type AccessIndex } from './access.ts'
 import type { RepoRegistry } from './repos.ts'
 import { secretsFor } from './secret-access.ts'
+import { recordRuns } from './run-records.ts'
 import { createSyntheticExecutor } from './synthetic.ts'
 
 const MIB = 1024 * 1024
@@ -136,17 +137,18 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dialer(d, handlers))
   const synthetic = createSyntheticExecutor()
   let warmRepos: string[] = await warm()
-  const executor: JobExecutor = {
+  const executor: JobExecutor = recordRuns({
     prefetch: (job) => { if (job.synthetic === undefined) pipeline.prefetch?.(job) },
     async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
       if (job.synthetic !== undefined) return await synthetic.run(job, attempt, signal)
       try {
         return await pipeline.run(job, attempt, signal)
       } finally {
-        warmRepos = await warm().catch(() => warmRepos)
+        // Not awaited: the attempt ends (and its run record says so) when its steps have.
+        void warm().then((repos) => { warmRepos = repos }, () => {})
       }
     }
-  }
+  }, { dataDir: d.config.dataDir, peerId: d.peerId, logger: d.logger })
   const live = livePeers(d)
   return {
     executor,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { cli, startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc, type StatusView } from './harness.ts'
+import { expectRanOnce, readRuns } from './runs.ts'
 
 let cluster: Cluster | undefined
 afterEach(async () => { await cluster?.stop(); cluster = undefined })
@@ -8,15 +9,11 @@ async function submit (node: NodeProc, body: Record<string, unknown>): Promise<s
   return (await node.post<{ id: string }>('/v1/jobs/synthetic', body)).id
 }
 
-/** Every job succeeded exactly once: one succeeded attempt, the result names it. */
-function expectExactlyOnce (jobs: JobView[], ids: string[]): void {
+/** Every job succeeded, and its runners' records show it ran to its end exactly once, where its result says, never twice at once. */
+async function expectExactlyOnce (cluster: Cluster, jobs: JobView[], ids: string[]): Promise<void> {
   const byId = new Map(jobs.map((j) => [j.id, j]))
-  for (const id of ids) {
-    const j = byId.get(id)
-    expect(j?.status, id).toBe('succeeded')
-    expect(j!.attempts.filter((a) => a.outcome === 'succeeded')).toHaveLength(1)
-    expect(j!.result!.attempt).toBe(j!.attempt)
-  }
+  for (const id of ids) expect(byId.get(id)?.status, id).toBe('succeeded')
+  expectRanOnce(await readRuns(cluster.dirs), ids.map((id) => byId.get(id)!))
 }
 
 describe('devq-node grid (real processes on loopback)', () => {
@@ -28,7 +25,7 @@ describe('devq-node grid (real processes on loopback)', () => {
     for (let i = 0; i < 200; i++) ids.push(await submit(nodes[i % 5]!, { durationMs: 20 + (i % 5) * 20 }))
     const hash = await waitSettled(nodes, ids, 180_000)
     expect(hash).toMatch(/^[0-9a-f]{64}$/)
-    for (const node of nodes) expectExactlyOnce(await node.get<JobView[]>('/v1/jobs?limit=10000'), ids)
+    for (const node of nodes) await expectExactlyOnce(cluster, await node.get<JobView[]>('/v1/jobs?limit=10000'), ids)
   }, 300_000)
 
   /**

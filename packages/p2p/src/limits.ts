@@ -64,8 +64,10 @@ export const SYNC_RATE = { burst: 20, perSecond: 4 }
 /** Most peers tracked by one rate limiter (the idlest are forgotten first). */
 export const RATE_LIMIT_MAX_PEERS = 1024
 
-/** Most peers whose last presence time is remembered (for replay protection). */
+/** Most peers whose last presence stamp (boot, seq) is remembered (for replay protection). */
 export const PRESENCE_MAX_TRACKED_PEERS = 4096
+/** Past boots remembered per peer: a replayed heartbeat of one of them is stale. */
+export const PRESENCE_RETIRED_BOOTS = 8
 
 /** Peer exchange: most peers in one answer, addresses per peer, characters per address, bytes per answer. */
 export const PEX_MAX_PEERS = 64

@@ -1,4 +1,5 @@
 /** The mesh: wires the libp2p node, the gossip validators, the sync protocol, direct streams and the redial loop. */
+import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import { createInlineVerifier, type ByteStream, type Logger, type PresenceInfo, type Signer } from '@devq/core'
@@ -48,6 +49,9 @@ class P2pMesh implements Mesh {
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
   private running: Running | undefined
+  /** This process start, as heartbeats name it; with `heartbeats` it orders them (see presence.ts). */
+  private readonly bootId = randomBytes(16).toString('base64url')
+  private heartbeats = 0
 
   constructor (components: MeshComponents, init: MeshInit) {
     this.components = components
@@ -94,8 +98,9 @@ class P2pMesh implements Mesh {
 
   async publishPresence (info: PresenceInfo): Promise<void> {
     const { node } = this.require('publishPresence')
-    const bytes = await encodePresence(this.signer, info)
-    this.presence.noteOwn(info)
+    const stamp = { boot: this.bootId, seq: ++this.heartbeats }
+    const bytes = await encodePresence(this.signer, info, stamp)
+    this.presence.noteOwn(this.peerId, stamp)
     await node.services.pubsub.publish(this.init.names.presence, bytes)
     this.counters.gossip.out++
   }

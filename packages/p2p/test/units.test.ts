@@ -41,42 +41,64 @@ describe('presence check', () => {
   const signer = generateSigner()
   const check = (): ReturnType<typeof createPresenceCheck> => createPresenceCheck({ verifier: createInlineVerifier() })
 
-  it('accepts a signed heartbeat once, then only newer ones', async () => {
+  const boot = (c: string): string => c.repeat(22)
+  const stamped = async (time: number, b: string, seq: number): Promise<Uint8Array> => await encodePresence(signer, presenceOf(signer.peerId, time), { boot: boot(b), seq })
+
+  it('accepts a heartbeat once, then only later ones of the same boot, whatever their wall time', async () => {
     const c = check()
-    const first = await encodePresence(signer, presenceOf(signer.peerId, 1000))
-    expect(await c.check(first)).toMatchObject({ ok: true, info: { peer: signer.peerId, time: 1000 } })
+    const first = await stamped(1_700_000_000_000, 'a', 1)
+    expect(await c.check(first)).toMatchObject({ ok: true, info: { peer: signer.peerId, time: 1_700_000_000_000 } })
     expect(await c.check(first)).toMatchObject({ ok: false, reason: 'stale' })
-    expect(await c.check(await encodePresence(signer, presenceOf(signer.peerId, 999)))).toMatchObject({ ok: false, reason: 'stale' })
-    expect(await c.check(await encodePresence(signer, presenceOf(signer.peerId, 1001)))).toMatchObject({ ok: true })
+    // The sender's clock stepped back ten minutes: its next heartbeat is still news.
+    expect(await c.check(await stamped(1_700_000_000_000 - 600_000, 'a', 2))).toMatchObject({ ok: true })
+    expect(await c.check(await stamped(5000, 'a', 2))).toMatchObject({ ok: false, reason: 'stale' })
+    expect(await c.check(await stamped(5000, 'a', 1))).toMatchObject({ ok: false, reason: 'stale' })
+  })
+
+  it('takes a new boot at once and refuses the boots a peer left behind, as far back as it keeps them', async () => {
+    const c = check()
+    expect(await c.check(await stamped(1, 'a', 50))).toMatchObject({ ok: true })
+    expect(await c.check(await stamped(1, 'b', 1))).toMatchObject({ ok: true })
+    expect(await c.check(await stamped(1, 'a', 51))).toMatchObject({ ok: false, reason: 'stale' })
+    const later = 'cdefghijklmnopq'.slice(0, limits.PRESENCE_RETIRED_BOOTS)
+    for (const b of later) expect(await c.check(await stamped(1, b, 1))).toMatchObject({ ok: true })
+    expect(await c.check(await stamped(1, 'b', 2))).toMatchObject({ ok: false, reason: 'stale' })
+    // Memory per peer is bounded: the oldest boot is forgotten.
+    expect(await c.check(await stamped(1, 'a', 52))).toMatchObject({ ok: true })
   })
 
   it('treats a replay of our own heartbeat as stale', async () => {
     const c = check()
-    const info = presenceOf(signer.peerId, 5000)
-    c.noteOwn(info)
-    expect(await c.check(await encodePresence(signer, info))).toMatchObject({ ok: false, reason: 'stale' })
+    c.noteOwn(signer.peerId, { boot: boot('z'), seq: 7 })
+    expect(await c.check(await stamped(5000, 'z', 7))).toMatchObject({ ok: false, reason: 'stale' })
+    expect(await c.check(await stamped(5000, 'z', 8))).toMatchObject({ ok: true })
   })
 
   it.each([
     ['too_large', new Uint8Array(limits.MAX_PRESENCE_MESSAGE_BYTES + 1)],
     ['malformed', new TextEncoder().encode('{"info":')],
     ['bad_schema', canonicalBytes([1, 2])],
-    ['bad_schema', canonicalBytes({ info: presenceOf(signer.peerId, 1), sig: 'short' })],
-    ['bad_schema', canonicalBytes({ info: { ...presenceOf(signer.peerId, 1), extra: 1 }, sig: 'A'.repeat(86) })],
-    ['bad_signature', canonicalBytes({ info: presenceOf(signer.peerId, 1), sig: 'A'.repeat(86) })]
+    ['bad_schema', canonicalBytes({ info: presenceOf(signer.peerId, 1), boot: 'b'.repeat(22), seq: 1, sig: 'short' })],
+    ['bad_schema', canonicalBytes({ info: { ...presenceOf(signer.peerId, 1), extra: 1 }, boot: 'b'.repeat(22), seq: 1, sig: 'A'.repeat(86) })],
+    ['bad_schema', canonicalBytes({ info: presenceOf(signer.peerId, 1), sig: 'A'.repeat(86) })],
+    ['bad_schema', canonicalBytes({ info: presenceOf(signer.peerId, 1), boot: 'b'.repeat(22), seq: 0, sig: 'A'.repeat(86) })],
+    ['bad_signature', canonicalBytes({ info: presenceOf(signer.peerId, 1), boot: 'b'.repeat(22), seq: 1, sig: 'A'.repeat(86) })]
   ])('rejects %s input', async (reason, bytes) => {
     expect(await check().check(bytes)).toMatchObject({ ok: false, reason })
   })
 
   it('rejects a signature over different content', async () => {
-    const env = JSON.parse(Buffer.from(await encodePresence(signer, presenceOf(signer.peerId, 7))).toString()) as { info: { load: number } }
+    const env = JSON.parse(Buffer.from(await stamped(7, 'a', 1)).toString()) as { info: { load: number }, seq: number }
     env.info.load = 0.9
+    expect(await check().check(canonicalBytes(env))).toMatchObject({ ok: false, reason: 'bad_signature' })
+    env.info.load = 0.1
+    env.seq = 2
     expect(await check().check(canonicalBytes(env))).toMatchObject({ ok: false, reason: 'bad_signature' })
   })
 
   it('rejects a non-member even with a valid signature', async () => {
     const c = createPresenceCheck({ verifier: createInlineVerifier(), isMember: () => false })
-    expect(await c.check(await encodePresence(signer, presenceOf(signer.peerId, 1)))).toMatchObject({ ok: false, reason: 'not_member' })
+    expect(await c.check(await stamped(1, 'a', 1))).toMatchObject({ ok: false, reason: 'not_member' })
   })
 })
 

@@ -29,9 +29,12 @@ export function activeIndex (open: Iterable<JobState>): ActiveIndex {
   return index
 }
 
-/** Whether a queued job may be awarded now: backoff over, its group idle, its repo under its cap. */
-export function eligible (job: JobState, wallMs: number, active: ActiveIndex): boolean {
-  if (job.status !== 'queued' || job.notBefore > wallMs) return false
+/**
+ * Whether a queued job may be awarded now: its retry backoff over (`backoffOver`, which the
+ * caller measures on its own clock), its group idle, its repo under its cap.
+ */
+export function eligible (job: JobState, backoffOver: (job: JobState) => boolean, active: ActiveIndex): boolean {
+  if (job.status !== 'queued' || !backoffOver(job)) return false
   const g = groupKey(job)
   if (g !== undefined && active.groups.has(g)) return false
   return job.repoCap === undefined || (active.repos.get(job.repo) ?? 0) < job.repoCap
@@ -74,7 +77,7 @@ export interface RunnerSlots {
  * same fold and presence, so runners bid on different jobs instead of all on the first one; when
  * views differ, the coordinator's choice among bids settles it. Returns job id -> peer id.
  */
-export function assignSlots (order: readonly JobState[], runners: readonly RunnerSlots[], wallMs: number, active: ActiveIndex, team: TeamState): Map<string, string> {
+export function assignSlots (order: readonly JobState[], runners: readonly RunnerSlots[], backoffOver: (job: JobState) => boolean, active: ActiveIndex, team: TeamState): Map<string, string> {
   const plan = new Map<string, string>()
   const free = new Map(runners.map((r) => [r.info.peer, r.free]))
   let total = runners.reduce((n, r) => n + Math.max(0, r.free), 0)
@@ -82,7 +85,7 @@ export function assignSlots (order: readonly JobState[], runners: readonly Runne
   const repos = new Map(active.repos)
   for (const job of order) {
     if (total <= 0) break
-    if (!eligible(job, wallMs, { groups, repos, runners: active.runners })) continue
+    if (!eligible(job, backoffOver, { groups, repos, runners: active.runners })) continue
     let best: RunnerSlots | undefined
     let bestScore = -Infinity
     for (const r of runners) {

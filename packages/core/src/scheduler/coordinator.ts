@@ -1,7 +1,8 @@
 import type { Clock, Logger } from '../ports.ts'
 import type { JobState, TeamState } from '../fold/types.ts'
 import type { SchedulerPolicy } from './policy.ts'
-import type { PresenceInfo, PresenceTable } from './presence.ts'
+import { claimsOf, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
+import type { LocalTimes } from './local-times.ts'
 import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
 import { activeIndex, canRun, eligible, groupKey, isTrusted, type ActiveIndex } from './assign.ts'
 import { bestBid, coordinatorFor } from './score.ts'
@@ -14,10 +15,13 @@ export interface CoordinatorMemory {
   awardSeen: Map<string, number>
   /** Events already written by this peer, so a pass never writes one twice. */
   written: Set<string>
-  /** Local monotonic ms this scheduler started: a runner is given a full lease from then. */
+  /**
+   * Local monotonic ms this scheduler started, or last rejoined the mesh after it was cut off: a
+   * runner is given a full lease from then, and what this peer knew before waits a lease.
+   */
   startedMs: number
-  /** Local monotonic ms another peer was last live, if ever: a peer alone for a lease is cut off. */
-  lastPeerSeenMs: number | undefined
+  /** Local monotonic ms of the first pass since `startedMs`, which found what was known before. */
+  firstPassMs: number | undefined
   /** Earliest local monotonic ms a bid window seen in the last pass closes: the next pass is due then. */
   wakeAtMs: number | undefined
 }
@@ -36,6 +40,13 @@ interface CoordinatorContext {
   policy: SchedulerPolicy
   /** Live peers including this one. */
   peers: readonly PresenceInfo[]
+  /**
+   * Whether this pass may judge runners by their silence: not while this peer is cut off itself
+   * (it hears nobody, so its silence says nothing of them) or just after its host stalled.
+   */
+  judge: boolean
+  /** When this peer learned of each attempt: retry backoff runs from there. */
+  times: LocalTimes
 }
 
 function prune (memory: CoordinatorMemory, view: LedgerView): void {
@@ -50,33 +61,58 @@ function prune (memory: CoordinatorMemory, view: LedgerView): void {
 /**
  * The coordinator's duties for every open job this peer coordinates (its own while it is live,
  * inherited ones by rendezvous failover): reuse a cached result, award the best live bid after the
- * bid window, and write `lost` for an attempt whose runner's lease ran out.
+ * bid window, and write `lost` for an attempt whose runner was silent for lease + grace.
  */
 export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory): Promise<void> {
   prune(memory, c.view)
   memory.wakeAtMs = undefined
   const live = ctx.peers.map((p) => p.peer)
   const mono = c.clock.monotonicMs()
-  const wall = c.clock.wallMs()
   const open = [...c.view.openJobs()]
   const team = c.view.team()
   const active = activeIndex(open)
+  const claimed = claims(c, ctx, mono)
   // Every decision is made (and remembered) before any write resolves, so the writes of one pass
   // share one ledger write and one gossip message.
   const writes: Promise<void>[] = []
+  memory.firstPassMs ??= mono
   for (const job of open) {
-    if (coordinatorFor(job, live, team) !== ctx.peerId) continue
-    if (job.status === 'queued') writes.push(coordinateQueued(c, ctx, memory, job, { live, mono, wall, active }))
-    else if (job.status !== 'waiting') writes.push(checkLease(c, ctx, memory, job, mono))
+    if (coordinatorFor(job, live, team) !== ctx.peerId || !mayCoordinate(c, ctx, memory, job, mono)) continue
+    if (job.status === 'queued') writes.push(coordinateQueued(c, ctx, memory, job, { live, mono, active, claimed }))
+    else if (job.status !== 'waiting' && ctx.judge) writes.push(checkLease(c, ctx, memory, job, mono))
   }
   await Promise.all(writes)
+}
+
+/**
+ * Whether this peer may coordinate `job` now. Its own jobs: at once, except that for a lease
+ * after it (re)started or rejoined the mesh it leaves alone those it already knew (a failover
+ * coordinator may have awarded them meanwhile; that award may not have reached it yet). Another
+ * peer's job (failover): only once the origin has been silent for lease + grace, counted from the
+ * later of its last heartbeat, this peer's start and when this peer learned of the job, so an
+ * origin that was cut off, or whose job arrives with a heal before its heartbeat, is not
+ * overtaken; and never on a stalled pass.
+ */
+function mayCoordinate (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, mono: number): boolean {
+  if (job.origin === ctx.peerId) {
+    return mono - memory.startedMs >= ctx.policy.leaseMs || (ctx.times.jobSince(job) ?? -Infinity) > (memory.firstPassMs ?? mono)
+  }
+  const since = Math.max(c.presence.lastSeen(job.origin) ?? -Infinity, memory.startedMs, ctx.times.jobSince(job) ?? mono)
+  return ctx.judge && mono - since > ctx.policy.leaseMs + ctx.policy.lostGraceMs
 }
 
 interface PassFacts {
   live: readonly string[]
   mono: number
-  wall: number
   active: ActiveIndex
+  /** Run claims of this peer and of every peer heard within lease + grace. */
+  claimed: ReadonlySet<string>
+}
+
+function claims (c: CoordinatorComponents, ctx: CoordinatorContext, mono: number): Set<string> {
+  const out = claimsOf(c.presence, mono, ctx.policy.leaseMs + ctx.policy.lostGraceMs, ctx.peerId)
+  for (const r of ctx.peers.find((p) => p.peer === ctx.peerId)?.runs ?? []) out.add(r)
+  return out
 }
 
 /**
@@ -86,7 +122,10 @@ interface PassFacts {
  */
 function reusable (view: LedgerView, job: JobState, prev: JobState): boolean {
   if (prev.id === job.id || prev.result === undefined) return false
-  return prev.origin === job.origin || isTrusted(view.team(), prev.result.by)
+  const team = view.team()
+  // As the fold takes it: a sensitive build only for a sensitive job of the same or a trusted origin.
+  if (prev.sensitive && (!job.sensitive || (prev.origin !== job.origin && !isTrusted(team, job.origin)))) return false
+  return prev.origin === job.origin || isTrusted(team, prev.result.by)
 }
 
 async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, f: PassFacts): Promise<void> {
@@ -103,7 +142,9 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   // A bid counts only from a live peer that may run the job (its labels, and trust for a sensitive one).
   const team = c.view.team()
   const bids = job.bids.filter((b) => f.live.includes(b.peer) && canRun(job, b.peer, b.labels, team))
-  if (bids.length === 0 || memory.written.has(`award:${k}`)) return
+  // A peer still runs some attempt of the job (one this peer judged lost, or one awarded by a
+  // failover coordinator whose award has not arrived): the next award waits until it stopped.
+  if (bids.length === 0 || memory.written.has(`award:${k}`) || f.claimed.has(runClaim(job.id))) return
   let first = memory.firstBidSeen.get(k)
   if (first === undefined) memory.firstBidSeen.set(k, first = f.mono)
   // The window waits for better bids; once every live peer that could take the job has bid, there
@@ -113,7 +154,7 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
     memory.wakeAtMs = Math.min(memory.wakeAtMs ?? closes, closes)
     return
   }
-  if (!eligible(job, f.wall, f.active)) return
+  if (!eligible(job, (j) => ctx.times.backoffOver(j, f.mono), f.active)) return
   const best = bestBid(job, bids)
   if (best === undefined) return
   memory.written.add(`award:${k}`)
@@ -139,7 +180,9 @@ async function checkLease (c: CoordinatorComponents, ctx: CoordinatorContext, me
   // heartbeat: the lease runs from when this peer learned of the award, not from the last heartbeat.
   const last = Math.max(c.presence.lastSeen(runner) ?? -Infinity, memory.startedMs, seen)
   const k = `lost:${attemptKey}`
-  if (mono - last <= ctx.policy.leaseMs || memory.written.has(k)) return
+  // The grace past the lease is the fence: a runner cut off from everyone stops its steps
+  // `fenceMarginMs` before the lease ends, so it has stopped before the next attempt can start.
+  if (mono - last <= ctx.policy.leaseMs + ctx.policy.lostGraceMs || memory.written.has(k)) return
   memory.written.add(k)
   c.logger.info({ job_id: job.id, attempt: job.attempt, runner }, 'runner lease ran out')
   await c.publish('job.lost', { job: job.id, attempt: job.attempt, runner, reason: 'runner_lost' })

@@ -1,9 +1,16 @@
 import type { Clock, Logger } from '../ports.ts'
 import type { JobState } from '../fold/types.ts'
 import type { AttemptReport, JobExecutor, LedgerView, Publish } from './ports.ts'
+import { runClaim } from './presence.ts'
 
 /** Why this peer stopped one of its own attempts. */
 export type StopReason = 'timeout' | 'revoked' | 'cut_off' | 'stopped'
+
+/**
+ * The abort reason of an attempt stopped because its runner is cut off from the mesh: another
+ * peer may start the job once the fence margin has passed, so the steps must end at once.
+ */
+export const FENCE_STOP: StopReason = 'cut_off'
 
 interface Execution {
   attempt: number
@@ -18,11 +25,17 @@ export interface Executions {
   /**
    * Starts attempts awarded to this peer; stops ones revoked (cancelled, lost, superseded) or
    * overdue; hands back (writes `lost` for) attempts the fold says this peer runs but it does not,
-   * e.g. after a restart or a cut-off.
+   * e.g. after a restart or a cut-off. An award of a job that another peer claims to run (see
+   * PresenceInfo.runs) waits: it is stale, or the other run is still stopping.
    */
-  reconcile(view: LedgerView): Promise<void>
+  reconcile(view: LedgerView, claimedElsewhere?: ReadonlySet<string>): Promise<void>
   /** Stops every attempt (of the jobs `which` selects) without reporting it; the mesh judges it lost. */
   stopAll(reason: StopReason, which?: (job: string) => boolean): void
+  /**
+   * The next reconcile hands back, instead of starting, attempts awarded to this peer that it has
+   * not started: after a restart or a partition, such an award may have been judged lost meanwhile.
+   */
+  distrustAwards(): void
   /** Writes `lost` for every attempt the fold gives this peer that it is not running (at shutdown). */
   handBack(view: LedgerView): Promise<void>
   /** Job ids being run. */
@@ -48,6 +61,8 @@ function mine (job: JobState | undefined, peerId: string, attempt: number): bool
 class RunningAttempts implements Executions {
   private readonly running = new Map<string, Execution>()
   private readonly handedBack = new Set<string>()
+  /** The first reconcile sees only what the ledger held at start, which may be stale. */
+  private stale = true
   private readonly c: ExecutionsComponents
   private readonly peerId: string
 
@@ -56,12 +71,17 @@ class RunningAttempts implements Executions {
     this.peerId = peerId
   }
 
-  async reconcile (view: LedgerView): Promise<void> {
+  async reconcile (view: LedgerView, claimedElsewhere: ReadonlySet<string> = new Set()): Promise<void> {
     const orphans: JobState[] = []
+    // An award found in the ledger at start may have been judged lost while this peer was away,
+    // with the next attempt running elsewhere: it is handed back, never started.
+    const fresh = !this.stale
+    this.stale = false
     for (const job of view.openJobs()) {
       if (this.running.has(job.id) || !mine(job, this.peerId, job.attempt)) continue
-      if (job.status === 'awarded') this.start(job)
-      else if (!this.handedBack.has(`${job.id}:${job.attempt}`)) orphans.push(job)
+      if (job.status === 'awarded' && fresh) {
+        if (!claimedElsewhere.has(runClaim(job.id))) this.start(job)
+      } else if (!this.handedBack.has(`${job.id}:${job.attempt}`)) orphans.push(job)
     }
     const now = this.c.clock.monotonicMs()
     for (const [id, exec] of this.running) {
@@ -76,6 +96,10 @@ class RunningAttempts implements Executions {
     for (const job of [...view.openJobs()]) {
       if (!this.running.has(job.id) && mine(job, this.peerId, job.attempt) && !this.handedBack.has(`${job.id}:${job.attempt}`)) await this.handBackOne(job)
     }
+  }
+
+  distrustAwards (): void {
+    this.stale = true
   }
 
   stopAll (reason: StopReason, which: (job: string) => boolean = () => true): void {

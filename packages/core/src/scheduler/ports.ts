@@ -32,8 +32,10 @@ export interface AttemptReport {
 /**
  * Runs attempts of jobs awarded to this peer (synthetic jobs, or real pipelines from the runner
  * package). Called once per attempt; attempts run concurrently up to the peer's slots. When `signal`
- * aborts, stop promptly and resolve with status `cancelled`. Should not reject; a rejection is
- * reported as a failed attempt with failure `runner_error`.
+ * aborts, stop promptly and resolve with status `cancelled`; when its reason is `FENCE_STOP`, end
+ * the steps at once, without a grace. Resolve only once the steps have ended: the scheduler takes
+ * that as the end of the attempt. Should not reject; a rejection is reported as a failed attempt
+ * with failure `runner_error`.
  */
 export interface JobExecutor {
   run(job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport>

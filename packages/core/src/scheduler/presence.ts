@@ -5,6 +5,12 @@ import { PeerIdString, ShareMode } from '../events/bodies.ts'
 export const MAX_PRESENCE_BYTES = 16 * 1024
 
 const PRESENCE_MIN_INTERVAL_MS = 1000
+
+/** Most run claims one heartbeat carries (see PresenceInfo.runs); a peer running more claims the first ones. */
+export const MAX_RUN_CLAIMS = 256
+
+/** The claim a heartbeat makes for a job id. */
+export const runClaim = (jobId: string): string => jobId.slice(0, 16)
 const TEAM_HEARTBEATS_PER_S = 10
 
 /**
@@ -49,6 +55,12 @@ export const PresenceInfo = z.strictObject({
   version: z.string().max(32),
   /** The attempts this peer runs and how far each got. */
   activity: z.array(JobActivity).max(32).optional(),
+  /**
+   * Claims: the jobs (first 16 hex digits of the id) whose steps this peer runs, stopping ones
+   * included. A coordinator awards none of them while the claim is within lease + grace, even if
+   * the award it would overtake never reached it.
+   */
+  runs: z.array(z.string().regex(/^[0-9a-f]{16}$/)).max(MAX_RUN_CLAIMS).optional(),
   /** Sender's wall clock (ms), for display. */
   time: z.number().int().min(0)
 })
@@ -65,6 +77,13 @@ export interface PresenceTable {
   get(peer: string): PresenceInfo | undefined
   /** Peers heard from within `leaseMs` before `nowMs`, sorted by peer id. */
   live(nowMs: number, leaseMs: number): PresenceInfo[]
+}
+
+/** The run claims of every peer but `self` heard within `withinMs` before `nowMs`. */
+export function claimsOf (table: PresenceTable, nowMs: number, withinMs: number, self: string): Set<string> {
+  const out = new Set<string>()
+  for (const info of table.live(nowMs, withinMs)) if (info.peer !== self) for (const r of info.runs ?? []) out.add(r)
+  return out
 }
 
 export function createPresenceTable (): PresenceTable {

@@ -1,12 +1,15 @@
 import type { Clock, Logger } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
-import type { PresenceInfo, PresenceTable } from './presence.ts'
+import { claimsOf, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import type { JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
 import { createExecutions, type Executions } from './executions.ts'
 import { coordinate, type CoordinatorMemory } from './coordinator.ts'
 import { planBids } from './bidding.ts'
+import { createFence, type Fence } from './fence.ts'
+import { createLocalTimes, type LocalTimes } from './local-times.ts'
 import { addUsage, levelUsage, type LevelUsage } from './queue.ts'
-import { closed, countRecentFailures, every, ownJobs } from './view.ts'
+import { closed, countRecentFailures, every, namesOtherPeers, restrictedView } from './view.ts'
+
 /** The services a scheduler needs. */
 export interface SchedulerComponents {
   view: LedgerView
@@ -27,12 +30,18 @@ export interface SchedulerInit extends RunnerProfile {
 
 /**
  * One peer's part in scheduling: it bids for work with its free slots, coordinates the jobs it
- * announced (or inherited by failover), writes `lost` when a runner's lease runs out, and runs what
- * it is awarded. All decisions read the fold; all effects are ledger events.
+ * announced (or inherited by failover), writes `lost` when a runner is silent for lease + grace,
+ * and runs what it is awarded. All decisions read the fold; all effects are ledger events.
+ *
+ * Fencing: a peer that has heard no other peer for `leaseMs - fenceMarginMs` is cut off. It stops
+ * every attempt the rest of the mesh could take over (all but those of jobs it announced after it
+ * found itself cut off), judges no runner lost, and awards only those jobs, until it hears a peer
+ * again. Durations that gate decisions run on this peer's monotonic clock.
  */
 export interface Scheduler {
   /**
-   * One pass over the state. Call it on a timer (a few times a second) and after new events.
+   * One pass over the state. Call it on a timer (a few times a second: a gap of more than
+   * STALL_MS counts as a stall and delays judgements by silence) and after new events.
    * Concurrent calls are coalesced into one pass plus at most one more; never throws.
    */
   tick(): Promise<void>
@@ -67,6 +76,8 @@ class PeerScheduler implements Scheduler {
   private readonly local: () => LocalStatus
   private readonly executions: Executions
   private readonly memory: CoordinatorMemory
+  private readonly times: LocalTimes = createLocalTimes()
+  private readonly fence: Fence
   private readonly bidsSent = new Set<string>()
   private readonly recentFailures: () => number
   private readonly closedUsage: () => LevelUsage
@@ -82,7 +93,8 @@ class PeerScheduler implements Scheduler {
     this.logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
     this.local = init.local ?? (() => ({ load: 0, userActive: false, warmRepos: [] }))
     this.executions = createExecutions({ ...components, logger: this.logger }, init.peerId)
-    this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), lastPeerSeenMs: undefined, wakeAtMs: undefined }
+    this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), firstPassMs: undefined, wakeAtMs: undefined }
+    this.fence = createFence(components.presence, init.peerId, this.policy, () => namesOtherPeers(components.view, init.peerId))
     const { clock, view } = components
     this.recentFailures = every(1000, clock, () => countRecentFailures(view, init.peerId, clock.wallMs() - this.policy.usageWindowMs))
     this.closedUsage = every(1000, clock, () => levelUsage(closed(view.jobs()), clock.wallMs(), this.policy))
@@ -100,6 +112,8 @@ class PeerScheduler implements Scheduler {
           await this.pass()
         } catch (err) {
           this.logger.error({ err }, 'scheduler pass failed')
+        } finally {
+          this.fence.passEnded(this.c.clock.monotonicMs())
         }
       } while (this.again && !this.stopped)
     })().finally(() => { this.running = undefined })
@@ -108,7 +122,8 @@ class PeerScheduler implements Scheduler {
 
   presence (): PresenceInfo {
     const l = this.local()
-    const busy = this.executions.ids().length
+    const running = this.executions.ids()
+    const busy = running.length
     const closing = this.draining || this.stopped
     const idleOnlyBusy = this.init.shareMode === 'idle-only' && l.userActive
     return {
@@ -125,6 +140,7 @@ class PeerScheduler implements Scheduler {
       warmRepos: l.warmRepos.slice(0, 64),
       version: this.init.version,
       ...(l.activity === undefined || l.activity.length === 0 ? {} : { activity: l.activity.slice(0, 32) }),
+      ...(busy === 0 ? {} : { runs: running.slice(0, MAX_RUN_CLAIMS).map(runClaim) }),
       time: Math.round(this.c.clock.wallMs())
     }
   }
@@ -152,26 +168,49 @@ class PeerScheduler implements Scheduler {
     const { clock, presence, view } = this.c
     const peerId = this.init.peerId
     const mono = clock.monotonicMs()
+    this.times.observe(view.openJobs(), mono)
     const self = this.presence()
     const live = presence.live(mono, this.policy.leaseMs).filter((p) => p.peer !== peerId)
-    if (live.length > 0) this.memory.lastPeerSeenMs = mono
-    const cutOff = this.memory.lastPeerSeenMs !== undefined && mono - this.memory.lastPeerSeenMs > this.policy.leaseMs
-    // A peer alone for a whole lease keeps to the jobs it announced; others' jobs go to the rest of
-    // the mesh, which judges this peer lost, so a healed partition never leaves two live results.
-    const scope = cutOff ? ownJobs(view, peerId) : view
-    if (cutOff) this.executions.stopAll('cut_off', (id) => view.job(id)?.origin !== peerId)
-    await this.executions.reconcile(scope)
+    const fence = this.fence.check(mono)
+    if (fence.isolatedSinceMs === mono) this.logger.warn({ quietMs: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
+    if (fence.rejoined) this.rejoin(mono)
+    const scope = this.scope(fence.isolatedSinceMs)
+    if (scope !== view) this.executions.stopAll('cut_off', (id) => scope.job(id) === undefined)
+    const claimed = claimsOf(presence, mono, this.policy.leaseMs + this.policy.lostGraceMs, peerId)
+    await this.executions.reconcile(scope, claimed)
     const peers = [self, ...live]
-    await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers }, this.memory)
+    const judge = !fence.stalled && scope === view
+    await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers, judge, times: this.times }, this.memory)
     if (!this.draining && !this.stopped) await this.bid(scope, peers, self)
-    await this.executions.reconcile(scope)
+    await this.executions.reconcile(scope, claimed)
+  }
+
+  /** Back in touch after being cut off: what it knew is as stale as after a restart. */
+  private rejoin (mono: number): void {
+    this.logger.info({}, 'hearing the mesh again')
+    this.memory.startedMs = mono
+    this.memory.firstPassMs = undefined
+    this.executions.distrustAwards()
+  }
+
+  /**
+   * What this peer may act on. Cut off since `isolatedSinceMs`, only the jobs it announced after
+   * then: the rest of the mesh cannot know of those, while it may be taking over everything else
+   * (failover, or `lost` after lease + grace), including attempts requeued by events that still
+   * reach this peer from it.
+   */
+  private scope (isolatedSinceMs: number | undefined): LedgerView {
+    const { view } = this.c
+    if (isolatedSinceMs === undefined) return view
+    const peerId = this.init.peerId
+    return restrictedView(view, (job) => job.origin === peerId && (this.times.jobSince(job) ?? -Infinity) > isolatedSinceMs)
   }
 
   private async bid (scope: LedgerView, peers: PresenceInfo[], self: PresenceInfo): Promise<void> {
     const { clock } = this.c
     if (this.bidsSent.size > BIDS_REMEMBERED) this.bidsSent.clear()
     const usage = addUsage(this.closedUsage(), levelUsage(scope.openJobs(), clock.wallMs(), this.policy))
-    const plan = planBids(scope, { peerId: this.init.peerId, policy: this.policy, peers, self, local: this.local(), wallMs: clock.wallMs(), bidsSent: this.bidsSent, usage })
+    const plan = planBids(scope, { peerId: this.init.peerId, policy: this.policy, peers, self, local: this.local(), wallMs: clock.wallMs(), monoMs: clock.monotonicMs(), times: this.times, bidsSent: this.bidsSent, usage })
     for (const bid of plan) {
       this.bidsSent.add(`${bid.job}:${bid.attempt}`)
       const job = scope.job(bid.job)

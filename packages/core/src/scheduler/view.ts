@@ -7,15 +7,24 @@ export function * closed (jobs: Iterable<JobState>): Generator<JobState> {
   for (const job of jobs) if (terminalStatuses.has(job.status)) yield job
 }
 
-/** The view restricted to the jobs `peerId` announced. */
-export function ownJobs (view: LedgerView, peerId: string): LedgerView {
+/** The view restricted to the jobs `keep` accepts; queries of results and the team see everything. */
+export function restrictedView (view: LedgerView, keep: (job: JobState) => boolean): LedgerView {
   return {
-    job: (id) => { const job = view.job(id); return job?.origin === peerId ? job : undefined },
-    * openJobs () { for (const job of view.openJobs()) if (job.origin === peerId) yield job },
+    job: (id) => { const job = view.job(id); return job !== undefined && keep(job) ? job : undefined },
+    * openJobs () { for (const job of view.openJobs()) if (keep(job)) yield job },
     jobs: view.jobs.bind(view),
     succeededWithKey: view.succeededWithKey.bind(view),
     team: view.team.bind(view)
   }
+}
+
+/** Whether the view names a peer other than `peerId`: a team member, an origin or a runner. */
+export function namesOtherPeers (view: LedgerView, peerId: string): boolean {
+  if (Object.keys(view.team().members).some((m) => m !== peerId)) return true
+  for (const job of view.jobs()) {
+    if (job.origin !== peerId || job.attempts.some((a) => a.runner !== peerId)) return true
+  }
+  return false
 }
 
 /** Attempts `peer` ran that failed or were lost since `sinceWallMs`. */

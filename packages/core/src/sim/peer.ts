@@ -1,7 +1,7 @@
 import type { DecodedEvent } from '../events/envelope.ts'
 import type { ShareMode } from '../events/bodies.ts'
 import { createSeedSigner } from '../events/peer-id.ts'
-import { silentLogger, type Signer } from '../ports.ts'
+import { silentLogger, type Clock, type Signer } from '../ports.ts'
 import { createPresenceTable, type PresenceInfo } from '../scheduler/presence.ts'
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.ts'
 import type { SchedulerPolicy } from '../scheduler/policy.ts'
@@ -24,9 +24,14 @@ export interface SimPeerSpec {
   labels?: string[]
   cores?: number
   shareMode?: ShareMode
+  /** How far this peer's wall clock is ahead of simulated time (ms; negative: behind). */
+  clockOffsetMs?: number
 }
 
-/** One run of an attempt on a simulated runner. */
+/**
+ * One run of an attempt, as its simulated runner recorded it: when its steps began and ended on
+ * simulated time (every peer's monotonic clock), whatever the ledger says.
+ */
 export interface ExecutionRecord {
   job: string
   peer: string
@@ -66,6 +71,10 @@ export class SimPeer {
   private presenceTable = createPresenceTable()
   private readonly ctx: SimPeerContext
   readonly spec: SimPeerSpec
+  /** This peer's wall clock offset (ms); `stepClock` moves it. */
+  private clockOffsetMs: number
+  /** Simulated time as this peer reads it: shared monotonic time, its own wall clock. */
+  readonly clock: Clock
 
   constructor (ctx: SimPeerContext, spec: SimPeerSpec) {
     // Keys come from the simulation's seed, so peer ids, job ids and every tie-break replay exactly.
@@ -73,13 +82,15 @@ export class SimPeer {
     this.id = this.signer.peerId
     this.ctx = ctx
     this.spec = spec
+    this.clockOffsetMs = spec.clockOffsetMs ?? 0
+    this.clock = { monotonicMs: () => ctx.loop.monotonicMs(), wallMs: () => ctx.loop.wallMs() + this.clockOffsetMs }
     ctx.net.attach(this.id, (from, m) => { this.receive(from, m) })
   }
 
   /** Appends an event of this peer and gossips it; does nothing while the peer is down. */
   readonly publish: Publish = async (type, body) => {
     if (!this.up) return undefined
-    const e = await this.replica.append(this.signer, type, body, this.ctx.loop.wallMs())
+    const e = await this.replica.append(this.signer, type, body, this.clock.wallMs())
     this.ctx.net.broadcast(this.id, { kind: 'event', events: [e] })
     this.soon()
     return e
@@ -92,7 +103,7 @@ export class SimPeer {
     const presence = createPresenceTable()
     this.presenceTable = presence
     this.scheduler = createScheduler(
-      { view: this.replica.fold, publish: this.publish, presence, executor: this.executor(), clock: loop, logger: silentLogger },
+      { view: this.replica.fold, publish: this.publish, presence, executor: this.executor(), clock: this.clock, logger: silentLogger },
       { peerId: this.id, slots: this.spec.slots, labels: this.spec.labels ?? ['linux'], cores: this.spec.cores ?? 4, shareMode: this.spec.shareMode ?? 'dedicated', version: 'sim', policy: this.ctx.policy }
     )
     const jitter = rng.int(0, timings.tickMs)
@@ -105,10 +116,22 @@ export class SimPeer {
     this.syncWithRandomPeer()
   }
 
+  /** The peers this one heard within its lease, as its scheduler sees them (empty while down). */
+  hears (): string[] {
+    if (!this.up || this.scheduler === undefined) return []
+    return this.presenceTable.live(this.ctx.loop.monotonicMs(), this.scheduler.policy.leaseMs).map((p) => p.peer).filter((p) => p !== this.id)
+  }
+
+  /** Steps this peer's wall clock by `deltaMs` (an NTP step, a user setting the time). */
+  stepClock (deltaMs: number): void {
+    this.clockOffsetMs += deltaMs
+  }
+
   /** Stops cleanly, like SIGTERM: stops its attempts and hands them back before going down. */
   async shutdown (): Promise<void> {
     this.scheduler?.drain()
     await this.scheduler?.stop({ handBack: true })
+    if (this.scheduler !== undefined) this.ctx.net.broadcast(this.id, { kind: 'presence', info: this.scheduler.presence() })
     // Like a process that flushes its sockets before it exits: what it sent last still arrives.
     await this.crash(200)
   }

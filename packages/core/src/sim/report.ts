@@ -1,5 +1,6 @@
 import type { Priority } from '../events/bodies.ts'
 import { terminalStatuses, type JobState } from '../fold/types.ts'
+import type { ExecutionRecord } from './peer.ts'
 import type { Simulation } from './sim.ts'
 
 /** Figures of one simulation run, read from the ledgers of the peers that are up. */
@@ -9,8 +10,10 @@ export interface SimReport {
   lost: number
   /** Jobs with more than one accepted completion (must be 0). */
   doubleCompletions: number
-  /** Jobs whose attempts ran to the end more than once (wasted work after a lost lease). */
+  /** Jobs two of whose runs (as the runners recorded them) were under way at the same time (must be 0). */
   duplicateRuns: number
+  /** Runs that ran to their end, per job id, as the runners recorded them. */
+  completedRuns: Map<string, number>
   /** Every up peer has the same state hash. */
   hashAgree: boolean
   /** From the first announce to the last result (ms). */
@@ -20,6 +23,28 @@ export interface SimReport {
   /** Slot-time (ms) executed per priority within the share window. */
   slotMs: Record<Priority, number>
   statuses: Record<string, number>
+}
+
+/**
+ * Pairs of runs of one job that were under way at the same time, from the runners' own records
+ * (a run still going at `nowMs` counts until then). A run that ends when another starts does not
+ * overlap it.
+ */
+export function overlappingRuns (records: readonly ExecutionRecord[], nowMs: number): [ExecutionRecord, ExecutionRecord][] {
+  const byJob = new Map<string, ExecutionRecord[]>()
+  for (const r of records) {
+    let list = byJob.get(r.job)
+    if (list === undefined) byJob.set(r.job, list = [])
+    list.push(r)
+  }
+  const pairs: [ExecutionRecord, ExecutionRecord][] = []
+  for (const list of byJob.values()) {
+    list.sort((a, b) => a.startMs - b.startMs)
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length && list[j]!.startMs < (list[i]!.endMs ?? nowMs); j++) pairs.push([list[i]!, list[j]!])
+    }
+  }
+  return pairs
 }
 
 /** Attempts that count as the job's completion: a success, or the failure that ended it. */
@@ -66,7 +91,8 @@ export function simReport (sim: Simulation, shareWindowMs?: readonly [number, nu
     jobs: sim.announced().length,
     lost,
     doubleCompletions,
-    duplicateRuns: [...completedRuns.values()].filter((n) => n > 1).length,
+    duplicateRuns: new Set(overlappingRuns(sim.executions, sim.loop.now()).map(([a]) => a.job)).size,
+    completedRuns,
     hashAgree: hashes.size === 1,
     makespanMs: Number.isFinite(first) ? last - first : 0,
     waitsMs,

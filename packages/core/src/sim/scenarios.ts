@@ -142,11 +142,17 @@ export interface ChaosOptions {
   loss?: number
   crashes?: number
   partitions?: number
+  /**
+   * `split` (default) cuts the mesh into two groups; `isolate` cuts each of the first `cut` peers
+   * off on its own, which the fence covers (see the scheduler's Fencing note).
+   */
+  shape?: 'split' | 'isolate'
 }
 
 /**
  * Runners crash (and come back), 30% of messages are lost, some are duplicated and reordered, and
- * the mesh splits in two and heals, while jobs keep arriving. Returns the report after settling.
+ * the mesh splits (or peers are cut off) and heals, while jobs keep arriving. Returns the report
+ * after settling.
  */
 export async function chaosScenario (o: ChaosOptions): Promise<{ report: SimReport, settled: boolean, sim: Simulation }> {
   const n = o.peers ?? 6
@@ -165,7 +171,8 @@ export async function chaosScenario (o: ChaosOptions): Promise<{ report: SimRepo
     const at = sim.rng.int(5_000, span)
     const cut = sim.rng.int(1, n - 1)
     const side = Array.from({ length: cut }, (_, k) => k)
-    faults.push({ at, act: async () => { sim.partition([side]) } })
+    const groups = o.shape === 'isolate' ? side.map((k) => [k]) : [side]
+    faults.push({ at, act: async () => { sim.partition(groups) } })
     faults.push({ at: at + sim.rng.int(11_000, 40_000), act: async () => { sim.heal() } })
   }
   for (let i = 0; i < jobs; i++) {

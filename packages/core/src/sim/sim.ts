@@ -46,6 +46,8 @@ export interface Simulation {
   announce(origin: number, spec: SimJobSpec): Promise<string>
   crash(peer: number): Promise<void>
   restart(peer: number): void
+  /** Steps peer `peer`'s wall clock by `deltaMs`; its monotonic clock goes on. */
+  stepClock(peer: number, deltaMs: number): void
   partition(groups: readonly (readonly number[])[]): void
   heal(): void
   /** Runs simulated time up to `untilMs` (absolute), or until `done()`. */
@@ -124,6 +126,7 @@ export function createSimulation (options: SimOptions): Simulation {
     },
     crash: async (i) => { await peers[i]!.crash() },
     restart: (i) => { peers[i]!.start() },
+    stepClock: (i, deltaMs) => { peers[i]!.stepClock(deltaMs) },
     partition: (groups) => { network.partition(groups.map((g) => g.map((i) => peers[i]!.id))) },
     heal: () => { network.heal() },
     run: async (untilMs, done) => { await loop.run(untilMs, done) },

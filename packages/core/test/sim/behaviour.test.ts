@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildKey } from '../../src/index.ts'
 import { createSimulation, type Simulation } from '../../src/sim/index.ts'
+import { completedRuns, overlaps } from './runs.ts'
 
 const grid = (seed: number, n = 3, labels?: (i: number) => string[]): Simulation =>
   createSimulation({ seed, peers: Array.from({ length: n }, (_, i) => ({ slots: 1, ...(labels === undefined ? {} : { labels: labels(i) }) })) })
@@ -36,6 +37,7 @@ describe('scheduling behaviour a team notices', () => {
     const ids = await Promise.all([1, 2, 3].map(async () => await sim.announce(0, { durationMs: 1_000, labels: ['gpu'] })))
     expect(await sim.settle(120_000)).toBe(true)
     for (const id of ids) expect(job(sim, id)).toMatchObject({ status: 'succeeded', result: { by: sim.peers[2]!.id } })
+    for (const id of ids) expect(completedRuns(sim, id)).toEqual([`${sim.peers[2]!.id}#1`])
     await sim.close()
   })
 
@@ -49,6 +51,10 @@ describe('scheduling behaviour a team notices', () => {
     expect(f.status).toBe('failed')
     expect(f.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed'])
     expect(new Set(f.attempts.map((a) => a.runner)).size).toBeGreaterThan(1)
+    // Each attempt ran to its end once, on the runner the fold names, one after another.
+    expect(completedRuns(sim, flaky)).toEqual(f.attempts.map((a) => `${a.runner}#${a.n}`))
+    expect(completedRuns(sim, broken)).toHaveLength(1)
+    expect(overlaps(sim)).toEqual([])
     expect(job(sim, broken).attempts).toHaveLength(1)
     await sim.close()
   })
@@ -189,6 +195,8 @@ describe('scheduling behaviour a team notices', () => {
     expect(j.attempts[0]).toMatchObject({ outcome: 'lost' })
     expect(j.attempts[1]?.runner).toBeDefined()
     expect(j.attempts[1]!.runner).not.toBe(sim.peers[runner]!.id)
+    // The stopped runner's steps ended before the next attempt's began.
+    expect(overlaps(sim)).toEqual([])
     await sim.close()
   })
 
@@ -208,6 +216,8 @@ describe('scheduling behaviour a team notices', () => {
     expect(j.attempts[1]!.awardedAt - sim.loop.wallMs() + sim.loop.now() - crashedAt).toBeLessThan(13_000)
     expect(await sim.settle(120_000)).toBe(true)
     expect(job(sim, id).status).toBe('succeeded')
+    expect(overlaps(sim)).toEqual([])
+    expect(completedRuns(sim, id)).toEqual([`${job(sim, id).result!.by}#2`])
     await sim.close()
   })
 })

@@ -2,7 +2,7 @@
  * What stops a running step early: its timeout, its cancel signal, or its process limit. The
  * first of them to fire stops the tree and names the reason; later ones change nothing.
  */
-import type { Logger } from '@devq/core'
+import { FENCE_STOP, type Logger } from '@devq/core'
 import type { StepCgroup } from './cgroup.ts'
 import type { StepTree } from './tree.ts'
 
@@ -52,8 +52,10 @@ export function guardStep (init: GuardInit): StepGuard {
     if (reason !== null) return
     reason = why
     limit = hit
-    init.logger.info({ reason: why, limit: hit, graceMs: init.graceMs }, 'stopping the step')
-    stopping = init.tree.stop(init.graceMs)
+    // A runner cut off from the mesh must be done before another peer may start the job: no grace.
+    const graceMs = why === 'cancelled' && init.signal?.reason === FENCE_STOP ? 0 : init.graceMs
+    init.logger.info({ reason: why, limit: hit, graceMs }, 'stopping the step')
+    stopping = init.tree.stop(graceMs)
   }
   const check = async (): Promise<void> => {
     if (checking || reason !== null) return

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { silentLogger } from '@devq/core'
+import { FENCE_STOP, silentLogger } from '@devq/core'
 import { runStep, settleStepCgroups } from '../../src/exec/index.ts'
 import { containmentFor, killLeftovers, MODES, sleepMarker, stepRunner, until, withCmdline } from './helpers.ts'
 
@@ -66,6 +66,19 @@ describe.each(MODES)('a step in %s containment', async (mode) => {
     expect(result.output).toContain('got TERM')
     expect(result.durationMs).toBeGreaterThanOrEqual(1_000)
     expect(result.durationMs).toBeLessThan(6_000)
+  })
+
+  it('gives a step no grace when its runner is cut off from the mesh (FENCE_STOP)', async () => {
+    const fence = new AbortController()
+    const result = await run!({
+      script: 'trap "echo got TERM" TERM; echo ready; while true; do sleep 0.05 || true; done',
+      graceMs: 20_000,
+      signal: fence.signal,
+      onOutput: (chunk) => { if (Buffer.from(chunk).toString().includes('ready')) fence.abort(FENCE_STOP) }
+    })
+    expect(result).toMatchObject({ outcome: 'cancelled', signal: 'SIGKILL' })
+    // Far below the 20 s grace an ordinary cancel would give it.
+    expect(result.durationMs).toBeLessThan(10_000)
   })
 
   it('SIGKILLs a child that ignores SIGTERM although the top process exited at once', async () => {
