@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '../ports.ts'
 import type { JobState, TeamState } from '../fold/types.ts'
 import type { SchedulerPolicy } from './policy.ts'
-import { claimsOf, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
+import { runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import type { LocalTimes } from './local-times.ts'
 import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
 import { activeIndex, canRun, eligible, groupKey, isTrusted, type ActiveIndex } from './assign.ts'
@@ -47,6 +47,8 @@ interface CoordinatorContext {
   judge: boolean
   /** When this peer learned of each attempt: retry backoff runs from there. */
   times: LocalTimes
+  /** Other peers' run claims this pass honours (see claims.ts). */
+  claimed: ReadonlySet<string>
 }
 
 function prune (memory: CoordinatorMemory, view: LedgerView): void {
@@ -71,7 +73,7 @@ export async function coordinate (c: CoordinatorComponents, ctx: CoordinatorCont
   const open = [...c.view.openJobs()]
   const team = c.view.team()
   const active = activeIndex(open)
-  const claimed = claims(c, ctx, mono)
+  const claimed = claims(ctx)
   // Every decision is made (and remembered) before any write resolves, so the writes of one pass
   // share one ledger write and one gossip message.
   const writes: Promise<void>[] = []
@@ -109,8 +111,8 @@ interface PassFacts {
   claimed: ReadonlySet<string>
 }
 
-function claims (c: CoordinatorComponents, ctx: CoordinatorContext, mono: number): Set<string> {
-  const out = claimsOf(c.presence, mono, ctx.policy.leaseMs + ctx.policy.lostGraceMs, ctx.peerId)
+function claims (ctx: CoordinatorContext): Set<string> {
+  const out = new Set(ctx.claimed)
   for (const r of ctx.peers.find((p) => p.peer === ctx.peerId)?.runs ?? []) out.add(r)
   return out
 }

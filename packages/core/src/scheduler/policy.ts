@@ -57,10 +57,16 @@ export const defaultPolicy: SchedulerPolicy = {
 /** The longest a live peer may go between heartbeats under a lease of `leaseMs` (ms). */
 const heartbeatGapMs = (leaseMs: number): number => presenceIntervalMs(Number.MAX_SAFE_INTEGER, leaseMs)
 
+/** The shortest lease: a heartbeat interval is a second, and a lease must outlast a few lost ones. */
+export const MIN_LEASE_MS = 2_000
+
 function check (p: SchedulerPolicy): SchedulerPolicy {
   const gap = heartbeatGapMs(p.leaseMs)
   const fail = (key: string, detail: string): never => { throw new PolicyError(`scheduler policy: ${key}: ${detail}`, { key, detail }) }
-  if (!(p.leaseMs > 0)) fail('leaseMs', `${p.leaseMs} is not a positive duration`)
+  for (const [key, value] of Object.entries(p)) {
+    if (typeof value === 'number' && !(Number.isFinite(value) && value >= 0)) fail(key, `${value} is not a finite, non-negative number`)
+  }
+  if (!(p.leaseMs >= MIN_LEASE_MS)) fail('leaseMs', `${p.leaseMs} is under ${MIN_LEASE_MS} ms: a lease must hold a few heartbeats`)
   if (!(p.fenceMarginMs > 0 && p.leaseMs - p.fenceMarginMs > gap)) {
     fail('fenceMarginMs', `${p.fenceMarginMs} must be positive and leave more than one heartbeat interval (${gap} ms) of the ${p.leaseMs} ms lease`)
   }

@@ -79,13 +79,6 @@ export interface PresenceTable {
   live(nowMs: number, leaseMs: number): PresenceInfo[]
 }
 
-/** The run claims of every peer but `self` heard within `withinMs` before `nowMs`. */
-export function claimsOf (table: PresenceTable, nowMs: number, withinMs: number, self: string): Set<string> {
-  const out = new Set<string>()
-  for (const info of table.live(nowMs, withinMs)) if (info.peer !== self) for (const r of info.runs ?? []) out.add(r)
-  return out
-}
-
 export function createPresenceTable (): PresenceTable {
   const seen = new Map<string, { info: PresenceInfo, at: number }>()
   return {

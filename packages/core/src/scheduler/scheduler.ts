@@ -1,6 +1,7 @@
 import type { Clock, Logger } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
-import { claimsOf, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
+import { MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
+import { honouredClaims, type ClaimMemory } from './claims.ts'
 import type { JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
 import { createExecutions, type Executions } from './executions.ts'
 import { coordinate, type CoordinatorMemory } from './coordinator.ts'
@@ -76,6 +77,7 @@ class PeerScheduler implements Scheduler {
   private readonly local: () => LocalStatus
   private readonly executions: Executions
   private readonly memory: CoordinatorMemory
+  private readonly claimSeen: ClaimMemory = new Map()
   private readonly times: LocalTimes = createLocalTimes()
   private readonly fence: Fence
   private readonly bidsSent = new Set<string>()
@@ -176,11 +178,11 @@ class PeerScheduler implements Scheduler {
     if (fence.rejoined) this.rejoin(mono)
     const scope = this.scope(fence.isolatedSinceMs)
     if (scope !== view) this.executions.stopAll('cut_off', (id) => scope.job(id) === undefined)
-    const claimed = claimsOf(presence, mono, this.policy.leaseMs + this.policy.lostGraceMs, peerId)
+    const claimed = honouredClaims(presence, view, { nowMs: mono, withinMs: this.policy.leaseMs + this.policy.lostGraceMs, self: peerId }, this.claimSeen)
     await this.executions.reconcile(scope, claimed)
     const peers = [self, ...live]
     const judge = !fence.stalled && scope === view
-    await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers, judge, times: this.times }, this.memory)
+    await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers, judge, times: this.times, claimed }, this.memory)
     if (!this.draining && !this.stopped) await this.bid(scope, peers, self)
     await this.executions.reconcile(scope, claimed)
   }

@@ -15,7 +15,11 @@ describe('scheduler policy: fence margin and lost grace', () => {
     ['a margin that leaves less than a heartbeat interval', { leaseMs: 3_000, fenceMarginMs: 2_500 }, 'fenceMarginMs'],
     ['a negative grace', { lostGraceMs: -1 }, 'lostGraceMs'],
     ['margin and grace shorter than a heartbeat interval', { leaseMs: 3_000, fenceMarginMs: 300, lostGraceMs: 300 }, 'lostGraceMs'],
-    ['a lease heartbeats cannot keep', { leaseMs: 1_000 }, 'fenceMarginMs']
+    ['a lease heartbeats cannot keep', { leaseMs: 1_000 }, 'leaseMs'],
+    ['a lease just under the floor', { leaseMs: 1_999 }, 'leaseMs'],
+    ['an endless grace, so nobody is ever lost', { lostGraceMs: Infinity }, 'lostGraceMs'],
+    ['a bid window that is not a number', { bidWindowMs: Number.NaN }, 'bidWindowMs'],
+    ['a negative bid timeout', { bidTimeoutMs: -1 }, 'bidTimeoutMs']
   ])('refuses %s with PolicyError', (_what, overrides, key) => {
     expect(() => resolvePolicy(overrides)).toThrow(expect.objectContaining({ name: 'PolicyError', code: 'PolicyError', data: expect.objectContaining({ key }) }))
   })
