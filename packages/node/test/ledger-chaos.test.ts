@@ -11,6 +11,7 @@ import { parseTeamKey } from '@devq/p2p'
 import { createAttacker, type Attacker } from '../../p2p/test/attacker.ts'
 import { joinBundle, splitBundle } from '../../p2p/src/ledger-bundle.ts'
 import { cli, removeDir, startNode, tempDataDir, waitFor, waitSettled, type JobView, type NodeProc, type StatusView } from './harness.ts'
+import { completions, overlapping, readRuns } from './runs.ts'
 
 interface ChaosStatus extends StatusView {
   ledger: StatusView['ledger'] & { stats: { rejected: Record<string, number>, equivocations: number }, faulty: Record<string, number> }
@@ -148,6 +149,10 @@ describe('a hostile member of a strict team against real devq-node processes', (
         (s.mesh.ignored.ledger.duplicate ?? 0) > (before.mesh.ignored.ledger.duplicate ?? 0)
     }, 60_000)
     const hash = await waitSettled(nodes, [long, short], 120_000)
+    // What the runners did, from their own records: each job ran to its end once, never twice at once.
+    const runs = await readRuns(dirs)
+    expect(overlapping(runs)).toEqual([])
+    for (const id of [long, short]) expect(completions(runs).get(id)?.map((r) => r.status)).toEqual(['succeeded'])
     for (const node of nodes) {
       const s = await status(node)
       expect(s.ledger.stateHash).toBe(hash)
