@@ -19,7 +19,7 @@ export interface NodeClock {
  * is never touched, so leases and fences stay honest while wall times (event times, presence,
  * aging) are wrong, as on a machine whose clock is off.
  */
-export function createNodeClock (fault: ClockFault, logger: Logger): NodeClock {
+export function createNodeClock ({ logger }: { logger: Logger }, { fault }: { fault: ClockFault }): NodeClock {
   if (fault.offsetMs === 0 && fault.stepMs === 0) return { clock: systemClock, close: () => {} }
   let offsetMs = fault.offsetMs
   const log = logger.child({ component: 'clock' })

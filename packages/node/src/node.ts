@@ -62,7 +62,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
-  const time = createNodeClock(config.clockFault, log)
+  const time = createNodeClock({ logger: log }, { fault: config.clockFault })
   const clock = time.clock
   const { team, created } = await ensureTeam(config.dataDir, key.peerId)
   const fold = createFold({ admin: team.admin })

@@ -170,6 +170,6 @@ function stop (exec: Execution, reason: StopReason): void {
 }
 
 /** Creates the runner side of a scheduler: nothing runs until the first `reconcile`. */
-export function createExecutions (components: ExecutionsComponents, peerId: string): Executions {
+export function createExecutions (components: ExecutionsComponents, { peerId }: { peerId: string }): Executions {
   return new RunningAttempts(components, peerId)
 }

@@ -94,7 +94,7 @@ class PeerScheduler implements Scheduler {
     this.policy = resolvePolicy(init.policy)
     this.logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
     this.local = init.local ?? (() => ({ load: 0, userActive: false, warmRepos: [] }))
-    this.executions = createExecutions({ ...components, logger: this.logger }, init.peerId)
+    this.executions = createExecutions({ ...components, logger: this.logger }, { peerId: init.peerId })
     this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), firstPassMs: undefined, wakeAtMs: undefined }
     this.fence = createFence(components.presence, init.peerId, this.policy, () => namesOtherPeers(components.view, init.peerId))
     const { clock, view } = components

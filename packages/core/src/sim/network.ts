@@ -29,7 +29,7 @@ export interface SimNetwork<M> {
   readonly stats: { sent: number, dropped: number, duplicated: number }
 }
 
-export function createSimNetwork<M> (loop: SimLoop, rng: Rng, faults: NetworkFaults): SimNetwork<M> {
+export function createSimNetwork<M> ({ loop, rng }: { loop: SimLoop, rng: Rng }, { faults }: { faults: NetworkFaults }): SimNetwork<M> {
   const handlers = new Map<string, Deliver<M>>()
   const down = new Set<string>()
   let side = new Map<string, number>()

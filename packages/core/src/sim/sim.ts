@@ -100,7 +100,7 @@ export function createSimulation (options: SimOptions): Simulation {
   const loop = createSimLoop()
   const rng = createRng(options.seed)
   const faults: NetworkFaults = { loss: 0, duplicate: 0, minDelayMs: 1, maxDelayMs: 5, ...options.faults }
-  const network = createSimNetwork<SimMessage>(loop, rng, faults)
+  const network = createSimNetwork<SimMessage>({ loop, rng }, { faults })
   const executions: ExecutionRecord[] = []
   const timings = { ...defaultTimings, ...options.timings }
   const ctx = { loop, net: network, rng, timings, policy: options.policy ?? {}, executions }
