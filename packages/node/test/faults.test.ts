@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cli, removeDir, startCluster, startNode, tempDataDir, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc, type StatusView } from './harness.ts'
+import { cli, removeDir, startCluster, startNode, startStrictAdmin, tempDataDir, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc, type StatusView } from './harness.ts'
 import { completions, expectRanOnce, readRuns } from './runs.ts'
 
 let cluster: Cluster | undefined
@@ -92,12 +92,9 @@ describe('devq-node grid under faults', () => {
   }, 120_000)
 
   it('in strict mode, events of a peer with the key but not a member are rejected by everyone', async () => {
-    const adminDir = await tempDataDir('admin')
+    const { admin, dir: adminDir, token } = await startStrictAdmin()
     dirs.push(adminDir)
-    await cli(['team', 'init', '--mode', 'strict', '--data-dir', adminDir])
-    const admin = await startNode(adminDir, ['--slots', '1'])
     extra.push(admin)
-    const token = (await cli(['team', 'token', '--data-dir', adminDir])).trim()
     const memberDir = await tempDataDir('member')
     const strangerDir = await tempDataDir('stranger')
     dirs.push(memberDir, strangerDir)

@@ -96,6 +96,15 @@ export async function waitFor<T> (what: string, check: () => Promise<T | undefin
   }
 }
 
+/** Starts the admin of a new strict team in a temp data dir; the caller stops it and removes `dir`. */
+export async function startStrictAdmin (args: string[] = ['--slots', '1']): Promise<{ admin: NodeProc, dir: string, token: string }> {
+  const dir = await tempDataDir('admin')
+  await cli(['team', 'init', '--mode', 'strict', '--data-dir', dir])
+  const admin = await startNode(dir, args)
+  const token = (await cli(['team', 'token', '--data-dir', dir])).trim()
+  return { admin, dir, token }
+}
+
 /** A running team of nodes in temp data dirs; `stop` ends them all and removes the dirs. */
 export interface Cluster {
   nodes: NodeProc[]

@@ -10,7 +10,7 @@ import { createEvent, decodeEvent, failoverCoordinators, generateSigner, type Bo
 import { parseTeamKey } from '@devq/p2p'
 import { createAttacker, type Attacker } from '../../p2p/test/attacker.ts'
 import { joinBundle, splitBundle } from '../../p2p/src/ledger-bundle.ts'
-import { cli, removeDir, startNode, tempDataDir, waitFor, waitSettled, type JobView, type NodeProc, type StatusView } from './harness.ts'
+import { cli, removeDir, startNode, startStrictAdmin, tempDataDir, waitFor, waitSettled, type JobView, type NodeProc, type StatusView } from './harness.ts'
 import { completions, overlapping, readRuns } from './runs.ts'
 
 interface ChaosStatus extends StatusView {
@@ -68,12 +68,9 @@ function chainOf (signer: Signer) {
 
 /** A strict team: an admin node and two members, plus a listed hostile member `eve` and its libp2p peer. */
 async function strictTeam (): Promise<{ admin: NodeProc, members: NodeProc[], eve: Signer, teamKey: string, teamName: string }> {
-  const adminDir = await tempDataDir('admin')
+  const { admin, dir: adminDir, token } = await startStrictAdmin()
   dirs.push(adminDir)
-  await cli(['team', 'init', '--mode', 'strict', '--data-dir', adminDir])
-  const admin = await startNode(adminDir, ['--slots', '1'])
   nodes.push(admin)
-  const token = (await cli(['team', 'token', '--data-dir', adminDir])).trim()
   const members: NodeProc[] = []
   for (const name of ['m1', 'm2']) {
     const dir = await tempDataDir(name)

@@ -1,6 +1,6 @@
 /** The fold's job state and its incremental upkeep: only jobs touched by new events are replayed. */
 import type { DecodedEvent } from '../events/envelope.ts'
-import { foldJob } from './job-fold.ts'
+import { foldJob, type CacheSource } from './job-fold.ts'
 import { GroupIndex } from './groups.ts'
 import { gateOf, RunIndex, type Settled } from './needs.ts'
 import { keyOf } from './order.ts'
@@ -84,6 +84,13 @@ export class JobIndex {
     return changes
   }
 
+  /** A job as a `cached` finish may name it (bound once: every replay passes it). */
+  private readonly source = (id: string): CacheSource | undefined => {
+    const state = this.states.get(id)
+    const settled = this.settled.get(id)
+    return state === undefined || settled === undefined ? undefined : { state, settled }
+  }
+
   private depend (on: string, jobId: string): void {
     let set = this.dependants.get(on)
     if (set === undefined) this.dependants.set(on, set = new Set())
@@ -105,12 +112,7 @@ export class JobIndex {
     const needs = resolved.length === 0
       ? undefined
       : { resolved, gate: gateOf(resolved, (id) => this.settled.get(id), keyOf(announce), announce.event.time) }
-    const source = (id: string): { state: JobState, settled: Settled } | undefined => {
-      const state = this.states.get(id)
-      const settled = this.settled.get(id)
-      return state === undefined || settled === undefined ? undefined : { state, settled }
-    }
-    const { state: next, settled } = foldJob(announce, events, { signals: this.groups.signalsOf(jobId), team, source, ...(needs === undefined ? {} : { needs }) })
+    const { state: next, settled } = foldJob(announce, events, { signals: this.groups.signalsOf(jobId), team, source: this.source, ...(needs === undefined ? {} : { needs }) })
     if (prev === undefined) this.sortedIds = undefined
     this.states.set(jobId, next)
     this.settled.set(jobId, settled)

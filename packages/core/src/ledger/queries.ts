@@ -59,15 +59,9 @@ async function readChain (db: LedgerDb, author: string, from: number, to: number
 export async function missingFor (db: LedgerDb, heads: ReadonlyMap<string, Head>, faulty: ReadonlyMap<string, number>, vv: Readonly<Record<string, unknown>>, limits: MissingLimits, peer: PeerKnowledge = {}): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   let bytes = 0
-  const take = (value: Uint8Array): boolean => {
-    // Always send at least one event, so a peer with a tiny byte cap still makes progress.
-    if (out.length >= limits.maxEvents || (out.length > 0 && bytes + value.length > limits.maxBytes)) return false
-    out.push(value)
-    bytes += value.length
-    return true
-  }
-  // The versions of one fork travel together (at most MAX_EVIDENCE_PER_AUTHOR + 1 events): split
-  // over answers, a peer could be sent the one it holds every time and never see the other.
+  // Always takes the first group, so a peer with a tiny byte cap still makes progress. The versions
+  // of one fork travel as one group (at most MAX_EVIDENCE_PER_AUTHOR + 1 events): split over
+  // answers, a peer could be sent the one it holds every time and never see the other.
   const takeAll = (values: readonly Uint8Array[]): boolean => {
     const size = values.reduce((n, v) => n + v.length, 0)
     if (out.length > 0 && (out.length + values.length > limits.maxEvents || bytes + size > limits.maxBytes)) return false
@@ -90,7 +84,7 @@ export async function missingFor (db: LedgerDb, heads: ReadonlyMap<string, Head>
     const tipSeq = theirFork > 0 ? theirFork - 1 : have
     if ((theirFork > 0 || !faulty.has(author)) && await tipDiffers(db, head, author, tipSeq, tip)) have = 0
     if (have >= last) continue
-    if (!await readChain(db, author, have + 1, last, take)) return out
+    if (!await readChain(db, author, have + 1, last, (value) => takeAll([value]))) return out
   }
   return out
 }
