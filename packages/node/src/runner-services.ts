@@ -19,6 +19,7 @@ import type { NodeConfig } from './config.ts'
 import { createAccessIndex, type AccessIndex } from './access.ts'
 import type { RepoRegistry } from './repos.ts'
 import { secretsFor } from './secret-access.ts'
+import { createResultAvailability } from './result-availability.ts'
 import { recordRuns } from './run-records.ts'
 import { createSyntheticExecutor } from './synthetic.ts'
 
@@ -55,6 +56,11 @@ export interface RunnerDeps {
 /** Other peers heard within a lease, for source and artifact fallbacks. */
 function livePeers (d: RunnerDeps): () => string[] {
   return () => d.presence.live(d.clock.monotonicMs(), d.config.leaseMs).map((p) => p.peer).filter((p) => p !== d.peerId)
+}
+
+/** Other live peers that are not leaving (a draining peer is about to stop serving). */
+function stayingPeers (d: RunnerDeps): () => string[] {
+  return () => d.presence.live(d.clock.monotonicMs(), d.config.leaseMs).filter((p) => p.peer !== d.peerId && p.status !== 'draining').map((p) => p.peer)
 }
 
 type Handler = (stream: ByteStream, peer: string) => Promise<void>
@@ -134,7 +140,8 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const sandbox = await sandboxMode(d.config)
   const access = createAccessIndex({ fold: d.fold }, { self: d.peerId })
   const handlers = await serve(d, access, { mirrors, logs, artifacts })
-  const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dialer(d, handlers))
+  const dial = dialer(d, handlers)
+  const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dial)
   const synthetic = createSyntheticExecutor()
   let warmRepos: string[] = await warm()
   const executor: JobExecutor = recordRuns({
@@ -149,20 +156,11 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
       }
     }
   }, { dataDir: d.config.dataDir, peerId: d.peerId, logger: d.logger })
-  const live = livePeers(d)
   return {
     executor,
     labels: sandbox.mode === 'never' ? [] : [SANDBOX_LABEL],
     local: () => ({ warmRepos, activity: pipeline.activity() }),
-    results: {
-      // A result can stand in for a new job while someone can still hand out its artifacts.
-      fetchable: (prev) => {
-        const r = prev.result
-        if (r === undefined || r.artifacts.length === 0) return true
-        const peers = new Set([d.peerId, ...live()])
-        return peers.has(r.by) || peers.has(prev.origin)
-      }
-    },
+    results: createResultAvailability({ store: artifacts, live: stayingPeers(d), dial: async (p) => await dial(p, ARTIFACTS_PROTOCOL), clock: d.clock, logger: d.logger.child({ component: 'availability' }) }, { self: d.peerId }),
     access,
     mirrors,
     logs,

@@ -97,4 +97,29 @@ jobs:
     expect(pulled.detail).toMatch(/more than this peer's artifact budget of 1048576 bytes/)
     expect(await held(a)).toEqual([])
   }, 120_000)
+
+  it('reuses a result only while some live peer holds its artifacts', async () => {
+    // The origin's budget is too small to pull the 3 MB artifact, so only its builder holds it.
+    const cluster = await fx.grid(3, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
+    const [a] = cluster.nodes as [NodeProc]
+    await waitMeshed(cluster.nodes)
+    const repo = await fx.repo('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
+    const first = (await build(a, repo)).jobs.get('big')!
+    expect(first.status).toBe('succeeded')
+    await waitFor('the origin to give up its pull', async () => (await a.get<{ pulled?: { state: string } }>(`/v1/jobs/${first.id}`)).pulled?.state === 'failed')
+    expect(await held(a)).toEqual([])
+
+    await git(repo, ['commit', '-q', '--allow-empty', '-m', 'same tree'])
+    const second = (await build(a, repo)).jobs.get('big')!
+    expect(second.status, 'the builder still holds the artifact').toBe('cached')
+
+    // The builder leaves: no live peer holds the artifact, so the same tree is built again.
+    const builder = cluster.nodes.find((n) => n.peerId === first.result!.by)!
+    await builder.stop()
+    await git(repo, ['commit', '-q', '--allow-empty', '-m', 'same tree, builder gone'])
+    const third = (await build(a, repo)).jobs.get('big')!
+    expect(third.status, JSON.stringify(third.result)).toBe('succeeded')
+    expect(third.attempts.map((t) => t.runner)).toEqual([cluster.nodes.find((n) => n !== a && n !== builder)!.peerId])
+    expect(third.result!.artifacts[0]!.digest).not.toBe(first.result!.artifacts[0]!.digest)
+  }, 180_000)
 })

@@ -134,7 +134,10 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   const k = `${job.id}:${job.attempt}`
   if (job.cache && job.cacheKey !== undefined && !memory.written.has(`cached:${k}`)) {
     const prev = c.view.succeededWithKey(job.cacheKey, (p) => reusable(c.view, job, p))
-    if (prev?.result !== undefined && (c.results?.fetchable(prev) ?? true)) {
+    const fetchable = prev?.result === undefined ? false : c.results === undefined ? true : c.results.fetchable(prev)
+    // Still finding out whether the result's artifacts can be had: no award meanwhile.
+    if (fetchable === undefined) return
+    if (fetchable && prev?.result !== undefined) {
       memory.written.add(`cached:${k}`)
       const r = prev.result
       await c.publish('job.finished', { job: job.id, attempt: job.attempt, status: 'cached', exitCode: r.exitCode, durations: { runMs: 0, totalMs: 0 }, artifacts: r.artifacts, logDigest: r.logDigest, cachedFrom: prev.id })

@@ -49,7 +49,12 @@ export interface JobExecutor {
 
 /** Whether a previous successful result can be reused (its artifacts can still be fetched). */
 export interface ResultAvailability {
-  fetchable(job: JobState): boolean
+  /**
+   * Whether `job`'s result artifacts can still be had from this peer or a live one. Called in a
+   * scheduler pass, so it answers at once: undefined while it is still finding out (the job then
+   * waits for a later pass instead of being awarded). Safe to call again; it starts no duplicate work.
+   */
+  fetchable(job: JobState): boolean | undefined
 }
 
 /** Facts about this peer that change while it runs. */

@@ -5,8 +5,8 @@
 export { createArtifactStore, type ArtifactStore, type ArtifactStoreInit, type BlobExpectation, type BlobInfo, type EvictResult, type StoreUsage } from './store.ts'
 export { collectArtifacts, type CollectInit } from './collect.ts'
 export {
-  ARTIFACTS_PROTOCOL, createArtifactServer, fetchArtifact, fetchFromAny,
-  type ArtifactHandler, type ArtifactServerInit, type AuthorizeFetch, type FetchAnyInit as ArtifactFetchAnyInit, type FetchInit as ArtifactFetchInit, type FetchResult as ArtifactFetchResult
+  ARTIFACTS_PROTOCOL, createArtifactServer, fetchArtifact, fetchFromAny, probeArtifact,
+  type ArtifactHandler, type ArtifactServerInit, type AuthorizeFetch, type FetchAnyInit as ArtifactFetchAnyInit, type FetchInit as ArtifactFetchInit, type FetchResult as ArtifactFetchResult, type ProbeInit as ArtifactProbeInit
 } from './protocol.ts'
 export { exportArtifact, type ExportOptions } from './export.ts'
 export { isDigest } from './digest.ts'

@@ -1,9 +1,11 @@
 /**
  * The `artifacts` protocol, one blob per stream (framing from wire.ts):
  *
- *   fetcher -> server   {"digest":"sha256:<hex>"}                      (<= MAX_ARTIFACT_REQUEST_BYTES)
+ *   fetcher -> server   {"digest":"sha256:<hex>"[,"probe":true]}       (<= MAX_ARTIFACT_REQUEST_BYTES)
  *   server  -> fetcher  {"ok":true,"size":N} then N raw bytes, then ends
  *                    or {"ok":false,"error":{ArtifactError refused | not_found}}
+ *
+ * A probe asks only whether the blob is held (and may be had): the answer is the header alone.
  *
  * The fetcher streams the bytes straight into its store with the digest and size the ledger names,
  * so a blob is verified on receipt and appears whole or not at all. Both sides give up on a peer
@@ -20,7 +22,7 @@ import type { ArtifactStore } from './store.ts'
 /** The protocol's name, for registration with the mesh. */
 export const ARTIFACTS_PROTOCOL = 'artifacts'
 
-const Request = z.strictObject({ digest: z.string().refine(isDigest, 'expected sha256:<64 hex>') })
+const Request = z.strictObject({ digest: z.string().refine(isDigest, 'expected sha256:<64 hex>'), probe: z.literal(true).optional() })
 const OkHeader = z.looseObject({ ok: z.literal(true), size: z.number().int().min(0) })
 
 /** Decides whether `peer` may have blob `digest`: `true`, or the reason for refusing. */
@@ -51,7 +53,8 @@ export function createArtifactServer (init: ArtifactServerInit): ArtifactHandler
     let digest: string | undefined
     try {
       const reader = new FrameReader(withIdleTimeout(stream.source, idleMs, ARTIFACTS_PROTOCOL), ARTIFACTS_PROTOCOL)
-      digest = (await reader.frame(Request, MAX_ARTIFACT_REQUEST_BYTES)).digest
+      const request = await reader.frame(Request, MAX_ARTIFACT_REQUEST_BYTES)
+      digest = request.digest
       const verdict = await init.authorize(peer, digest)
       if (verdict !== true) {
         logger.info({ peer, digest, reason: verdict }, 'artifact fetch refused')
@@ -63,9 +66,14 @@ export function createArtifactServer (init: ArtifactServerInit): ArtifactHandler
         await answerError(stream, artifactError(digest, 'not_found', 'is not held by this peer'))
         return
       }
+      // A probe comes before a reuse of the blob, so it counts as a use too.
       await init.store.touch(digest)
       streaming = true
       await writeFrame(stream, { ok: true, size })
+      if (request.probe === true) {
+        await stream.end()
+        return
+      }
       for await (const chunk of init.store.open(digest)) await writeWithin(stream, chunk, idleMs, ARTIFACTS_PROTOCOL)
       await stream.end()
       logger.debug({ peer, digest, bytes: size }, 'artifact served')
@@ -165,6 +173,35 @@ export async function fetchArtifact (init: FetchInit): Promise<FetchResult> {
     throw fetchError(init.ref, err)
   } finally {
     init.signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Options of `probeArtifact`. */
+export interface ProbeInit {
+  dial: () => Promise<ByteStream>
+  ref: ArtifactRef
+  /** Give up (answer false) when the answer takes longer than this, ms (default FETCH_IDLE_MS). */
+  idleMs?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Whether the peer behind `dial` holds the blob `ref` names, with the size the ledger gives, and
+ * would hand it to this peer. Moves no blob bytes. Never throws: any failure answers false.
+ */
+export async function probeArtifact (init: ProbeInit): Promise<boolean> {
+  if (!isDigest(init.ref.digest)) return false
+  let stream: ByteStream | undefined
+  try {
+    stream = await init.dial()
+    await writeFrame(stream, { digest: init.ref.digest, probe: true })
+    const reader = new FrameReader(withIdleTimeout(stream.source, init.idleMs ?? FETCH_IDLE_MS, ARTIFACTS_PROTOCOL, init.signal), ARTIFACTS_PROTOCOL)
+    const header = await reader.answer(OkHeader)
+    await stream.end().catch(() => {})
+    return header.size === init.ref.size
+  } catch (err) {
+    stream?.abort(err instanceof Error ? err : new Error(String(err)))
+    return false
   }
 }
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { silentLogger, type ArtifactRef, type ByteStream } from '@devq/core'
 import { exportArtifact } from '../../src/artifacts/export.ts'
-import { createArtifactServer, fetchArtifact, fetchFromAny } from '../../src/artifacts/protocol.ts'
+import { createArtifactServer, fetchArtifact, fetchFromAny, probeArtifact } from '../../src/artifacts/protocol.ts'
 import { FrameReader, writeFrame } from '../../src/wire.ts'
 import { streamServer } from '../streams.ts'
 import { rejection, sha256, storeFiles, tempDir, tempStore } from './support.ts'
@@ -155,5 +155,22 @@ describe('the artifacts protocol over real sockets', () => {
     expect((await readdir(out)).sort()).toEqual(['app', 'pkg.tgz'])
     const err = await rejection(exportArtifact(store, sha256(Buffer.from('nope')), join(out, 'x')))
     expect(err.data).toMatchObject({ reason: 'not_found' })
+  })
+
+  it('answers a probe with the header alone: yes for a held blob of the listed size, no otherwise', async () => {
+    const bytes = randomBytes(512 * 1024)
+    const { dial, ref } = await honestSource(bytes)
+    let received = 0
+    const counting = async (): Promise<ByteStream> => {
+      const s = await dial()
+      return { ...s, source: (async function * () { for await (const c of s.source) { received += c.length; yield c } })() }
+    }
+    expect(await probeArtifact({ dial: counting, ref })).toBe(true)
+    expect(received).toBeLessThan(200)
+    expect(await probeArtifact({ dial, ref: { ...ref, size: ref.size + 1 } })).toBe(false)
+    expect(await probeArtifact({ dial, ref: { ...ref, digest: sha256(Buffer.from('other')) } })).toBe(false)
+    const refused = await honestSource(bytes, 'outsider')
+    expect(await probeArtifact({ dial: refused.dial, ref: refused.ref })).toBe(false)
+    expect(await probeArtifact({ dial: async () => { throw new Error('unreachable') }, ref })).toBe(false)
   })
 })
