@@ -160,6 +160,16 @@ function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null): { fil
 
 type Exit = { code: number | null, signal: NodeJS.Signals | null } | { error: Error }
 
+/**
+ * Whether the step's pid namespace is known to be gone: bwrap exits by itself only after the
+ * namespace's init has, and the kernel ends and reaps every process of a pid namespace before its
+ * init's exit completes. So nothing of the step can be left to look for (a /proc scan costs 10 ms
+ * and more on a busy host). A bwrap killed by a signal proves nothing: its tree is then scanned.
+ */
+function namespaceEnded (namespace: boolean, exit: Exit): boolean {
+  return namespace && !('error' in exit) && exit.code !== null
+}
+
 async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null): Promise<StepResult> {
   const { file, args, namespace } = commandFor(run, step, cgroup)
   const cookie = randomBytes(16).toString('hex')
@@ -185,7 +195,7 @@ async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null): Pro
   const exit = await exited
   guard.dispose()
   await guard.stopped()
-  await tree.stop(graceMs)
+  if (!namespaceEnded(namespace, exit)) await tree.stop(graceMs)
   await output.drain(DRAIN_MS)
   const limit = guard.limit ?? await cgroup?.limitHit() ?? null
   return finish(run, exit, guard.reason, limit, tree.killed)

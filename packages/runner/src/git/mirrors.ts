@@ -4,9 +4,9 @@
  * pinned commit has its whole history and trees, and pinned tips make good haves.
  */
 import fs from 'node:fs'
-import { appendFile, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { appendFile, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import * as git from 'isomorphic-git'
 import { WorkspaceError } from '../errors.ts'
 import { hasGitBinary, runGit } from './exec.ts'
@@ -66,13 +66,19 @@ async function initBare (dir: string, useGit: boolean, gitPath: string | undefin
   await appendFile(join(dir, 'config'), MIRROR_CONFIG)
 }
 
+/** A pin is written only after its commit was proven complete, so a pinned commit is held whole. */
+async function isPinned (dir: string, commit: string): Promise<boolean> {
+  return await git.resolveRef({ fs, gitdir: dir, ref: PIN_PREFIX + commit }).then((oid) => oid === commit, () => false)
+}
+
 async function hasWithGit (dir: string, commit: string, gitPath: string | undefined): Promise<boolean> {
+  if (await isPinned(dir, commit)) return true
   const args = ['--git-dir', dir, 'rev-list', '--objects', '--missing=error', '--quiet', `${commit}^{commit}`, '--not', `--glob=${PIN_PREFIX}*`]
   return await runGit(args, { gitPath }).then(() => true, () => false)
 }
 
 async function hasWithIso (dir: string, commit: string): Promise<boolean> {
-  if (await git.resolveRef({ fs, gitdir: dir, ref: PIN_PREFIX + commit }).then(() => true, () => false)) return true
+  if (await isPinned(dir, commit)) return true
   return await missingFrom(dir, commit, await tipsWithIso(dir, DEFAULT_TIPS)).then((missing) => missing === undefined, () => false)
 }
 
@@ -92,11 +98,49 @@ async function tipsWithIso (dir: string, max: number): Promise<string[]> {
   return dated.sort((a, b) => b.at - a.at || (a.oid < b.oid ? -1 : 1)).slice(0, max).map((d) => d.oid)
 }
 
+/**
+ * Writes a loose ref in-process, aside and then renamed so it is whole or absent: an update-ref
+ * child costs more than the write itself.
+ */
+async function writeLooseRef (gitdir: string, ref: string, oid: string): Promise<void> {
+  const file = join(gitdir, ref)
+  await mkdir(dirname(file), { recursive: true })
+  const tmp = join(gitdir, `ref-${randomBytes(6).toString('hex')}.tmp`)
+  await writeFile(tmp, `${oid}\n`)
+  await rename(tmp, file)
+}
+
+/**
+ * Tips change only by `pin`, so they are listed once per pin: `read` answers from the last listing
+ * of a mirror until `changed` is called for it. `complete` when the listing held every pin.
+ */
+function cachedTips (list: (dir: string, count: number) => Promise<string[]>): { read: (dir: string, max: number) => Promise<string[]>, changed: (dir: string) => void } {
+  const known = new Map<string, { tips: string[], complete: boolean }>()
+  let changes = 0
+  return {
+    async read (dir, max) {
+      const had = known.get(dir)
+      if (had !== undefined && (had.complete || had.tips.length >= max)) return had.tips.slice(0, max)
+      const count = Math.max(max, DEFAULT_TIPS)
+      const before = changes
+      const found = await list(dir, count)
+      // A pin that landed while git was listing may be missing from `found`: not kept then.
+      if (changes === before) known.set(dir, { tips: found, complete: found.length < count })
+      return found.slice(0, max)
+    },
+    changed (dir) {
+      changes++
+      known.delete(dir)
+    }
+  }
+}
+
 /** The runner's mirrors under `init.root`. */
 export function createMirrors (init: MirrorsInit): Mirrors {
   const { root, gitPath } = init
   const lock = createKeyedLock()
   const useGit = async (): Promise<boolean> => await hasGitBinary(gitPath)
+  const tipsOf = cachedTips(async (dir, count) => await useGit() ? await tipsWithGit(dir, count, gitPath) : await tipsWithIso(dir, count))
 
   function pathOf (repoId: string): string {
     if (!isRepoId(repoId)) throw new WorkspaceError(`not a repo id: ${JSON.stringify(repoId.slice(0, 80))}`, { repo: repoId.slice(0, 80), path: root, detail: 'a repo id is 64 lowercase hex digits' })
@@ -129,14 +173,14 @@ export function createMirrors (init: MirrorsInit): Mirrors {
   async function tips (repoId: string, max = DEFAULT_TIPS): Promise<string[]> {
     const dir = pathOf(repoId)
     if (!await exists(join(dir, 'HEAD')) || max <= 0) return []
-    return await useGit() ? await tipsWithGit(dir, Math.floor(max), gitPath) : await tipsWithIso(dir, Math.floor(max))
+    return await tipsOf.read(dir, Math.floor(max))
   }
 
   async function pin (repoId: string, commit: string): Promise<void> {
     const dir = pathOf(repoId)
     checkCommit(repoId, commit, dir)
-    if (await useGit()) await runGit(['--git-dir', dir, 'update-ref', PIN_PREFIX + commit, commit], { gitPath })
-    else await git.writeRef({ fs, gitdir: dir, ref: PIN_PREFIX + commit, value: commit, force: true })
+    await writeLooseRef(dir, PIN_PREFIX + commit, commit)
+    tipsOf.changed(dir)
   }
 
   async function compact (repoId: string): Promise<boolean> {
