@@ -55,6 +55,11 @@ export const NodeConfig = z.strictObject({
    * not open them on a real node.
    */
   testHooks: z.boolean(),
+  /**
+   * Move the on-disk ledger aside at start and refill it from peers by sync: the way out of a
+   * ledger that cannot be read back. A flag only, for one start: never a setting that sticks.
+   */
+  rebuildLedger: z.boolean(),
   /** Fault injection on incoming gossip, for tests and the chaos suite; all zero by default. */
   faults: z.strictObject({
     drop: z.number().min(0).max(1),
@@ -119,6 +124,7 @@ export function defaultConfig (cwd: string): NodeConfig {
     stepMaxProcesses: 4096,
     stepMaxMemoryMb: Math.max(256, Math.min(16 * 1024, Math.floor(totalmem() / 2 / 1024 / 1024))),
     testHooks: false,
+    rebuildLedger: false,
     faults: { drop: 0, duplicate: 0, delayMs: 0 },
     clockFault: { offsetMs: 0, stepMs: 0 }
   }

@@ -58,6 +58,7 @@ export function daemonCommand (): Command {
     .option('--log-cap-mb <mib>', 'MiB one attempt\'s log may hold')
     .option('--step-max-processes <n>', 'processes one step may have at once')
     .option('--step-max-memory-mb <mib>', 'MiB of memory one step may use')
+    .option('--rebuild-ledger', 'move the ledger store aside at start and refill it from peers (when it cannot be read back)')
     .option('--test-hooks', 'test only: serve the fault routes /v1/test/block and /v1/test/unblock')
     .option('--fault-drop <fraction>', 'test only: drop this fraction of incoming gossip')
     .option('--fault-duplicate <fraction>', 'test only: duplicate this fraction of incoming gossip')
@@ -70,7 +71,7 @@ export function daemonCommand (): Command {
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
   const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
-    'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks'] as const
+    'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks', 'rebuildLedger'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
     raw.faults = { drop: Number(opts.faultDrop ?? 0), duplicate: Number(opts.faultDuplicate ?? 0), delayMs: Number(opts.faultDelayMs ?? 0) }

@@ -72,7 +72,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
   const ownChain = await createOwnChainGuard({ logger: log }, { dataDir: config.dataDir, peerId: key.peerId })
-  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend })
+  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
   await ledger.open()
   ownChain.noteHead(ledger.versionVector()[key.peerId] ?? 0)
   ledger.onAccepted((events) => { ownChain.observe(events) })

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type NodeProc, type StatusView } from './harness.ts'
@@ -39,5 +39,25 @@ describe('a peer whose ledger store was lost', () => {
       expect(s.ledger.faulty).toEqual({})
       expect(s.team).toEqual(team)
     }
+  }, 180_000)
+
+  it('with a corrupt store it refuses to start and names the way out; with --rebuild-ledger it moves the store aside and gets its events back by sync', async () => {
+    cluster = await startCluster(2, () => ['--slots', '1'])
+    const [first, other] = cluster.nodes as [NodeProc, NodeProc]
+    await waitMeshed([first, other])
+    const job = (await first.post<{ id: string }>('/v1/jobs/synthetic', { durationMs: 50 })).id
+    const hash = await waitSettled([first, other], [job])
+    await first.stop()
+    const store = join(cluster.dirs[0]!, 'ledger')
+    for (const file of await readdir(store)) {
+      if (file !== 'LOCK' && !file.startsWith('LOG')) await writeFile(join(store, file), Buffer.alloc(4096, 0x5a))
+    }
+    const refused = await cluster.add(['--slots', '1'], cluster.dirs[0]).then(() => 'started', (err: Error) => err.message)
+    expect(refused).toMatch(/ledger store at .* is corrupt.*restart with --rebuild-ledger/s)
+
+    const back = await cluster.add(['--slots', '1', '--rebuild-ledger', '--bootstrap', other.addresses[0]!], cluster.dirs[0])
+    expect((await readdir(cluster.dirs[0]!)).some((f) => f.startsWith('ledger.corrupt-'))).toBe(true)
+    expect(await waitSettled([back, other], [job])).toBe(hash)
+    expect((await status(back)).ledger.faulty).toEqual({})
   }, 180_000)
 })
