@@ -30,8 +30,8 @@ export interface RunnerServices {
   executor: JobExecutor
   /** Labels this peer adds to its own: `devq:sandbox` when steps can run in bubblewrap here. */
   labels: string[]
-  /** Warm repos and the activity of running attempts, for presence. */
-  local(): Pick<LocalStatus, 'warmRepos' | 'activity'>
+  /** Keys of the warm incremental workspaces and the activity of running attempts, for presence. */
+  local(): Pick<LocalStatus, 'warmWorkspaces' | 'activity'>
   results: ResultAvailability
   access: AccessIndex
   mirrors: Mirrors
@@ -100,7 +100,7 @@ async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogSt
     // Its keys, tokens, secrets and other jobs' files; the user's own files and sockets.
     hiddenPaths: [resolve(d.config.dataDir), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
   })
-  return { pipeline, containment: `${containment.mode}: ${containment.reason}`, warm: async () => await workspaces.warmRepos() }
+  return { pipeline, containment: `${containment.mode}: ${containment.reason}`, warm: async () => await workspaces.warmWorkspaces() }
 }
 
 type PipelineExecutorSandbox = 'never' | 'when-asked' | 'always'
@@ -143,7 +143,7 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const dial = dialer(d, handlers)
   const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dial)
   const synthetic = createSyntheticExecutor()
-  let warmRepos: string[] = await warm()
+  let warmWorkspaces: string[] = await warm()
   const executor: JobExecutor = recordRuns({
     prefetch: (job) => { if (job.synthetic === undefined) pipeline.prefetch?.(job) },
     async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
@@ -152,14 +152,14 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
         return await pipeline.run(job, attempt, signal)
       } finally {
         // Not awaited: the attempt ends (and its run record says so) when its steps have.
-        void warm().then((repos) => { warmRepos = repos }, () => {})
+        void warm().then((keys) => { warmWorkspaces = keys }, () => {})
       }
     }
   }, { dataDir: d.config.dataDir, peerId: d.peerId, logger: d.logger })
   return {
     executor,
     labels: sandbox.mode === 'never' ? [] : [SANDBOX_LABEL],
-    local: () => ({ warmRepos, activity: pipeline.activity() }),
+    local: () => ({ warmWorkspaces, activity: pipeline.activity() }),
     results: createResultAvailability({ store: artifacts, live: stayingPeers(d), dial: async (p) => await dial(p, ARTIFACTS_PROTOCOL), clock: d.clock, logger: d.logger.child({ component: 'availability' }) }, { self: d.peerId }),
     access,
     mirrors,

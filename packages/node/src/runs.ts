@@ -123,6 +123,7 @@ function announceBody (job: PlannedJob, ctx: { repo: string, ref: string, commit
     cache: job.cache,
     cacheKey: plannedJobKey(ctx.tree, job),
     sensitive: job.sensitive,
+    workspace: job.workspace,
     source: { addrs: ctx.addrs.slice(0, 16) }
   }
 }

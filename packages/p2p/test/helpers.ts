@@ -49,7 +49,7 @@ export async function chainEvents (signer: Signer, n: number): Promise<DecodedEv
 export function presenceOf (peer: string, time: number, version = 'test'): PresenceInfo {
   return {
     peer, status: 'idle', slots: 2, freeSlots: 2, cores: 4, load: 0.1, labels: ['linux'], shareMode: 'dedicated',
-    userActive: false, recentFailures: 0, warmRepos: [], version, time
+    userActive: false, recentFailures: 0, warmWorkspaces: [], version, time
   }
 }
 

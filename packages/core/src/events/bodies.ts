@@ -43,6 +43,10 @@ export const SyntheticSpec = z.strictObject({
 })
 export type SyntheticSpec = z.infer<typeof SyntheticSpec>
 
+/** How a runner prepares a job's working tree: a fresh checkout, or its kept one moved to the commit. */
+export const WorkspaceMode = z.enum(['clean', 'incremental'])
+export type WorkspaceMode = z.infer<typeof WorkspaceMode>
+
 /** A run: one commit's pipeline, announced by one origin in one write. 128-bit hex. */
 export const RunId = z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-digit hex run id')
 /** A concrete pipeline job id, e.g. `build (os=linux)`. */
@@ -67,6 +71,8 @@ export const JobAnnounced = z.strictObject({
   cache: z.boolean(),
   cacheKey: EventId.optional(),
   sensitive: z.boolean(),
+  /** The pipeline job's workspace; absent (synthetic jobs, older announces) counts as clean for bids. */
+  workspace: WorkspaceMode.optional(),
   source: z.strictObject({ addrs: z.array(z.string().max(256)).max(16) }),
   synthetic: SyntheticSpec.optional()
 })

@@ -108,6 +108,7 @@ function initialState (announce: DecodedEvent & { event: LedgerEventOf<'job.anno
   if (b.group !== undefined) s.group = b.group
   if (b.repoCap !== undefined) s.repoCap = b.repoCap
   if (b.cacheKey !== undefined) s.cacheKey = b.cacheKey
+  if (b.workspace !== undefined) s.workspace = b.workspace
   if (b.synthetic !== undefined) s.synthetic = b.synthetic
   return s
 }

@@ -1,4 +1,4 @@
-import type { ArtifactRef, BidScore, FailureKind, FinishStatus, Priority, RetryPolicy, Role, SyntheticSpec } from '../events/bodies.ts'
+import type { ArtifactRef, BidScore, FailureKind, FinishStatus, Priority, RetryPolicy, Role, SyntheticSpec, WorkspaceMode } from '../events/bodies.ts'
 
 /**
  * Where a job stands. `announced` is instantaneous in the fold: a valid announce is `queued`, or
@@ -88,6 +88,8 @@ export interface JobState {
   cache: boolean
   cacheKey?: string
   sensitive: boolean
+  /** The workspace the job's steps run in, as announced; absent means clean. */
+  workspace?: WorkspaceMode
   source: { addrs: string[] }
   synthetic?: SyntheticSpec
   /** Announce event time (origin's wall clock, ms): the start of the job's wait, for aging. */

@@ -3,6 +3,7 @@ import type { JobState, TeamState } from '../fold/types.ts'
 import { groupKeyOf } from '../fold/groups.ts'
 import type { PresenceInfo } from './presence.ts'
 import { bidScore } from './score.ts'
+import { holdsWarm, warmKeyOf } from './warm.ts'
 
 /** Which concurrency groups and repos have work awarded or running, and how much. */
 export interface ActiveIndex {
@@ -52,13 +53,13 @@ export function isTrusted (team: TeamState, peer: string): boolean {
   return role === 'trusted' || role === 'admin'
 }
 
-/** The bid inputs a peer's presence implies for a job. */
-export function scoreFromPresence (info: PresenceInfo, free: number, job: JobState): BidScore {
+/** The bid inputs a peer's presence implies for a job whose warm workspace key is `warmKey` (see `warmKeyOf`). */
+export function scoreFromPresence (info: PresenceInfo, free: number, warmKey: string | undefined): BidScore {
   return {
     freeSlots: free,
     cores: info.cores,
     load: info.load,
-    warm: info.warmRepos.includes(job.repo),
+    warm: holdsWarm(info.warmWorkspaces, warmKey),
     shareMode: info.shareMode,
     userActive: info.userActive,
     recentFailures: info.recentFailures
@@ -88,10 +89,12 @@ export function assignSlots (order: readonly JobState[], runners: readonly Runne
     if (!eligible(job, backoffOver, { groups, repos, runners: active.runners })) continue
     let best: RunnerSlots | undefined
     let bestScore = -Infinity
+    // Once per job, not per runner: the key is a hash.
+    const warmKey = warmKeyOf(job)
     for (const r of runners) {
       const f = free.get(r.info.peer) ?? 0
       if (f <= 0 || !canRun(job, r.info.peer, r.info.labels, team)) continue
-      const s = bidScore(scoreFromPresence(r.info, f, job), r.info.peer, job)
+      const s = bidScore(scoreFromPresence(r.info, f, warmKey), r.info.peer, job)
       if (s > bestScore || (s === bestScore && best !== undefined && r.info.peer < best.info.peer)) {
         best = r
         bestScore = s

@@ -5,6 +5,7 @@ import type { LedgerView, LocalStatus } from './ports.ts'
 import { activeIndex, assignSlots, canRun, type RunnerSlots } from './assign.ts'
 import type { LocalTimes } from './local-times.ts'
 import { queueOrder, type LevelUsage } from './queue.ts'
+import { holdsWarm, warmKeyOf } from './warm.ts'
 
 interface BidContext {
   peerId: string
@@ -69,7 +70,7 @@ export function planBids (view: LedgerView, ctx: BidContext): BodyOf<'job.bid'>[
         freeSlots: selfFree,
         cores: ctx.self.cores,
         load: ctx.local.load,
-        warm: ctx.local.warmRepos.includes(job.repo),
+        warm: holdsWarm(ctx.local.warmWorkspaces, warmKeyOf(job)),
         shareMode: ctx.self.shareMode,
         userActive: ctx.local.userActive,
         recentFailures: ctx.self.recentFailures

@@ -3,6 +3,7 @@ export { defaultPolicy, resolvePolicy, priorities, FENCE_SLACK_MS, type Schedule
 export { PresenceInfo, JobActivity, MAX_PRESENCE_BYTES, createPresenceTable, presenceIntervalMs, type PresenceTable } from './presence.ts'
 export { queueOrder } from './queue.ts'
 export { isTrusted } from './assign.ts'
+export { MAX_WARM_WORKSPACES, workspaceKey } from './warm.ts'
 export { buildKey, plannedJobKey, type BuildKeyInput } from './build-key.ts'
 export type { AttemptReport, JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
 export { FENCE_STOP, type StopReason } from './executions.ts'

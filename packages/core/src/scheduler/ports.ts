@@ -62,7 +62,8 @@ export interface LocalStatus {
   /** 1-minute load average divided by cores. */
   load: number
   userActive: boolean
-  warmRepos: string[]
+  /** Keys (`workspaceKey`) of the incremental workspaces this runner holds, most recently used first. */
+  warmWorkspaces: string[]
   /** How far each running attempt got (the runner reports it). */
   activity?: JobActivity[]
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PeerIdString, ShareMode } from '../events/bodies.ts'
+import { MAX_WARM_WORKSPACES, WarmWorkspaceKey } from './warm.ts'
 
 /** Largest presence message accepted, in bytes. */
 export const MAX_PRESENCE_BYTES = 16 * 1024
@@ -50,8 +51,8 @@ export const PresenceInfo = z.strictObject({
   shareMode: ShareMode,
   userActive: z.boolean(),
   recentFailures: z.number().int().min(0).max(1000),
-  /** Repo ids with a warm workspace on this peer. */
-  warmRepos: z.array(z.string().max(128)).max(64),
+  /** Keys (`workspaceKey(repo, pipelineJob)`) of the incremental workspaces this peer holds, most recently used first. */
+  warmWorkspaces: z.array(WarmWorkspaceKey).max(MAX_WARM_WORKSPACES),
   version: z.string().max(32),
   /** The attempts this peer runs and how far each got. */
   activity: z.array(JobActivity).max(32).optional(),

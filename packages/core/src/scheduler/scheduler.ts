@@ -10,6 +10,7 @@ import { createFence, type Fence } from './fence.ts'
 import { createLocalTimes, type LocalTimes } from './local-times.ts'
 import { addUsage, levelUsage, type LevelUsage } from './queue.ts'
 import { closed, countRecentFailures, every, namesOtherPeers, restrictedView } from './view.ts'
+import { reportableWarm } from './warm.ts'
 
 /** The services a scheduler needs. */
 export interface SchedulerComponents {
@@ -25,7 +26,7 @@ export interface SchedulerComponents {
 export interface SchedulerInit extends RunnerProfile {
   peerId: string
   policy?: Partial<SchedulerPolicy>
-  /** Current load, user activity and warm repos; defaults to an idle dedicated box. */
+  /** Current load, user activity and warm workspaces; defaults to an idle dedicated box. */
   local?: () => LocalStatus
 }
 
@@ -93,7 +94,7 @@ class PeerScheduler implements Scheduler {
     this.init = init
     this.policy = resolvePolicy(init.policy)
     this.logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
-    this.local = init.local ?? (() => ({ load: 0, userActive: false, warmRepos: [] }))
+    this.local = init.local ?? (() => ({ load: 0, userActive: false, warmWorkspaces: [] }))
     this.executions = createExecutions({ ...components, logger: this.logger }, { peerId: init.peerId })
     this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), firstPassMs: undefined, wakeAtMs: undefined }
     this.fence = createFence(components.presence, init.peerId, this.policy, () => namesOtherPeers(components.view, init.peerId))
@@ -139,7 +140,7 @@ class PeerScheduler implements Scheduler {
       shareMode: this.init.shareMode,
       userActive: l.userActive,
       recentFailures: this.recentFailures(),
-      warmRepos: l.warmRepos.slice(0, 64),
+      warmWorkspaces: reportableWarm(l.warmWorkspaces),
       version: this.init.version,
       ...(l.activity === undefined || l.activity.length === 0 ? {} : { activity: l.activity.slice(0, 32) }),
       ...(busy === 0 ? {} : { runs: running.slice(0, MAX_RUN_CLAIMS).map(runClaim) }),

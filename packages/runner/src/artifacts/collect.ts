@@ -2,8 +2,8 @@
  * From a finished job's workspace to the store: each planned artifact's globs select checked files
  * (see workspace-files.ts); one regular file is stored as it is, several files or a directory as a
  * deterministic tar. Kind checks run on the very bytes being stored, before the blob is committed,
- * so a refused artifact leaves nothing in the store: a `package` that is a tar must have safe entries,
- * a `container` must be a complete OCI image layout.
+ * so a refused artifact leaves nothing in the store: a single file of any kind that is a tar, by its
+ * content whatever its name, must have safe entries; a `container` must be a complete OCI image layout.
  */
 import { realpath } from 'node:fs/promises'
 import { posix } from 'node:path'
@@ -12,7 +12,8 @@ import { MAX_ARTIFACT_BYTES, MAX_JOB_ARTIFACT_BYTES } from './limits.ts'
 import { createOciScanner } from './oci.ts'
 import { artifactError, isArtifactError } from './refusal.ts'
 import type { ArtifactStore } from './store.ts'
-import { createTarScanner, looksLikeTar, scanned, type TarScanner } from './tar-check.ts'
+import { createTarScanner, scanned } from './tar-check.ts'
+import { sniffTar } from './tar-sniff.ts'
 import { deterministicTar, type TarSource } from './tar-write.ts'
 import { openChecked, selectFiles, type Selection, type WorkspaceFile } from './workspace-files.ts'
 
@@ -36,7 +37,7 @@ interface Content {
   contentBytes: number
   /** The file or pattern a size refusal names. */
   label: string
-  /** For a single file: its name, which may say it is a tar. */
+  /** For a single file: its name (which tells a brotli tar, the one kind its bytes cannot). */
   fileName?: string
 }
 
@@ -89,30 +90,32 @@ async function * capped (source: AsyncIterable<Uint8Array>, limit: number, artif
   }
 }
 
-/** A package that is one tar file has its entries checked; the first block tells when its name does not. */
-async function * packageChecked (source: AsyncIterable<Uint8Array>, artifact: string, fileName: string): AsyncGenerator<Uint8Array> {
+/**
+ * A single file's bytes, passed on unchanged; when its first bytes show a tar (plain or compressed),
+ * every entry is checked as it streams by. A file that is not a tar costs only the look at its start.
+ */
+async function * tarChecked (source: AsyncIterable<Uint8Array>, artifact: string, fileName: string): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]()
-  const head: Uint8Array[] = []
-  let headBytes = 0
-  let ended = false
-  while (headBytes < 512) {
-    const next = await it.next()
-    if (next.done === true) { ended = true; break }
-    head.push(next.value)
-    headBytes += next.value.length
+  const next = async (): Promise<Uint8Array | undefined> => {
+    const r = await it.next()
+    return r.done === true ? undefined : r.value
   }
-  const scanner: TarScanner | undefined = looksLikeTar(fileName, Buffer.concat(head)) ? createTarScanner({ artifact, unreadable: 'bad_tar_entry' }) : undefined
-  for (const chunk of head) {
-    await scanner?.write(chunk)
-    yield chunk
-  }
-  if (!ended) {
-    for (let next = await it.next(); next.done !== true; next = await it.next()) {
-      await scanner?.write(next.value)
-      yield next.value
+  try {
+    const sniff = await sniffTar(next, fileName)
+    const scanner = sniff.tar === undefined ? undefined : createTarScanner({ artifact, unreadable: 'bad_tar_entry', brotli: sniff.tar === 'brotli' })
+    for (const chunk of sniff.head) {
+      await scanner?.write(chunk)
+      yield chunk
     }
+    for (let chunk = sniff.ended ? undefined : await next(); chunk !== undefined; chunk = await next()) {
+      await scanner?.write(chunk)
+      yield chunk
+    }
+    await scanner?.end()
+  } finally {
+    // A refusal or a cap stops the read early: close the file now rather than when it is collected.
+    await it.return?.()
   }
-  await scanner?.end()
 }
 
 function checkedByKind (spec: PlannedArtifact, content: Content): AsyncIterable<Uint8Array> {
@@ -120,7 +123,8 @@ function checkedByKind (spec: PlannedArtifact, content: Content): AsyncIterable<
     const oci = createOciScanner(spec.name)
     return scanned(content.source, { write: oci.write, end: async () => { await oci.end() } })
   }
-  if (spec.kind === 'package' && content.fileName !== undefined) return packageChecked(content.source, spec.name, content.fileName)
+  // A bundle is a tar this module writes from checked workspace files, so only a single file needs the look.
+  if (content.fileName !== undefined) return tarChecked(content.source, spec.name, content.fileName)
   return content.source
 }
 

@@ -12,6 +12,8 @@ export const MAX_JOB_ARTIFACT_BYTES = MAX_JOB_ARTIFACTS_SIZE
 export const MAX_ARTIFACT_FILES = 100_000
 /** Most entries read from a tar (a package, or a container layout) before it is refused. */
 export const MAX_TAR_ENTRIES = 200_000
+/** Most bytes of a compressed artifact read to see whether its first decompressed block is a tar header. */
+export const MAX_TAR_SNIFF_BYTES = 1024 * 1024
 /** Largest `oci-layout`, `index.json`, manifest or nested index read into memory. */
 export const MAX_OCI_JSON_BYTES = 4 * 1024 * 1024
 /** Most bytes of JSON blobs held in memory while one container layout is checked. */

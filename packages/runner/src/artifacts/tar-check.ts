@@ -1,5 +1,5 @@
 /**
- * Reading a tar (plain or compressed; node-tar's Parser detects which) as its bytes stream past,
+ * Reading a tar (plain, gzip or zstd, which node-tar's Parser detects, or brotli when told) as its bytes stream past,
  * refusing any entry that would land outside the directory it is extracted into: an absolute name,
  * a `..` component, a link whose target leaves the archive, or a device or fifo entry.
  */
@@ -37,6 +37,8 @@ export interface TarScanInit {
   /** Called for each accepted entry; may return a sink for the entry's bytes. Must not throw. */
   onEntry?: (entry: TarEntryInfo) => EntrySink | undefined
   maxEntries?: number
+  /** The bytes are a brotli-compressed tar, which node-tar cannot detect by itself (gzip and zstd it can). */
+  brotli?: boolean
 }
 
 const DEVICE_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO'])
@@ -84,6 +86,7 @@ export function createTarScanner (init: TarScanInit): TarScanner {
   const parser = new Parser({
     // Strict: a bad checksum or a body cut short is an error, not a warning.
     strict: true,
+    brotli: init.brotli === true,
     onReadEntry: (entry: ReadEntry) => {
       const info = entryInfo(entry)
       const unsafe = ++entries > maxEntries ? `is past the cap of ${maxEntries} entries` : unsafeTarEntry(info)
@@ -129,10 +132,4 @@ export async function * scanned (source: AsyncIterable<Uint8Array>, scanner: Tar
     yield chunk
   }
   await scanner.end()
-}
-
-/** Whether a file name says tar (`.tar`, `.tar.gz`, `.tgz`), or its first block has the ustar magic. */
-export function looksLikeTar (name: string, firstBlock: Uint8Array): boolean {
-  if (/\.(tar|tar\.gz|tgz)$/i.test(name)) return true
-  return firstBlock.length >= 262 && Buffer.from(firstBlock.subarray(257, 262)).toString('latin1') === 'ustar'
 }

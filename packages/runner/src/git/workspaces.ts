@@ -2,7 +2,10 @@
  * Where steps run: worktrees of the runner's mirrors.
  *
  *   <root>/clean/<repo>-<random>        a fresh checkout per job, removed on release
- *   <root>/inc/<repoId>/<hash of key>   one persistent worktree per (repo, pipeline job)
+ *   <root>/inc/<repoId>/<job hash>      one persistent worktree per (repo, pipeline job)
+ *
+ * The path spells the workspace key `<repoId>:<job hash>` (core's `workspaceKey`), which presence
+ * reports so that bids are warm only for the job whose worktree is here.
  *
  * An incremental worktree is moved with `git checkout -f --detach`, which rewrites only files
  * that differ, so the rest keep their mtimes and `make` rebuilds only what changed; build outputs
@@ -11,9 +14,9 @@
  * export of the commit made with isomorphic-git (incremental requests get one too, never warm).
  */
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
-import type { Logger } from '@devq/core'
+import { workspaceKey, type Logger } from '@devq/core'
 import { WorkspaceError } from '../errors.ts'
 import { hasGitBinary, runGit } from './exec.ts'
 import { isCommitId, isRepoId } from './ids.ts'
@@ -50,8 +53,19 @@ export interface Workspace {
 /** The runner's workspaces. Prepares of different keys run at once; one key's wait for each other. */
 export interface Workspaces {
   prepare(req: PrepareRequest): Promise<Workspace>
-  /** Repo ids that have at least one incremental worktree (for bids). */
-  warmRepos(): Promise<string[]>
+  /**
+   * Workspace keys (core's `workspaceKey(repo, pipelineJob)`) of the incremental worktrees held
+   * here, most recently used first, for presence.
+   */
+  warmWorkspaces(): Promise<string[]>
+}
+
+/** The job part of an incremental worktree's directory name, as `workspaceKey` makes it. */
+const JOB_HASH = /^[0-9a-f]{32}$/
+
+/** The workspace key an incremental worktree's path spells: `inc/<repo>/<job hash>`. */
+function keyOfDir (dir: string): string {
+  return `${basename(dirname(dir))}:${basename(dir)}`
 }
 
 async function exists (path: string): Promise<boolean> {
@@ -88,16 +102,21 @@ class RunnerWorkspaces implements Workspaces {
     return await this.prepareClean(req)
   }
 
-  async warmRepos (): Promise<string[]> {
-    const repos = new Set<string>()
+  async warmWorkspaces (): Promise<string[]> {
+    const held: string[] = []
     for (const dir of await this.incrementalDirs()) {
-      if (await exists(join(dir, '.git'))) repos.add(basename(dirname(dir)))
+      if (JOB_HASH.test(basename(dir)) && await exists(join(dir, '.git'))) held.push(dir)
     }
-    return [...repos].sort()
+    return (await lruOrder(held, this.lastUse)).reverse().map(keyOfDir)
   }
 
   private get incRoot (): string { return join(this.root, 'inc') }
   private get cleanRoot (): string { return join(this.root, 'clean') }
+
+  /** Where the incremental worktree of `req`'s repo and pipeline job lives (see `keyOfDir`). */
+  private incDirOf (req: PrepareRequest): string {
+    return join(this.incRoot, req.repo, workspaceKey(req.repo, req.key).slice(req.repo.length + 1))
+  }
 
   private async hasGit (): Promise<boolean> {
     return await hasGitBinary(this.mirrors.gitPath)
@@ -180,7 +199,7 @@ class RunnerWorkspaces implements Workspaces {
   }
 
   private async prepareIncremental (req: PrepareRequest): Promise<Workspace> {
-    const dir = join(this.incRoot, req.repo, createHash('sha256').update(req.key).digest('hex').slice(0, 32))
+    const dir = this.incDirOf(req)
     const unlock = await this.locks.acquire(dir)
     let warm: boolean
     try {

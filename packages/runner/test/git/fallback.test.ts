@@ -72,7 +72,7 @@ describe('source and checkout without a git binary', () => {
         await inc.release()
         await expect(lstat(inc.dir)).rejects.toMatchObject({ code: 'ENOENT' })
       }
-      expect(await workspaces.warmRepos()).toEqual([])
+      expect(await workspaces.warmWorkspaces()).toEqual([])
     }
     return { bytes }
   }

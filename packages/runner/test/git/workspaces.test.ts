@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lstat, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { silentLogger } from '@devq/core'
+import { PresenceInfo, silentLogger, workspaceKey } from '@devq/core'
 import { runGit } from '../../src/git/exec.ts'
 import { fetchSource } from '../../src/git/fetch.ts'
 import { createMirrors, type Mirrors } from '../../src/git/mirrors.ts'
@@ -74,7 +74,7 @@ describe('workspaces', () => {
     expect(built.stdout.match(/cc -c/g)).toHaveLength(2)
     expect((await execa(join(first.dir, 'prog'))).stdout).toBe('1')
     await first.release()
-    expect(await workspaces.warmRepos()).toEqual([repo])
+    expect(await workspaces.warmWorkspaces()).toEqual([workspaceKey(repo, 'build')])
 
     const next = await workspaces.prepare({ repo, commit: c2, key: 'build', mode: 'incremental' })
     expect(next).toMatchObject({ dir: first.dir, warm: true })
@@ -118,7 +118,7 @@ describe('workspaces', () => {
     const list = (await runGit(['--git-dir', mirrors.pathOf(repo), 'worktree', 'list', '--porcelain'])).stdout.toString()
     expect(list).not.toContain(a.dir)
     expect(list).not.toContain(b.dir)
-    expect(await workspaces.warmRepos()).toEqual([])
+    expect(await workspaces.warmWorkspaces()).toEqual([])
   })
 
   it('budget: after a release the least recently used incremental worktrees go, never one in use', async () => {
@@ -145,5 +145,28 @@ describe('workspaces', () => {
     // Three worktrees again: `newer` was released before `held`, so it is the least recently used.
     expect(await gone(newer.dir)).toBe(true)
     expect(await gone(held.dir)).toBe(false)
+  })
+
+  it('reports the workspace key of each incremental worktree it holds, most recently used first, and none for clean ones', async () => {
+    const root = await dirs.make('ws')
+    const workspaces = createWorkspaces({ root, mirrors, budgetBytes: 1 << 30, logger: silentLogger })
+    for (const [key, mode] of [['lint', 'incremental'], ['test (node=22)', 'incremental'], ['package', 'clean']] as const) {
+      const ws = await workspaces.prepare({ repo, commit: c1, key, mode })
+      await ws.release()
+    }
+    const lint = workspaceKey(repo, 'lint')
+    const test = workspaceKey(repo, 'test (node=22)')
+    expect(await workspaces.warmWorkspaces()).toEqual([test, lint])
+    const again = await workspaces.prepare({ repo, commit: c2, key: 'lint', mode: 'incremental' })
+    expect(again.warm).toBe(true)
+    await again.release()
+    expect(await workspaces.warmWorkspaces()).toEqual([lint, test])
+    // After a restart the worktrees on disk are still reported, each under its own key.
+    const restarted = createWorkspaces({ root, mirrors, budgetBytes: 1 << 30, logger: silentLogger })
+    expect((await restarted.warmWorkspaces()).sort()).toEqual([lint, test].sort())
+    // What a heartbeat carries is exactly this list.
+    const keys = await workspaces.warmWorkspaces()
+    expect(PresenceInfo.shape.warmWorkspaces.parse(keys)).toEqual(keys)
+    expect(keys).not.toContain(workspaceKey(repo, 'package'))
   })
 })

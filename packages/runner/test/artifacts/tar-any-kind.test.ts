@@ -1,0 +1,126 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { brotliCompressSync, crc32, deflateRawSync, gzipSync, zstdCompressSync } from 'node:zlib'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import type { PlannedArtifact } from '@devq/core'
+import { collectArtifacts } from '../../src/artifacts/collect.ts'
+import { MAX_TAR_SNIFF_BYTES, READ_CHUNK_BYTES } from '../../src/artifacts/limits.ts'
+import { sniffTar } from '../../src/artifacts/tar-sniff.ts'
+import { rejection, sha256, storeFiles, tempDir, tempStore } from './support.ts'
+
+function spec (name: string, kind: PlannedArtifact['kind'], file: string): PlannedArtifact {
+  return { name, kind, paths: [file], exclude: [] }
+}
+
+/** A plain tar made by the tar CLI holding `ok.txt` and, when `evil`, an entry named `../x`. */
+async function plainTar (evil: boolean): Promise<Buffer> {
+  const dir = await tempDir('devq-tar-src-')
+  await mkdir(join(dir, 'src'))
+  await writeFile(join(dir, 'src/ok.txt'), 'fine')
+  await writeFile(join(dir, 'x'), 'lands outside')
+  const out = join(dir, 'out.tar')
+  // -P keeps the leading ../ that GNU tar would otherwise strip from the name.
+  await execa('tar', ['-P', '-cf', out, '-C', join(dir, 'src'), 'ok.txt', ...(evil ? ['../x'] : [])])
+  return await readFile(out)
+}
+
+/** A gzip member whose header carries a file name of `nameBytes` bytes before the deflated body. */
+function gzipWithLongName (body: Buffer, nameBytes: number): Buffer {
+  const header = Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3])
+  const trailer = Buffer.alloc(8)
+  trailer.writeUInt32LE(crc32(body), 0)
+  trailer.writeUInt32LE(body.length, 4)
+  return Buffer.concat([header, Buffer.alloc(nameBytes, 0x61), Buffer.from([0]), deflateRawSync(body), trailer])
+}
+
+async function collected (file: string, bytes: Buffer, kind: PlannedArtifact['kind'] = 'binary'): Promise<string> {
+  const ws = await tempDir()
+  await writeFile(join(ws, file), bytes)
+  const { store } = await tempStore()
+  const [ref] = await collectArtifacts({ workspace: ws, specs: [spec('app', kind, file)], store })
+  return ref!.digest
+}
+
+async function refused (file: string, bytes: Buffer, kind: PlannedArtifact['kind'] = 'binary'): Promise<Record<string, unknown>> {
+  const ws = await tempDir()
+  await writeFile(join(ws, file), bytes)
+  const { store, dir } = await tempStore()
+  const err = await rejection(collectArtifacts({ workspace: ws, specs: [spec('app', kind, file)], store }))
+  expect(err.name).toBe('ArtifactError')
+  expect(err.message).toContain('"app"')
+  expect(await storeFiles(dir)).toEqual({ blobs: [], ingest: [] })
+  return err.data!
+}
+
+describe('a single-file artifact of any kind that is a tar has its entries checked', () => {
+  it('refuses a binary .tar.gz with a ../x entry, as a package is refused', async () => {
+    const evil = gzipSync(await plainTar(true))
+    expect(await refused('evil.tar.gz', evil)).toMatchObject({ artifact: 'app', reason: 'bad_tar_entry', path: '../x' })
+    expect((await refused('evil.tar.gz', evil, 'package')).detail).toMatch(/\.\. component/)
+  })
+
+  it('refuses such a tar by its content when its name does not say tar', async () => {
+    const plain = await plainTar(true)
+    expect(await refused('app', plain)).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+    expect(await refused('app.bin', gzipSync(plain))).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+    expect(await refused('app.tar.zst', zstdCompressSync(plain))).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+    expect(await refused('app.so', zstdCompressSync(plain))).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+    expect(await refused('app.tar.br', brotliCompressSync(plain))).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+  })
+
+  it('refuses a gzip tar whose header is too long to see the tar behind it', async () => {
+    const hidden = gzipWithLongName(await plainTar(true), MAX_TAR_SNIFF_BYTES + 1000)
+    expect(await refused('data.bin', hidden)).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+  })
+
+  it('stores a safe tar given as a binary, plain or compressed, byte for byte', async () => {
+    const plain = await plainTar(false)
+    for (const [file, bytes] of [['tool.tar', plain], ['tool.tgz', gzipSync(plain)], ['tool.tar.zst', zstdCompressSync(plain)], ['tool.bin', gzipSync(plain)]] as const) {
+      expect(await collected(file, bytes)).toBe(sha256(bytes))
+    }
+  })
+
+  it('stores files that are not tars untouched: an ELF executable, text, a gzip of text, a tiny file', async () => {
+    const ws = await tempDir()
+    await copyFile('/usr/bin/env', join(ws, 'env'))
+    const elf = await readFile(join(ws, 'env'))
+    expect(await collected('env', elf)).toBe(sha256(elf))
+    const text = Buffer.from('#!/bin/sh\necho hello\n'.repeat(200))
+    expect(await collected('hello.sh', text)).toBe(sha256(text))
+    expect(await collected('hello.sh.gz', gzipSync(text))).toBe(sha256(gzipSync(text)))
+    expect(await collected('notes.tar', Buffer.from('not a tar at all'))).toBe(sha256(Buffer.from('not a tar at all')))
+    expect(await collected('blob.tar.br', brotliCompressSync(text))).toBe(sha256(brotliCompressSync(text)))
+  })
+})
+
+describe('telling a tar from its first bytes', () => {
+  /** A source of `count` chunks of `chunk` (after an optional first one), counting how many were read. */
+  function counted (first: Buffer, count: number): { next: () => Promise<Uint8Array | undefined>, reads: () => number } {
+    let reads = 0
+    const filler = Buffer.alloc(READ_CHUNK_BYTES, 0x41)
+    return {
+      next: async () => (reads < count ? (reads++ === 0 ? first : filler) : undefined),
+      reads: () => reads
+    }
+  }
+
+  it('reads only the first chunk of a large file that is not a tar', async () => {
+    const src = counted(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(READ_CHUNK_BYTES - 4)]), 100)
+    const sniff = await sniffTar(src.next, 'app')
+    expect(sniff.tar).toBeUndefined()
+    expect(src.reads()).toBe(1)
+    expect(sniff.head).toHaveLength(1)
+  })
+
+  it('names the compression of a tar and hands back every chunk it read', async () => {
+    const plain = await plainTar(false)
+    for (const [bytes, tar] of [[plain, 'none'], [gzipSync(plain), 'gzip'], [zstdCompressSync(plain), 'zstd']] as const) {
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 100) }, (_, i) => bytes.subarray(i * 100, i * 100 + 100))
+      let i = 0
+      const sniff = await sniffTar(async () => chunks[i++], 'x')
+      expect(sniff.tar).toBe(tar)
+      expect(Buffer.concat(sniff.head).equals(bytes.subarray(0, Buffer.concat(sniff.head).length))).toBe(true)
+    }
+  })
+})
