@@ -24,15 +24,18 @@ interface GroupEntry {
 export class GroupIndex {
   private readonly groups = new Map<string, GroupEntry[]>()
   private readonly signals = new Map<string, GroupSignal[]>()
+  /** Per group, the lowest position an announce was inserted at since its last resignal. */
+  private readonly dirtyFrom = new Map<string, number>()
 
-  /** Records an announce; returns its group key if it has a group. */
+  /** Records an announce in order (binary insertion); returns its group key if it has a group. */
   add (e: DecodedEvent): string | undefined {
     if (e.event.type !== 'job.announced' || e.event.body.group === undefined) return undefined
     const key = groupKeyOf(e.event.body.repo, e.event.author, e.event.body.group.name)
     const entries = this.groups.get(key) ?? []
-    entries.push({ announce: e, cancelInProgress: e.event.body.group.cancelInProgress })
-    entries.sort((a, b) => compareKeys(keyOf(a.announce), keyOf(b.announce)))
+    const at = insertionPoint(entries, keyOf(e))
+    entries.splice(at, 0, { announce: e, cancelInProgress: e.event.body.group.cancelInProgress })
     this.groups.set(key, entries)
+    this.dirtyFrom.set(key, Math.min(this.dirtyFrom.get(key) ?? at, at))
     return key
   }
 
@@ -40,10 +43,17 @@ export class GroupIndex {
     return this.signals.get(jobId) ?? []
   }
 
-  /** Recomputes the signals of every job in a group; returns the jobs whose signals changed. */
+  /**
+   * Recomputes the signals of the jobs of a group from its newest down; returns the jobs whose
+   * signals changed. Below the lowest insertion since the last call, the first job whose signals
+   * stay the same ends the walk: what older jobs get is carried down unchanged from there, so a
+   * new commit at the top of a long-lived group costs a step or two, not the whole group.
+   */
   resignal (groupKey: string): string[] {
     const changed: string[] = []
     const entries = this.groups.get(groupKey) ?? []
+    const from = this.dirtyFrom.get(groupKey) ?? 0
+    this.dirtyFrom.delete(groupKey)
     let firstNewer: GroupSignal | undefined
     let firstCancel: GroupSignal | undefined
     for (let i = entries.length - 1; i >= 0; i--) {
@@ -55,10 +65,24 @@ export class GroupIndex {
       if (prev.length !== next.length || prev.some((p, k) => p.by !== next[k]!.by || p.kind !== next[k]!.kind)) {
         this.signals.set(entry.announce.id, next)
         changed.push(entry.announce.id)
+      } else if (i < from) {
+        break
       }
       firstNewer = { key: keyOf(entry.announce), at: entry.announce.event.time, by: entry.announce.id, kind: entry.cancelInProgress ? 'cancel' : 'supersede' }
       if (entry.cancelInProgress) firstCancel = firstNewer
     }
     return changed
   }
+}
+
+/** Where an announce of order key `key` goes among `entries` (sorted by key). */
+function insertionPoint (entries: readonly GroupEntry[], key: ReturnType<typeof keyOf>): number {
+  let lo = 0
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareKeys(keyOf(entries[mid]!.announce), key) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
