@@ -80,12 +80,28 @@ export interface PresenceTable {
   live(nowMs: number, leaseMs: number): PresenceInfo[]
 }
 
-export function createPresenceTable (): PresenceTable {
+/** Most peers a presence table holds; past it, a new peer's heartbeat pushes out the longest silent one. */
+export const MAX_PRESENCE_PEERS = 4096
+
+/**
+ * A presence table holding at most `maxPeers` peers (default MAX_PRESENCE_PEERS), so heartbeats
+ * from throwaway identities cannot grow it without bound; live peers, heard again and again, are
+ * the last to go.
+ */
+export function createPresenceTable (maxPeers = MAX_PRESENCE_PEERS): PresenceTable {
   const seen = new Map<string, { info: PresenceInfo, at: number }>()
+  const makeRoom = (): void => {
+    let stalest: string | undefined
+    let at = Number.POSITIVE_INFINITY
+    for (const [peer, entry] of seen) if (entry.at < at) { stalest = peer; at = entry.at }
+    if (stalest !== undefined) seen.delete(stalest)
+  }
   return {
     observe (info, atMs) {
       const prev = seen.get(info.peer)
-      if (prev === undefined || prev.at <= atMs) seen.set(info.peer, { info, at: atMs })
+      if (prev !== undefined && prev.at > atMs) return
+      if (prev === undefined && seen.size >= maxPeers) makeRoom()
+      seen.set(info.peer, { info, at: atMs })
     },
     forget (peer) { seen.delete(peer) },
     lastSeen: (peer) => seen.get(peer)?.at,

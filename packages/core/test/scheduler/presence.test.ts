@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { presenceIntervalMs } from '../../src/index.ts'
+import { createPresenceTable, presenceIntervalMs, type PresenceInfo } from '../../src/index.ts'
 
 describe('presence interval', () => {
   it('is a second in small teams and keeps a larger team near ten heartbeats a second', () => {
@@ -12,5 +12,22 @@ describe('presence interval', () => {
   it('never lets a peer miss more than a quarter lease between heartbeats', () => {
     expect(presenceIntervalMs(200, 10_000)).toBe(2500)
     expect(presenceIntervalMs(200, 3_000)).toBe(1000)
+  })
+})
+
+describe('the presence table', () => {
+  const info = (peer: string): PresenceInfo => ({ peer, status: 'idle', slots: 1, freeSlots: 1, labels: [], cores: 2, load: 0, shareMode: 'dedicated', userActive: false, version: '0', warmWorkspaces: [], recentFailures: 0, time: 0 })
+
+  it('stays within its cap under heartbeats of many identities, pushing out the longest silent peers first', () => {
+    const table = createPresenceTable(100)
+    // The honest peer keeps sending a heartbeat about every 50 of the flood's.
+    for (let i = 0; i < 10_000; i++) {
+      if (i % 50 === 0) table.observe(info('honest'), i)
+      table.observe(info(`throwaway-${i}`), i + 0.5)
+    }
+    expect(table.live(10_000, 60_000)).toHaveLength(100)
+    expect(table.lastSeen('honest')).toBe(9_950)
+    expect(table.lastSeen('throwaway-0')).toBeUndefined()
+    expect(table.lastSeen('throwaway-9999')).toBeDefined()
   })
 })
