@@ -1,6 +1,6 @@
 /** Helpers for tests that build real repositories on a grid of devq-node processes. */
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { execa } from 'execa'
 import { waitFor, type NodeProc } from './harness.ts'
 
@@ -47,6 +47,26 @@ export async function logOf (node: NodeProc, job: string, attempt?: number): Pro
   const res = await fetch(`${node.api}/v1/jobs/${job}/log${attempt === undefined ? '' : `?attempt=${attempt}`}`, { headers: { authorization: `Bearer ${token}` } })
   if (!res.ok) throw new Error(`log of ${job}: ${res.status} ${await res.text()}`)
   return await res.text()
+}
+
+/** Waits until `node`, the origin of `id`, holds the job's artifacts (throws if its pull failed). */
+export async function waitPulled (node: NodeProc, id: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`the artifacts of ${id} to reach ${node.peerId}`, async () => {
+    const j = await node.get<BuildJob>(`/v1/jobs/${id}`)
+    if (j.pulled?.state === 'failed') throw new Error(`pull of ${id} failed: ${j.pulled.detail ?? ''}`)
+    return j.pulled?.state === 'done'
+  }, timeoutMs)
+}
+
+/** Pids of processes whose environment names `jobId` (every step gets DEVQ_JOB_ID), of one attempt if given. */
+export async function processesOf (jobId: string, attempt?: number): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const environ = (await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')).split('\0')
+    if (environ.includes(`DEVQ_JOB_ID=${jobId}`) && (attempt === undefined || environ.includes(`DEVQ_ATTEMPT=${attempt}`))) pids.push(Number(entry))
+  }
+  return pids
 }
 
 export async function sha256File (path: string): Promise<string> {
