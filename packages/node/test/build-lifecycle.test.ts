@@ -1,10 +1,35 @@
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { describe, expect, it } from 'vitest'
+import { createServer, type Server, type Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor, waitMeshed, type NodeProc } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
-import { logOf, processesOf, startRun, waitPulled, waitRun, type BuildJob } from './builds.ts'
+import { followLog, logBytes, logOf, processesOf, startRun, waitPulled, waitRun, type BuildJob } from './builds.ts'
 
 const fx = gridFixture()
+const gates: Gate[] = []
+afterEach(() => { for (const g of gates.splice(0)) g.close() })
+
+/** A line on loopback that steps wait for: each connection blocks on a read until `open` sends a word. */
+interface Gate { port: number, waiting: () => number, open: (word: string) => void, close: () => void }
+
+async function gate (): Promise<Gate> {
+  const sockets: Socket[] = []
+  const server: Server = createServer((s) => { sockets.push(s) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const g: Gate = {
+    port: (server.address() as { port: number }).port,
+    waiting: () => sockets.length,
+    open: (word) => { for (const s of sockets) s.end(`${word}\n`) },
+    close: () => {
+      for (const s of sockets) s.destroy()
+      server.close()
+    }
+  }
+  gates.push(g)
+  return g
+}
+
 const job = async (node: NodeProc, id: string): Promise<BuildJob> => await node.get<BuildJob>(`/v1/jobs/${id}`)
 
 /** The runner of the job's attempt `n` once that attempt runs. */
@@ -60,4 +85,52 @@ describe('a build through its life (real processes)', () => {
     expect(files.map((f) => f.digest)).toEqual(done.result!.artifacts.map((r) => r.digest))
     expect(await readFile(files[0]!.path, 'utf8')).toBe('built by attempt 2\n')
   }, 240_000)
+
+  it('follows a log live through the control API, line by line while the step runs, to its end; the finished job names the digest of those bytes', async () => {
+    // A announces; B or C runs; the other follows through a relay from the runner.
+    const cluster = await fx.grid(3, (i) => ['--slots', i === 0 ? '0' : '1'])
+    const [a] = cluster.nodes as [NodeProc]
+    await waitMeshed(cluster.nodes)
+    const g = await gate()
+    const repo = await fx.repo(`version: 1
+jobs:
+  talk:
+    steps:
+      - name: gate
+        run: |
+          echo "before the gate"
+          exec 3<>/dev/tcp/127.0.0.1/${g.port}
+          read -r -t 120 word <&3
+          echo "through the gate: $word"
+      - name: last
+        run: echo "second step"
+`, 'follow')
+    const run = await startRun(a, repo)
+    const id = run.jobs[0]!.id
+    const runnerId = await runningOn(a, id, 1)
+    const runner = cluster.nodes.find((n) => n.peerId === runnerId)!
+    const relay = cluster.nodes.find((n) => n !== a && n !== runner)!
+    // The step has begun once it waits at the gate, so both peers find a log to follow.
+    await waitFor('the step to wait at the gate', async () => g.waiting() > 0)
+    const followers = [await followLog(a, id), await followLog(relay, id)]
+    try {
+      for (const f of followers) {
+        const sofar = await f.until('the first line', (t) => t.includes('before the gate\n'))
+        expect(sofar).not.toContain('through the gate')
+      }
+      // The step cannot end before the gate opens: these lines came while it ran.
+      expect((await job(a, id)).status).toBe('running')
+      g.open('open')
+      const texts = await Promise.all(followers.map(async (f) => await f.rest()))
+      const done = (await waitRun(a, run.run)).get('talk')!
+      expect(done.status).toBe('succeeded')
+      const after = await logBytes(runner, id)
+      expect(after.toString()).toMatch(/through the gate: open\n[^]*second step\n\[devq\] step last succeeded/)
+      for (const text of texts) expect(text).toBe(after.toString())
+      for (const node of [a, relay]) expect(await logBytes(node, id)).toEqual(after)
+      expect(done.result!.logDigest).toBe(`sha256:${createHash('sha256').update(after).digest('hex')}`)
+    } finally {
+      for (const f of followers) await f.close()
+    }
+  }, 180_000)
 })
