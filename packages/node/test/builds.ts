@@ -10,6 +10,7 @@ export interface BuildJob {
   id: string
   pipelineJob: string
   status: string
+  labels: string[]
   attempt: number
   origin: string
   attempts: AttemptView[]
