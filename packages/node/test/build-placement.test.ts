@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitMeshed, type NodeProc } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
-import { build, logOf } from './builds.ts'
+import { build, hasEnded, logOf, startRun, waitRun } from './builds.ts'
+import { git } from './fixtures/c-project.ts'
 
 const fx = gridFixture()
 let server: Server | undefined
@@ -58,5 +59,33 @@ jobs:
     }
     // Nor can a peer without the sandbox claim its label by hand.
     await expect(cluster.add(['--sandbox', 'off', '--labels', 'linux,devq:sandbox'])).rejects.toThrow(/--labels: labels\.1: labels starting with devq: are set by DevQ itself/)
+  }, 240_000)
+
+  it('builds a commit on a peer that joined after its origin left, with the source from another runner\'s mirror', async () => {
+    const cluster = await fx.grid(2, (i) => ['--slots', i === 0 ? '0' : '1', '--lease-ms', '3000'])
+    const [a, b] = cluster.nodes as [NodeProc, NodeProc]
+    await waitMeshed(cluster.nodes)
+    // `second` needs a label no peer has yet: it waits in the queue until C comes.
+    const repo = await fx.repo({
+      'data.txt': 'from the origin\n',
+      '.devq.yml': 'version: 1\njobs:\n  first:\n    steps: ["cat data.txt"]\n  second:\n    runs-on: late\n    steps: ["cat data.txt"]\n'
+    }, 'mirror')
+    const commit = await git(repo, ['rev-parse', 'HEAD'])
+    const run = await startRun(a, repo)
+    const before = await waitRun(a, run.run, 120_000, (j) => j.pipelineJob === 'second' || hasEnded(j.status))
+    expect(before.get('first')).toMatchObject({ status: 'succeeded', result: { by: b.peerId } })
+    expect(await logOf(b, before.get('first')!.id)).toContain(`fetched ${commit.slice(0, 12)}`)
+    expect(before.get('second')!.status).toBe('queued')
+
+    await a.stop()
+    expect(await a.exited).toBe(0)
+    const c = await cluster.add(['--slots', '1', '--lease-ms', '3000', '--labels', 'late', '--bootstrap', b.addresses[0]!])
+    await waitMeshed([b, c])
+    const second = (await waitRun(b, run.run, 120_000)).get('second')!
+    expect(second.status, JSON.stringify(second.attempts)).toBe('succeeded')
+    expect(second.result!.by).toBe(c.peerId)
+    const log = await logOf(c, second.id)
+    expect(log).toMatch(new RegExp(`fetched ${commit.slice(0, 12)}: \\d+ objects, \\d+ bytes from ${b.peerId}`))
+    expect(log).toContain('from the origin')
   }, 240_000)
 })

@@ -22,6 +22,9 @@ export interface RunAnswer { run: string, repo: string, commit: string, tree: st
 
 const ended = new Set(['succeeded', 'failed', 'cancelled', 'superseded', 'cached', 'skipped'])
 
+/** Whether a job in `status` has ended (it will not run again unless retried by hand). */
+export const hasEnded = (status: string): boolean => ended.has(status)
+
 /** Announces the commit of `dir` from `node` (POST /v1/runs). */
 export async function startRun (node: NodeProc, dir: string, extra: Record<string, unknown> = {}): Promise<RunAnswer> {
   return await node.post<RunAnswer>('/v1/runs', { dir, ...extra })
