@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { waitMeshed, type NodeProc } from './harness.ts'
+import { execa } from 'execa'
+import { waitFor, waitMeshed, type NodeProc } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
-import { build, hasEnded, logOf, startRun, waitRun } from './builds.ts'
-import { git } from './fixtures/c-project.ts'
+import { build, hasEnded, logOf, startRun, waitRun, type BuildJob } from './builds.ts'
+import { commitAll, git } from './fixtures/c-project.ts'
 
 const fx = gridFixture()
 let server: Server | undefined
@@ -87,5 +91,47 @@ jobs:
     const log = await logOf(c, second.id)
     expect(log).toMatch(new RegExp(`fetched ${commit.slice(0, 12)}: \\d+ objects, \\d+ bytes from ${b.peerId}`))
     expect(log).toContain('from the origin')
+  }, 240_000)
+
+  it('shows a fetch under way in the job record: phase fetching with the objects and bytes received so far', async () => {
+    // The origin's git sends the first 64 KiB of each pack, then holds the rest until the test opens
+    // the gate, so the fetch is caught under way without a race (it lets go by itself after a minute
+    // or when the node is gone).
+    const shim = await fx.tempDir('git-shim')
+    const gateFile = join(shim, 'open')
+    const realGit = (await execa('sh', ['-c', 'command -v git'])).stdout.trim()
+    await writeFile(join(shim, 'git'), `#!/bin/sh
+case " $* " in *" pack-objects "*) ;; *) exec '${realGit}' "$@" ;; esac
+'${realGit}' "$@" | {
+  dd bs=65536 count=1 iflag=fullblock status=none
+  n=0
+  while [ ! -e '${gateFile}' ] && [ $n -lt 600 ] && kill -0 $PPID 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
+  exec cat
+}
+`)
+    await chmod(join(shim, 'git'), 0o755)
+    const cluster = await fx.grid(1, () => ['--slots', '1'])
+    const a = await cluster.add(['--slots', '0'], undefined, { PATH: `${shim}:${process.env.PATH ?? ''}` })
+    await waitMeshed(cluster.nodes)
+    const repo = await fx.repo('version: 1\njobs:\n  big:\n    steps: ["du -sb blobs"]\n', 'big')
+    await mkdir(join(repo, 'blobs'))
+    for (let i = 0; i < 3; i++) await writeFile(join(repo, 'blobs', `${i}.bin`), randomBytes(1024 * 1024))
+    await commitAll(repo, 'three random MiB')
+    const objects = (await git(repo, ['rev-list', '--objects', 'HEAD'])).split('\n').length
+    const run = await startRun(a, repo)
+    const id = run.jobs[0]!.id
+
+    const seen = await waitFor('the fetch to show under way', async () => {
+      const j = await a.get<BuildJob>(`/v1/jobs/${id}`)
+      return j.activity?.phase === 'fetching' && j.activity.bytes === 65536 ? j : undefined
+    })
+    expect(seen.status).toBe('running')
+    expect(seen.activity).toMatchObject({ phase: 'fetching', bytes: 65536, objects })
+    await writeFile(gateFile, '')
+    const done = (await waitRun(a, run.run)).get('big')!
+    expect(done.status).toBe('succeeded')
+    expect(done.result!.fetched!.objects).toBe(objects)
+    expect(done.result!.fetched!.bytes).toBeGreaterThan(3 * 1024 * 1024)
+    expect(await logOf(a, id)).toContain(`${objects} objects, ${done.result!.fetched!.bytes} bytes from ${a.peerId}`)
   }, 240_000)
 })

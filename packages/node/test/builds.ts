@@ -11,6 +11,7 @@ export interface BuildJob {
   pipelineJob: string
   status: string
   labels: string[]
+  activity?: { phase: string, step?: string, bytes?: number, objects?: number }
   attempt: number
   origin: string
   attempts: AttemptView[]
