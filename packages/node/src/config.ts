@@ -1,7 +1,7 @@
 import { cpus, arch, platform, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { Label, ShareMode } from '@devq/core'
+import { Label, SANDBOX_LABEL, ShareMode } from '@devq/core'
 import { ConfigError } from './errors.ts'
 
 const Multiaddr = z.string().min(4).max(512).regex(/^\//, 'a multiaddr starts with /')
@@ -12,6 +12,9 @@ const ApiHost = z.string().max(256).regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-
 const ApiOrigin = z.string().max(256).regex(/^https?:\/\/[^/?#\s]+$/i, 'an origin such as https://dash.example:8443 (no path)')
   .transform((o) => o.toLowerCase())
 
+/** Labels DevQ sets itself start with this; none may be given in the config. */
+const RESERVED_LABEL_PREFIX = 'devq:'
+
 /** Everything a devq-node needs to start, after flags, environment and defaults are merged. */
 export const NodeConfig = z.strictObject({
   /** Holds the peer key, the ledger, the team file and the API token. */
@@ -21,7 +24,12 @@ export const NodeConfig = z.strictObject({
   bootstrap: z.array(Multiaddr).max(64),
   mdns: z.boolean(),
   slots: z.number().int().min(0).max(256),
-  labels: z.array(Label).max(32),
+  /**
+   * Labels this peer offers. `devq:` ones are DevQ's own, set from what the peer can do (see
+   * SANDBOX_LABEL): claimed by hand, a peer without a sandbox would run `network: false` and
+   * sensitive jobs unconfined.
+   */
+  labels: z.array(Label.refine((l) => !l.startsWith(RESERVED_LABEL_PREFIX), `labels starting with ${RESERVED_LABEL_PREFIX} are set by DevQ itself (${SANDBOX_LABEL} when steps can run in bubblewrap here)`)).max(32),
   shareMode: ShareMode,
   /** The control API listens on loopback only. */
   apiHost: z.enum(['127.0.0.1', '::1']),

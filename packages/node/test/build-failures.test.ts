@@ -1,23 +1,12 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { waitFor, waitMeshed } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
-import { build, logOf, startRun, waitRun, type BuildJob } from './builds.ts'
+import { build, logOf, processesOf, startRun, waitRun, type BuildJob } from './builds.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
 
 const fx = gridFixture()
-
-/** Pids of processes whose environment names `jobId` (every step gets DEVQ_JOB_ID). */
-async function processesOf (jobId: string): Promise<number[]> {
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')
-    if (environ.includes(`DEVQ_JOB_ID=${jobId}`)) pids.push(Number(entry))
-  }
-  return pids
-}
 
 const RETRIES = `version: 1
 jobs:

@@ -2,9 +2,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { execa } from 'execa'
-import { cli, waitMeshed, type NodeProc } from './harness.ts'
+import { cli, waitMeshed } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
-import { build, fullPackBytes, logOf, sha256File, type BuildJob } from './builds.ts'
+import { build, fullPackBytes, logOf, sha256File, waitPulled } from './builds.ts'
 import { commitAll, createCProject, git, helperSource } from './fixtures/c-project.ts'
 
 const fx = gridFixture()
@@ -107,13 +107,3 @@ describe('a peer alone', () => {
     expect(await logOf(a!, jobs.get('build')!.id)).toMatch(new RegExp(`fetched [0-9a-f]{12}: \\d+ objects, \\d+ bytes from ${a!.peerId}`))
   }, 120_000)
 })
-
-async function waitPulled (node: NodeProc, id: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const j = await node.get<BuildJob>(`/v1/jobs/${id}`)
-    if (j.pulled?.state === 'done') return
-    if (j.pulled?.state === 'failed') throw new Error(`pull of ${id} failed: ${j.pulled.detail ?? ''}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error(`artifacts of ${id} never arrived`)
-}

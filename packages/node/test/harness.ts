@@ -109,8 +109,8 @@ export async function startStrictAdmin (args: string[] = ['--slots', '1']): Prom
 export interface Cluster {
   nodes: NodeProc[]
   dirs: string[]
-  /** Starts one more member (or restarts one on an existing data dir). */
-  add(args?: string[], dataDir?: string): Promise<NodeProc>
+  /** Starts one more member (or restarts one on an existing data dir), with `env` on top of this process's. */
+  add(args?: string[], dataDir?: string, env?: Record<string, string>): Promise<NodeProc>
   stop(): Promise<void>
 }
 
@@ -122,14 +122,14 @@ export async function startCluster (n: number, args: (i: number) => string[] = (
   dirs.push(firstDir)
   nodes.push(await startNode(firstDir, args(0)))
   const token = (await cli(['team', 'token', '--data-dir', firstDir])).trim()
-  async function add (extra: string[] = [], dataDir?: string): Promise<NodeProc> {
+  async function add (extra: string[] = [], dataDir?: string, env: Record<string, string> = {}): Promise<NodeProc> {
     let dir = dataDir
     if (dir === undefined) {
       dir = await tempDataDir(`n${dirs.length}`)
       dirs.push(dir)
       await cli(['team', 'join', '-', '--data-dir', dir], token)
     }
-    const node = await startNode(dir, extra)
+    const node = await startNode(dir, extra, env)
     nodes.push(node)
     return node
   }
