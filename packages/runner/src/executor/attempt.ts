@@ -131,6 +131,8 @@ export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run
     fetched = await fetchPhase(c, init, run, log)
     const t0 = c.clock.monotonicMs()
     const planned = await planPhase(c, run)
+    // The label keeps such jobs off this peer; this holds even if the label was got around.
+    if (planned.sandbox && init.sandbox === 'never') throw new AttemptStop('runner_error', 'the job needs the sandbox (sensitive or network: false), and this runner runs steps without one')
     run.report({ phase: 'preparing', bytes: fetched.bytes, objects: fetched.objects })
     const t1 = c.clock.monotonicMs()
     ws = await c.workspaces.prepare({ repo: run.job.repo, commit: run.job.commit, key: planned.id, mode: planned.workspace })
