@@ -71,15 +71,8 @@ async function isPinned (dir: string, commit: string): Promise<boolean> {
   return await git.resolveRef({ fs, gitdir: dir, ref: PIN_PREFIX + commit }).then((oid) => oid === commit, () => false)
 }
 
-/** Whether the mirror holds the commit object at all (an in-process read; no tree is checked). */
-async function hasCommitObject (dir: string, commit: string): Promise<boolean> {
-  return await git.readObject({ fs, gitdir: dir, oid: commit, format: 'content' }).then((o) => o.type === 'commit', () => false)
-}
-
 async function hasWithGit (dir: string, commit: string, gitPath: string | undefined): Promise<boolean> {
   if (await isPinned(dir, commit)) return true
-  // A new commit is not there at all: git is asked only when the object is, to prove the rest.
-  if (!await hasCommitObject(dir, commit)) return false
   const args = ['--git-dir', dir, 'rev-list', '--objects', '--missing=error', '--quiet', `${commit}^{commit}`, '--not', `--glob=${PIN_PREFIX}*`]
   return await runGit(args, { gitPath }).then(() => true, () => false)
 }
