@@ -41,6 +41,31 @@ function heldHere (store: ArtifactStore, digest: string): boolean {
   }
 }
 
+/** Whether `peer` answers a probe for `ref` within `timeoutMs`; the deadline covers the dial too. */
+async function probeOne (c: AvailabilityComponents, timeoutMs: number, peer: string, ref: ArtifactRef): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false) }, timeoutMs) })
+  try {
+    return await Promise.race([probeArtifact({ dial: async () => await c.dial(peer), ref, idleMs: timeoutMs, signal: AbortSignal.timeout(timeoutMs) }), deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A peer of `peers` that holds `ref`: every one is asked at once and the first yes wins, so one silent peer does not hold up the rest. */
+async function holderOf (c: AvailabilityComponents, timeoutMs: number, peers: readonly string[], ref: ArtifactRef): Promise<string | undefined> {
+  return await new Promise((resolve) => {
+    let left = peers.length
+    if (left === 0) resolve(undefined)
+    for (const peer of peers) {
+      void probeOne(c, timeoutMs, peer, ref).then((ok) => {
+        if (ok) resolve(peer)
+        else if (--left === 0) resolve(undefined)
+      })
+    }
+  })
+}
+
 /**
  * The node's `ResultAvailability`. `fetchable` answers at once from this peer's store or from an
  * answer younger than `answerMs`; otherwise it starts probing the live peers (one probe per result
@@ -53,19 +78,14 @@ export function createResultAvailability (c: AvailabilityComponents, init: Avail
   const answers = new Map<string, { ok: boolean, atMs: number, holders: string[] }>()
   const probing = new Set<string>()
 
-  const holderOf = async (job: JobState, ref: ArtifactRef): Promise<string | undefined> => {
-    for (const peer of sourcesOf(job, c.live(), init.self)) {
-      const ok = await probeArtifact({ dial: async () => await c.dial(peer), ref, idleMs: probeTimeoutMs, signal: AbortSignal.timeout(probeTimeoutMs) })
-      if (ok) return peer
-    }
-    return undefined
-  }
-
   const probe = async (job: JobState, missing: ArtifactRef[]): Promise<void> => {
     let ok = true
     const holders: string[] = []
+    // Only peers whose yes will be kept: live ones that are not leaving (see `fetchable`).
+    const live = new Set(c.live())
+    const peers = sourcesOf(job, [...live], init.self).filter((p) => live.has(p))
     for (const ref of missing) {
-      const holder = await holderOf(job, ref)
+      const holder = await holderOf(c, probeTimeoutMs, peers, ref)
       if (holder !== undefined) {
         holders.push(holder)
         continue
