@@ -94,7 +94,7 @@ async function * capped (source: AsyncIterable<Uint8Array>, limit: number, artif
  * A single file's bytes, passed on unchanged; when its first bytes show a tar (plain or compressed),
  * every entry is checked as it streams by. A file that is not a tar costs only the look at its start.
  */
-async function * tarChecked (source: AsyncIterable<Uint8Array>, artifact: string, fileName: string): AsyncGenerator<Uint8Array> {
+async function * tarChecked (source: AsyncIterable<Uint8Array>, artifact: string, fileName: string, namesOnly: boolean): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]()
   const next = async (): Promise<Uint8Array | undefined> => {
     const r = await it.next()
@@ -102,7 +102,7 @@ async function * tarChecked (source: AsyncIterable<Uint8Array>, artifact: string
   }
   try {
     const sniff = await sniffTar(next, fileName)
-    const scanner = sniff.tar === undefined ? undefined : createTarScanner({ artifact, unreadable: 'bad_tar_entry', brotli: sniff.tar === 'brotli' })
+    const scanner = sniff.tar === undefined ? undefined : createTarScanner({ artifact, unreadable: 'bad_tar_entry', compression: sniff.tar, namesOnly })
     for (const chunk of sniff.head) {
       await scanner?.write(chunk)
       yield chunk
@@ -124,7 +124,7 @@ function checkedByKind (spec: PlannedArtifact, content: Content): AsyncIterable<
     return scanned(content.source, { write: oci.write, end: async () => { await oci.end() } })
   }
   // A bundle is a tar this module writes from checked workspace files, so only a single file needs the look.
-  if (content.fileName !== undefined) return tarChecked(content.source, spec.name, content.fileName)
+  if (content.fileName !== undefined) return tarChecked(content.source, spec.name, content.fileName, spec.kind === 'binary')
   return content.source
 }
 

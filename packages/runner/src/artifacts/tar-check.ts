@@ -6,6 +6,7 @@
 import { posix } from 'node:path'
 import { Parser, type ReadEntry } from 'tar'
 import type { ArtifactFailure } from '../errors.ts'
+import { decompressor, type TarCompression } from './decompress.ts'
 import { MAX_TAR_ENTRIES } from './limits.ts'
 import { artifactError } from './refusal.ts'
 
@@ -37,8 +38,17 @@ export interface TarScanInit {
   /** Called for each accepted entry; may return a sink for the entry's bytes. Must not throw. */
   onEntry?: (entry: TarEntryInfo) => EntrySink | undefined
   maxEntries?: number
-  /** The bytes are a brotli-compressed tar, which node-tar cannot detect by itself (gzip and zstd it can). */
-  brotli?: boolean
+  /**
+   * How the bytes are compressed, when node-tar cannot tell by itself: brotli (it has no magic), xz
+   * and bzip2 (node-tar cannot read them; the system's `xz` or `bzip2` decompresses). gzip and zstd
+   * it detects.
+   */
+  compression?: TarCompression
+  /**
+   * Check entry names only (no absolute name, no `..`), not link targets or device entries: for a
+   * `binary` that happens to be a tar (a root filesystem or an SDK holds absolute symlinks by nature).
+   */
+  namesOnly?: boolean
 }
 
 const DEVICE_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO'])
@@ -51,14 +61,21 @@ function absolute (path: string): boolean {
   return path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path)
 }
 
+/** Why an entry named `path` would land outside the directory it is extracted into, or undefined. */
+export function unsafeTarName (path: string): string | undefined {
+  if (path === '') return 'has an empty name'
+  if (absolute(path)) return 'has an absolute name'
+  if (climbs(path)) return 'has a .. component in its name'
+  return undefined
+}
+
 /**
  * Why extracting `entry` would be unsafe, or undefined when it is safe. A symlink's target is taken
  * relative to the entry's directory, a hard link's relative to the archive root (as tar does).
  */
 export function unsafeTarEntry (entry: TarEntryInfo): string | undefined {
-  if (entry.path === '') return 'has an empty name'
-  if (absolute(entry.path)) return 'has an absolute name'
-  if (climbs(entry.path)) return 'has a .. component in its name'
+  const name = unsafeTarName(entry.path)
+  if (name !== undefined) return name
   if (DEVICE_TYPES.has(entry.type)) return `is a ${entry.type} entry`
   if (entry.type !== 'SymbolicLink' && entry.type !== 'Link') return undefined
   const target = entry.linkpath ?? ''
@@ -86,10 +103,10 @@ export function createTarScanner (init: TarScanInit): TarScanner {
   const parser = new Parser({
     // Strict: a bad checksum or a body cut short is an error, not a warning.
     strict: true,
-    brotli: init.brotli === true,
+    brotli: init.compression === 'brotli',
     onReadEntry: (entry: ReadEntry) => {
       const info = entryInfo(entry)
-      const unsafe = ++entries > maxEntries ? `is past the cap of ${maxEntries} entries` : unsafeTarEntry(info)
+      const unsafe = ++entries > maxEntries ? `is past the cap of ${maxEntries} entries` : init.namesOnly === true ? unsafeTarName(info.path) : unsafeTarEntry(info)
       if (unsafe !== undefined) fail(artifactError(init.artifact, 'bad_tar_entry', `has a tar entry that ${unsafe}`, info.path))
       const sink = failure === undefined ? init.onEntry?.(info) : undefined
       if (sink === undefined) {
@@ -108,17 +125,26 @@ export function createTarScanner (init: TarScanInit): TarScanner {
     })
   })
   const check = (): void => { if (failure !== undefined) throw failure }
+  const external = init.compression === 'xz' || init.compression === 'bzip2' ? decompressor(init.compression) : undefined
+  if (external !== undefined) {
+    external.pipe(parser)
+    external.on('error', (err: Error) => {
+      fail(artifactError(init.artifact, init.unreadable, `is not a readable tar: ${err.message}`, undefined, { cause: err }))
+      parser.end()
+    })
+  }
+  const input = external ?? parser
   return {
     async write (chunk) {
       check()
-      if (!parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
-        await Promise.race([new Promise<void>((resolve) => parser.once('drain', () => { resolve() })), done])
+      if (!input.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+        await Promise.race([new Promise<void>((resolve) => input.once('drain', () => { resolve() })), done])
       }
       check()
     },
     async end () {
       check()
-      parser.end()
+      input.end()
       await done
       check()
     }

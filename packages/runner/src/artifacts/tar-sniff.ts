@@ -1,18 +1,16 @@
 /**
- * Telling whether an artifact's file is a tar from its first bytes rather than its name, so that an
- * artifact of any kind that is in fact a tar has its entries checked. A plain tar's first 512-byte
- * block is a tar header (the `ustar` magic, or a valid checksum as old v7 tars have). gzip
- * (`1f 8b`) and zstd (`28 b5 2f fd`) are told by their magic, then decompressed only as far as that
- * first block. Brotli has no magic, so, as node-tar decides for extraction, only a `.tar.br` or
- * `.tbr` name makes it a candidate. Formats node-tar cannot read (bzip2, xz) count as not a tar.
+ * Telling whether an artifact's file is a tar, so that an artifact of any kind that is in fact a tar
+ * has its entries checked. A name that says tar (`.tar`, `.tgz`, `.tar.<anything>`, `.txz`, `.tbz2`,
+ * `.tbr`) makes it one whatever its bytes. Otherwise its first bytes decide: a plain tar's first
+ * 512-byte block is a tar header (the `ustar` magic, or a valid checksum as old v7 tars have) or all
+ * zeros (tar readers skip zero blocks); gzip, zstd, xz and bzip2 are told by their magic, then
+ * decompressed only as far as that first block. Brotli has no magic, so only its name tells it.
  */
-import type { Transform } from 'node:stream'
-import * as zlib from 'node:zlib'
 import { Header } from 'tar'
+import { decompressor, type TarCompression } from './decompress.ts'
 import { MAX_TAR_SNIFF_BYTES } from './limits.ts'
 
-/** How a tar is compressed, as node-tar's Parser must be told or will detect. */
-export type TarCompression = 'none' | 'gzip' | 'zstd' | 'brotli'
+export type { TarCompression } from './decompress.ts'
 
 /** What `sniffTar` read and what it found. */
 export interface TarSniff {
@@ -27,6 +25,9 @@ export interface TarSniff {
 const BLOCK = 512
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b])
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd])
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
+const BZIP2_MAGIC = Buffer.from('BZh', 'latin1')
+const TAR_NAME = /\.(tar|tgz|txz|tbz2?|tbr|tar\.[^./]+)$/i
 
 /** Whether `block` (at least 512 bytes) starts with a tar header. */
 export function isTarHeader (block: Buffer): boolean {
@@ -41,16 +42,6 @@ export function isTarHeader (block: Buffer): boolean {
 
 function startsWith (bytes: Buffer, magic: Buffer): boolean {
   return bytes.length >= magic.length && bytes.subarray(0, magic.length).equals(magic)
-}
-
-function decompressor (compression: Exclude<TarCompression, 'none'>): Transform | undefined {
-  // Flushing on end makes a cut-short stream give what it has instead of only an error.
-  if (compression === 'gzip') return zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH })
-  if (compression === 'brotli') return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH })
-  // zstd came with Node 22.15; on an older Node nothing here can look inside, so the file counts as a
-  // tar and the tar check refuses it as unreadable rather than let an unchecked tar through.
-  const zstd = (zlib as Partial<typeof zlib>).createZstdDecompress
-  return zstd === undefined ? undefined : zstd()
 }
 
 /** A stream's chunks, pulled one at a time and remembered. */
@@ -83,7 +74,7 @@ function reader (next: () => Promise<Uint8Array | undefined>): Reader {
  * or this Node has no decompressor for it. A stream that ends or breaks before a whole block gives
  * what came out before.
  */
-async function firstBlock (r: Reader, compression: Exclude<TarCompression, 'none'>): Promise<Buffer | undefined> {
+async function firstBlock (r: Reader, compression: Exclude<TarCompression, 'none'>, want = BLOCK): Promise<Buffer | undefined> {
   const d = decompressor(compression)
   if (d === undefined) return undefined
   const out: Buffer[] = []
@@ -91,7 +82,7 @@ async function firstBlock (r: Reader, compression: Exclude<TarCompression, 'none
   let settled = false
   const finished = new Promise<void>((resolve) => {
     const settle = (): void => { settled = true; resolve() }
-    d.on('data', (chunk: Buffer) => { out.push(chunk); outBytes += chunk.length; if (outBytes >= BLOCK) settle() })
+    d.on('data', (chunk: Buffer) => { out.push(chunk); outBytes += chunk.length; if (outBytes >= want) settle() })
     d.on('end', settle)
     d.on('error', settle)
   })
@@ -113,11 +104,36 @@ async function firstBlock (r: Reader, compression: Exclude<TarCompression, 'none
   }
 }
 
-function compressionOf (start: Buffer, fileName: string): TarCompression | undefined {
+/** The compression a name says, for a name that says tar; undefined otherwise. */
+function namedTar (fileName: string): TarCompression | undefined {
+  if (!TAR_NAME.test(fileName)) return undefined
+  if (/\.(tar\.br|tbr)$/i.test(fileName)) return 'brotli'
+  if (/\.(tar\.xz|txz)$/i.test(fileName)) return 'xz'
+  if (/\.(tar\.bz2|tbz2?)$/i.test(fileName)) return 'bzip2'
+  // node-tar's Parser finds gzip and zstd itself, and refuses what is no tar at all.
+  return 'none'
+}
+
+function compressionOf (start: Buffer): TarCompression | undefined {
   if (startsWith(start, GZIP_MAGIC)) return 'gzip'
   if (startsWith(start, ZSTD_MAGIC)) return 'zstd'
+  if (startsWith(start, XZ_MAGIC)) return 'xz'
+  if (startsWith(start, BZIP2_MAGIC) && start.length > 3 && start[3]! >= 0x31 && start[3]! <= 0x39) return 'bzip2'
   if (isTarHeader(start)) return 'none'
-  return /\.(tar\.br|tbr)$/i.test(fileName) ? 'brotli' : undefined
+  return undefined
+}
+
+const ZERO_LOOK_BYTES = 64 * 1024
+
+const isZero = (block: Buffer): boolean => block.length >= BLOCK && block.subarray(0, BLOCK).every((b) => b === 0)
+
+/** Whether the first non-zero block of `bytes` (looking at most 64 KiB in) is a tar header: a tar led by zero blocks. */
+function tarAfterZeros (bytes: Buffer): boolean {
+  for (let at = 0; at + BLOCK <= Math.min(bytes.length, ZERO_LOOK_BYTES); at += BLOCK) {
+    const block = bytes.subarray(at, at + BLOCK)
+    if (!isZero(block)) return isTarHeader(block)
+  }
+  return false
 }
 
 /**
@@ -130,9 +146,17 @@ function compressionOf (start: Buffer, fileName: string): TarCompression | undef
 export async function sniffTar (next: () => Promise<Uint8Array | undefined>, fileName: string): Promise<TarSniff> {
   const r = reader(next)
   while (r.bytes < BLOCK && await r.pull() !== undefined);
-  const compression = compressionOf(Buffer.concat(r.head), fileName)
+  const start = Buffer.concat(r.head)
+  const byName = namedTar(fileName)
+  if (byName !== undefined) return { head: r.head, ended: r.ended, tar: byName === 'none' ? compressionOf(start) ?? 'none' : byName }
+  const compression = compressionOf(start)
+  if (compression === undefined && isZero(start)) {
+    while (r.bytes < ZERO_LOOK_BYTES && await r.pull() !== undefined);
+    return { head: r.head, ended: r.ended, tar: tarAfterZeros(Buffer.concat(r.head)) ? 'none' : undefined }
+  }
   if (compression === undefined || compression === 'none') return { head: r.head, ended: r.ended, tar: compression }
-  const block = await firstBlock(r, compression)
-  const tar = block === undefined || isTarHeader(block) ? compression : undefined
+  let block = await firstBlock(r, compression)
+  if (block !== undefined && isZero(block)) block = await firstBlock(r, compression, ZERO_LOOK_BYTES)
+  const tar = block === undefined || isTarHeader(block) || (isZero(block) && tarAfterZeros(block)) ? compression : undefined
   return { head: r.head, ended: r.ended, tar }
 }

@@ -89,8 +89,39 @@ describe('a single-file artifact of any kind that is a tar has its entries check
     const text = Buffer.from('#!/bin/sh\necho hello\n'.repeat(200))
     expect(await collected('hello.sh', text)).toBe(sha256(text))
     expect(await collected('hello.sh.gz', gzipSync(text))).toBe(sha256(gzipSync(text)))
-    expect(await collected('notes.tar', Buffer.from('not a tar at all'))).toBe(sha256(Buffer.from('not a tar at all')))
-    expect(await collected('blob.tar.br', brotliCompressSync(text))).toBe(sha256(brotliCompressSync(text)))
+    const xz = (await execa('xz', ['-c'], { input: text, encoding: 'buffer' })).stdout
+    expect(await collected('firmware.xz', Buffer.from(xz))).toBe(sha256(Buffer.from(xz)))
+    const zeros = Buffer.concat([Buffer.alloc(4096), text])
+    expect(await collected('disk.img', zeros)).toBe(sha256(zeros))
+  })
+
+  it('takes a name that says tar at its word: bytes that are no tar are refused as unreadable', async () => {
+    expect(await refused('notes.tar', Buffer.from('not a tar at all'))).toMatchObject({ reason: 'bad_tar_entry' })
+    expect((await refused('blob.tar.br', brotliCompressSync(Buffer.from('text'.repeat(300))))).detail).toMatch(/not a readable tar/)
+  })
+
+  it('refuses a ../x entry behind leading zero blocks, and inside .tar.xz and .tar.bz2 (by name or by magic)', async () => {
+    const plain = await plainTar(true)
+    const zeroLed = Buffer.concat([Buffer.alloc(1024), plain])
+    // Refused either way: for the entry, or as a tar that goes on past its end-of-archive zeros.
+    expect(await refused('rootfs', zeroLed)).toMatchObject({ reason: 'bad_tar_entry' })
+    expect(await refused('rootfs.gz', gzipSync(zeroLed))).toMatchObject({ reason: 'bad_tar_entry' })
+    const xz = Buffer.from((await execa('xz', ['-c'], { input: plain, encoding: 'buffer' })).stdout)
+    const bz2 = Buffer.from((await execa('bzip2', ['-c'], { input: plain, encoding: 'buffer' })).stdout)
+    for (const [file, bytes] of [['pkg.tar.xz', xz], ['pkg.bin', xz], ['pkg.tar.bz2', bz2], ['pkg.dat', bz2]] as const) {
+      expect(await refused(file, bytes, 'package'), file).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
+    }
+  })
+
+  it('checks only entry names in a binary: a root filesystem tar with absolute symlinks is stored, a package is not', async () => {
+    const dir = await tempDir('devq-rootfs-')
+    await mkdir(join(dir, 'usr/bin'), { recursive: true })
+    await execa('ln', ['-s', '/etc/alternatives/awk', join(dir, 'usr/bin/awk')])
+    const out = join(dir, 'rootfs.tar.gz')
+    await execa('tar', ['-czf', out, '-C', dir, 'usr'])
+    const bytes = await readFile(out)
+    expect(await collected('rootfs.tar.gz', bytes)).toBe(sha256(bytes))
+    expect((await refused('rootfs.tar.gz', bytes, 'package')).detail).toMatch(/absolute path/)
   })
 })
 
