@@ -61,7 +61,7 @@ export async function newObjects (repo: string, from: string, to: string): Promi
 /** The build's source transfer carried no more than the objects the commit adds, and less than a full pack. */
 export function checkTransfer (fetched: { bytes: number, objects: number } | undefined, added: number, fullPack: number): void {
   check(fetched !== undefined, 'the runner reported its source transfer', 'the build result has no fetched counts')
-  check(fetched!.objects <= added, `only the ${added} new objects travelled`, `${fetched!.objects} objects did`)
+  check(fetched!.objects > 0 && fetched!.objects <= added, `only the ${added} new objects travelled`, `${fetched!.objects} objects did`)
   check(fetched!.bytes < fullPack, 'the transfer was smaller than a full pack', `${fetched!.bytes} bytes against a full pack of ${fullPack}`)
 }
 

@@ -143,7 +143,7 @@ export async function runStep (components: StepComponents, step: StepSpec): Prom
   }
 }
 
-function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null): { file: string, args: string[], namespace: boolean } {
+function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null): { file: string, args: string[], namespace: boolean, dieWithParent: boolean } {
   const { bash, bwrap, mode } = run.containment
   const namespace = bwrap !== null && (step.sandbox !== undefined || mode === 'namespace')
   const bwrapArgs = step.sandbox !== undefined ? sandboxArgs(step.sandbox, step.cwd) : namespaceArgs(step.cwd)
@@ -155,23 +155,25 @@ function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null): { fil
     maxMemoryBytes: cgroup?.limitsMemory === true ? undefined : step.limits.maxMemoryBytes,
     bwrap: namespace && bwrap !== null ? { path: bwrap, args: bwrapArgs } : undefined
   })
-  return { ...command, namespace }
+  return { ...command, namespace, dieWithParent: bwrapArgs.includes('--die-with-parent') }
 }
 
 type Exit = { code: number | null, signal: NodeJS.Signals | null } | { error: Error }
 
 /**
- * Whether the step's pid namespace is known to be gone: bwrap exits by itself only after the
- * namespace's init has, and the kernel ends and reaps every process of a pid namespace before its
- * init's exit completes. So nothing of the step can be left to look for (a /proc scan costs 10 ms
- * and more on a busy host). A bwrap killed by a signal proves nothing: its tree is then scanned.
+ * Whether the step's pid namespace is known to be gone once bwrap has exited by itself. bwrap runs
+ * its namespace's init with `--die-with-parent`: the kernel sends that init SIGKILL as bwrap exits,
+ * before bwrap's exit can be reaped, and ending a namespace's init ends every process in it; a
+ * process with SIGKILL pending runs no more code. So nothing of the step is left to look for (a
+ * /proc scan costs 10 ms and more on a busy host). Without `--die-with-parent`, or when bwrap
+ * itself died of a signal, the tree is scanned as for any step.
  */
-function namespaceEnded (namespace: boolean, exit: Exit): boolean {
-  return namespace && !('error' in exit) && exit.code !== null
+function namespaceEnded (namespace: { on: boolean, dieWithParent: boolean }, exit: Exit): boolean {
+  return namespace.on && namespace.dieWithParent && !('error' in exit) && exit.code !== null
 }
 
 async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null): Promise<StepResult> {
-  const { file, args, namespace } = commandFor(run, step, cgroup)
+  const { file, args, namespace, dieWithParent } = commandFor(run, step, cgroup)
   const cookie = randomBytes(16).toString('hex')
   const env = { ...step.env, [STEP_COOKIE_VAR]: cookie }
   let child
@@ -195,7 +197,7 @@ async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null): Pro
   const exit = await exited
   guard.dispose()
   await guard.stopped()
-  if (!namespaceEnded(namespace, exit)) await tree.stop(graceMs)
+  if (!namespaceEnded({ on: namespace, dieWithParent }, exit)) await tree.stop(graceMs)
   await output.drain(DRAIN_MS)
   const limit = guard.limit ?? await cgroup?.limitHit() ?? null
   return finish(run, exit, guard.reason, limit, tree.killed)

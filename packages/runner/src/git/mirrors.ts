@@ -4,7 +4,7 @@
  * pinned commit has its whole history and trees, and pinned tips make good haves.
  */
 import fs from 'node:fs'
-import { appendFile, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { appendFile, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import * as git from 'isomorphic-git'
@@ -106,7 +106,14 @@ async function writeLooseRef (gitdir: string, ref: string, oid: string): Promise
   const file = join(gitdir, ref)
   await mkdir(dirname(file), { recursive: true })
   const tmp = join(gitdir, `ref-${randomBytes(6).toString('hex')}.tmp`)
-  await writeFile(tmp, `${oid}\n`)
+  // Synced before the rename, as git syncs refs: after a crash the ref is whole or absent, never empty.
+  const handle = await open(tmp, 'w')
+  try {
+    await handle.writeFile(`${oid}\n`)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
   await rename(tmp, file)
 }
 
