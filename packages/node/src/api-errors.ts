@@ -1,6 +1,6 @@
 /**
  * How the control API answers errors: a refused request as `{name, code, message, data, retryable}`
- * with the 4xx (or 502, for another peer's failure) status it maps to; anything unexpected as a
+ * with the 4xx (502 for another peer's failure, 503 while this peer waits for its own chain) status it maps to; anything unexpected as a
  * generic 500 that names a request id, while the error itself goes to this node's log. A client
  * never sees an internal message, path or stack.
  */
@@ -16,6 +16,8 @@ function statusOf (err: DevqError<object>): number | undefined {
   const data = err.data as { reason?: unknown }
   // This peer's own event was refused by its own ledger: in a strict team, it is not a member yet.
   if (err.name === 'LedgerAppendError' && data.reason === 'not_member') return 403
+  // After a rebuild the peer waits for sync to bring its own chain back: try again later.
+  if (err.name === 'LedgerAppendError' && data.reason === 'own_chain_missing') return 503
   if (err.name === 'RunError') return 400
   if (REMOTE_FAILURES.has(err.name)) return 502
   return undefined

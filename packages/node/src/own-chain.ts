@@ -37,7 +37,7 @@ export async function createOwnChainGuard ({ logger }: { logger: Logger }, { dat
       if (author !== peerId || !wroteBefore || headSeq > 0) return undefined
       if (!warned) logger.warn({ marker: path }, 'this peer wrote events before but its ledger holds none: waiting for sync to bring them back before writing')
       warned = true
-      return 'this peer wrote events before but its ledger holds none of them yet; it writes again once sync has brought them back'
+      return 'this peer wrote events before but its ledger holds none of them yet; it writes again once sync has brought them back from a peer (a peer alone in its team gets them back only by moving its ledger.corrupt-* store back to ledger)'
     },
     observe (events) {
       if (!marked && events.some((e) => e.event.author === peerId)) mark()

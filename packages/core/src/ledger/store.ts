@@ -46,8 +46,9 @@ interface Meta {
 /** The error for a store that cannot be trusted, telling the user how to recover. */
 export function corruptError (path: string, detail: string, cause?: unknown): LedgerCorruptError {
   return new LedgerCorruptError(
-    `ledger store at ${path} is corrupt: ${detail}. Every event in it is held by peers too: ` +
-    `restart with ${REBUILD_FLAG} to move it aside and refill it by sync`,
+    `ledger store at ${path} is corrupt: ${detail}. Every event in it that reached another peer is held ` +
+    `there too: restart with ${REBUILD_FLAG} to move it aside and refill it by sync (a peer alone in its team ` +
+    'has no one to refill it from)',
     { path, detail, rebuildFlag: REBUILD_FLAG },
     { cause }
   )
