@@ -91,7 +91,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     isMember,
     faults: config.faults
   })
-  const presence = createPresenceTable()
+  const presence = createPresenceTable({ keepLiveMs: config.leaseMs })
   const repos = await openRepoRegistry(config.dataDir)
   const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log })
   let warnedNotMember = false

@@ -80,27 +80,40 @@ export interface PresenceTable {
   live(nowMs: number, leaseMs: number): PresenceInfo[]
 }
 
-/** Most peers a presence table holds; past it, a new peer's heartbeat pushes out the longest silent one. */
+/** Most peers a presence table holds, by default. */
 export const MAX_PRESENCE_PEERS = 4096
 
+/** Options of `createPresenceTable`. */
+export interface PresenceTableInit {
+  /** Most peers held (default MAX_PRESENCE_PEERS). */
+  maxPeers?: number
+  /** A peer heard within this long (ms) is never pushed out for a newcomer (default 600 s, the longest lease). */
+  keepLiveMs?: number
+}
+
 /**
- * A presence table holding at most `maxPeers` peers (default MAX_PRESENCE_PEERS), so heartbeats
- * from throwaway identities cannot grow it without bound; live peers, heard again and again, are
- * the last to go.
+ * A presence table holding at most `maxPeers` peers, so heartbeats from throwaway identities cannot
+ * grow it without bound. When it is full, a newcomer pushes out the longest silent peer only if that
+ * one has been silent for `keepLiveMs`; otherwise the newcomer is not recorded: a flood of new
+ * identities cannot push out live peers.
  */
-export function createPresenceTable (maxPeers = MAX_PRESENCE_PEERS): PresenceTable {
+export function createPresenceTable (init: PresenceTableInit = {}): PresenceTable {
+  const maxPeers = init.maxPeers ?? MAX_PRESENCE_PEERS
+  const keepLiveMs = init.keepLiveMs ?? 600_000
   const seen = new Map<string, { info: PresenceInfo, at: number }>()
-  const makeRoom = (): void => {
+  const makeRoom = (nowMs: number): boolean => {
     let stalest: string | undefined
     let at = Number.POSITIVE_INFINITY
     for (const [peer, entry] of seen) if (entry.at < at) { stalest = peer; at = entry.at }
-    if (stalest !== undefined) seen.delete(stalest)
+    if (stalest === undefined || nowMs - at < keepLiveMs) return false
+    seen.delete(stalest)
+    return true
   }
   return {
     observe (info, atMs) {
       const prev = seen.get(info.peer)
       if (prev !== undefined && prev.at > atMs) return
-      if (prev === undefined && seen.size >= maxPeers) makeRoom()
+      if (prev === undefined && seen.size >= maxPeers && !makeRoom(atMs)) return
       seen.set(info.peer, { info, at: atMs })
     },
     forget (peer) { seen.delete(peer) },

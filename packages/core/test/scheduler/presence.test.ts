@@ -18,16 +18,17 @@ describe('presence interval', () => {
 describe('the presence table', () => {
   const info = (peer: string): PresenceInfo => ({ peer, status: 'idle', slots: 1, freeSlots: 1, labels: [], cores: 2, load: 0, shareMode: 'dedicated', userActive: false, version: '0', warmWorkspaces: [], recentFailures: 0, time: 0 })
 
-  it('stays within its cap under heartbeats of many identities, pushing out the longest silent peers first', () => {
-    const table = createPresenceTable(100)
-    // The honest peer keeps sending a heartbeat about every 50 of the flood's.
-    for (let i = 0; i < 10_000; i++) {
-      if (i % 50 === 0) table.observe(info('honest'), i)
-      table.observe(info(`throwaway-${i}`), i + 0.5)
-    }
-    expect(table.live(10_000, 60_000)).toHaveLength(100)
-    expect(table.lastSeen('honest')).toBe(9_950)
-    expect(table.lastSeen('throwaway-0')).toBeUndefined()
-    expect(table.lastSeen('throwaway-9999')).toBeDefined()
+  it('stays within its cap under heartbeats of many identities, and a flood of newcomers never pushes out a live peer', () => {
+    const table = createPresenceTable({ maxPeers: 100, keepLiveMs: 10_000 })
+    table.observe(info('honest'), 0)
+    for (let i = 0; i < 10_000; i++) table.observe(info(`throwaway-${i}`), 1 + i / 10)
+    expect(table.live(1_000, 60_000)).toHaveLength(100)
+    expect(table.lastSeen('honest')).toBe(0)
+    expect(table.lastSeen('throwaway-98')).toBeDefined()
+    expect(table.lastSeen('throwaway-99')).toBeUndefined()
+    // Once the longest silent peers have been quiet for keepLiveMs, newcomers take their places.
+    table.observe(info('late'), 20_000)
+    expect(table.lastSeen('late')).toBe(20_000)
+    expect(table.lastSeen('honest')).toBeUndefined()
   })
 })
