@@ -67,6 +67,24 @@ export const PresenceInfo = z.strictObject({
 })
 export type PresenceInfo = z.infer<typeof PresenceInfo>
 
+/** Room a presence envelope takes around its info (boot, seq, signature, keys), in bytes. */
+const ENVELOPE_ROOM_BYTES = 512
+
+/**
+ * `info` made to fit one presence message: past MAX_PRESENCE_BYTES (with room for the envelope)
+ * the hints go first (warm workspaces, then each attempt's progress), so a busy peer with long
+ * step names never stops sending heartbeats (and so never loses its attempts) for their size.
+ */
+export function fitPresence (info: PresenceInfo): PresenceInfo {
+  const budget = MAX_PRESENCE_BYTES - ENVELOPE_ROOM_BYTES
+  const fits = (i: PresenceInfo): boolean => Buffer.byteLength(JSON.stringify(i)) <= budget
+  if (fits(info)) return info
+  const lean: PresenceInfo = { ...info, warmWorkspaces: [] }
+  if (fits(lean)) return lean
+  const { activity: _dropped, ...bare } = lean
+  return bare
+}
+
 /** What this process knows of other peers' presence, stamped on its own monotonic clock. */
 export interface PresenceTable {
   /** Records a heartbeat received at local monotonic time `atMs`. Idempotent; newer wins. */

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
-import { MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
+import { fitPresence, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import { honouredClaims, type ClaimMemory } from './claims.ts'
 import type { JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
 import { createExecutions, type Executions } from './executions.ts'
@@ -129,7 +129,7 @@ class PeerScheduler implements Scheduler {
     const busy = running.length
     const closing = this.draining || this.stopped
     const idleOnlyBusy = this.init.shareMode === 'idle-only' && l.userActive
-    return {
+    return fitPresence({
       peer: this.init.peerId,
       status: closing ? 'draining' : busy > 0 ? 'busy' : 'idle',
       slots: this.init.slots,
@@ -145,7 +145,7 @@ class PeerScheduler implements Scheduler {
       ...(l.activity === undefined || l.activity.length === 0 ? {} : { activity: l.activity.slice(0, 32) }),
       ...(busy === 0 ? {} : { runs: running.slice(0, MAX_RUN_CLAIMS).map(runClaim) }),
       time: Math.round(this.c.clock.wallMs())
-    }
+    })
   }
 
   executing (): string[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPresenceTable, presenceIntervalMs, type PresenceInfo } from '../../src/index.ts'
+import { createPresenceTable, fitPresence, MAX_PRESENCE_BYTES, PresenceInfo, presenceIntervalMs } from '../../src/index.ts'
 
 describe('presence interval', () => {
   it('is a second in small teams and keeps a larger team near ten heartbeats a second', () => {
@@ -30,5 +30,23 @@ describe('the presence table', () => {
     table.observe(info('late'), 20_000)
     expect(table.lastSeen('late')).toBe(20_000)
     expect(table.lastSeen('honest')).toBeUndefined()
+  })
+})
+
+describe('a heartbeat of a busy peer', () => {
+  it('fits one presence message however long its hints, and keeps what fencing needs', () => {
+    const busy: PresenceInfo = {
+      peer: '12D3KooWBzwNTBmuHt6NpekdMKNZ2Z54MRpoU7N8Y59AG8wvwxnp', status: 'busy', slots: 32, freeSlots: 0, labels: ['linux', 'x64'], cores: 32, load: 1, shareMode: 'dedicated', userActive: false, version: '0.1.0', recentFailures: 0, time: 1,
+      warmWorkspaces: Array.from({ length: 64 }, (_, i) => `${'a'.repeat(64)}:${i.toString(16).padStart(32, '0')}`),
+      activity: Array.from({ length: 32 }, (_, i) => ({ job: i.toString(16).padStart(64, '0'), attempt: 1, phase: 'running' as const, step: 's'.repeat(200), bytes: 1e12, objects: 1e9 })),
+      runs: Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(16, '0'))
+    }
+    expect(Buffer.byteLength(JSON.stringify(busy))).toBeGreaterThan(MAX_PRESENCE_BYTES)
+    const fit = fitPresence(busy)
+    expect(Buffer.byteLength(JSON.stringify(fit))).toBeLessThanOrEqual(MAX_PRESENCE_BYTES - 512)
+    expect(PresenceInfo.safeParse(fit).success).toBe(true)
+    expect(fit.runs).toEqual(busy.runs)
+    const small = { ...busy, warmWorkspaces: busy.warmWorkspaces.slice(0, 2), activity: busy.activity!.slice(0, 2) }
+    expect(fitPresence(small)).toBe(small)
   })
 })
