@@ -12,7 +12,7 @@ import { MAX_ARTIFACT_BYTES, MAX_JOB_ARTIFACT_BYTES } from './limits.ts'
 import { createOciScanner } from './oci.ts'
 import { artifactError, isArtifactError } from './refusal.ts'
 import type { ArtifactStore } from './store.ts'
-import { createTarScanner, scanned } from './tar-check.ts'
+import { createTarScanner, scanned, type TarScanner } from './tar-check.ts'
 import { sniffTar } from './tar-sniff.ts'
 import { deterministicTar, type TarSource } from './tar-write.ts'
 import { openChecked, selectFiles, type Selection, type WorkspaceFile } from './workspace-files.ts'
@@ -100,9 +100,11 @@ async function * tarChecked (source: AsyncIterable<Uint8Array>, artifact: string
     const r = await it.next()
     return r.done === true ? undefined : r.value
   }
+  let scanner: TarScanner | undefined
+  let finished = false
   try {
     const sniff = await sniffTar(next, fileName)
-    const scanner = sniff.tar === undefined ? undefined : createTarScanner({ artifact, unreadable: 'bad_tar_entry', compression: sniff.tar, namesOnly })
+    scanner = sniff.tar === undefined ? undefined : createTarScanner({ artifact, unreadable: 'bad_tar_entry', compression: sniff.tar, namesOnly })
     for (const chunk of sniff.head) {
       await scanner?.write(chunk)
       yield chunk
@@ -112,7 +114,9 @@ async function * tarChecked (source: AsyncIterable<Uint8Array>, artifact: string
       yield chunk
     }
     await scanner?.end()
+    finished = true
   } finally {
+    if (!finished) scanner?.abort?.()
     // A refusal or a cap stops the read early: close the file now rather than when it is collected.
     await it.return?.()
   }

@@ -28,6 +28,8 @@ export interface EntrySink {
 export interface TarScanner {
   write(chunk: Uint8Array): Promise<void>
   end(): Promise<void>
+  /** Gives up on a tar that will not be read to its end (a refusal, a cap, a failed read): frees its decompressor. Idempotent. */
+  abort?(): void
 }
 
 /** Options of `createTarScanner`. */
@@ -70,6 +72,28 @@ export function unsafeTarName (path: string): string | undefined {
 }
 
 /**
+ * The names-only check of a `binary` tar: its symlinks may point anywhere (a root filesystem's do),
+ * but no entry may go through a symlink that leaves the archive (`a -> /etc`, then `a/cron`), and
+ * a hard link must stay inside it.
+ */
+function namesOnlyCheck (): (entry: TarEntryInfo) => string | undefined {
+  const leaving = new Set<string>()
+  return (entry) => {
+    const name = unsafeTarName(entry.path)
+    if (name !== undefined) return name
+    const path = posix.normalize(entry.path.replaceAll('\\', '/')).replace(/\/$/, '')
+    const parts = path.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const through = parts.slice(0, i).join('/')
+      if (leaving.has(through)) return `goes through ${JSON.stringify(through)}, a symlink that leaves the archive`
+    }
+    if (entry.type === 'Link') return unsafeTarEntry(entry)
+    if (entry.type === 'SymbolicLink' && unsafeTarEntry(entry) !== undefined) leaving.add(path)
+    return undefined
+  }
+}
+
+/**
  * Why extracting `entry` would be unsafe, or undefined when it is safe. A symlink's target is taken
  * relative to the entry's directory, a hard link's relative to the archive root (as tar does).
  */
@@ -97,6 +121,7 @@ function entryInfo (entry: ReadEntry): TarEntryInfo {
  */
 export function createTarScanner (init: TarScanInit): TarScanner {
   const maxEntries = init.maxEntries ?? MAX_TAR_ENTRIES
+  const namesOnly = namesOnlyCheck()
   let failure: Error | undefined
   let entries = 0
   const fail = (err: Error): void => { failure ??= err }
@@ -106,7 +131,7 @@ export function createTarScanner (init: TarScanInit): TarScanner {
     brotli: init.compression === 'brotli',
     onReadEntry: (entry: ReadEntry) => {
       const info = entryInfo(entry)
-      const unsafe = ++entries > maxEntries ? `is past the cap of ${maxEntries} entries` : init.namesOnly === true ? unsafeTarName(info.path) : unsafeTarEntry(info)
+      const unsafe = ++entries > maxEntries ? `is past the cap of ${maxEntries} entries` : init.namesOnly === true ? namesOnly(info) : unsafeTarEntry(info)
       if (unsafe !== undefined) fail(artifactError(init.artifact, 'bad_tar_entry', `has a tar entry that ${unsafe}`, info.path))
       const sink = failure === undefined ? init.onEntry?.(info) : undefined
       if (sink === undefined) {
@@ -147,6 +172,11 @@ export function createTarScanner (init: TarScanInit): TarScanner {
       input.end()
       await done
       check()
+    },
+    abort () {
+      external?.destroy()
+      parser.removeAllListeners('data')
+      parser.abort(new Error('the tar check was given up'))
     }
   }
 }

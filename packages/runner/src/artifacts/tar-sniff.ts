@@ -80,11 +80,12 @@ async function firstBlock (r: Reader, compression: Exclude<TarCompression, 'none
   const out: Buffer[] = []
   let outBytes = 0
   let settled = false
+  let broke = false
   const finished = new Promise<void>((resolve) => {
     const settle = (): void => { settled = true; resolve() }
     d.on('data', (chunk: Buffer) => { out.push(chunk); outBytes += chunk.length; if (outBytes >= want) settle() })
     d.on('end', settle)
-    d.on('error', settle)
+    d.on('error', () => { broke = true; settle() })
   })
   const write = async (chunk: Uint8Array): Promise<void> => { await Promise.race([new Promise<void>((resolve) => { d.write(chunk, () => { resolve() }) }), finished]) }
   try {
@@ -98,6 +99,9 @@ async function firstBlock (r: Reader, compression: Exclude<TarCompression, 'none
       d.end()
       await finished
     }
+    // A decompressor that broke (or cannot run here) before giving anything decides nothing: the
+    // file is then checked as a tar, and refused if it cannot be read as one.
+    if (broke && outBytes === 0) return undefined
     return settled ? Buffer.concat(out) : undefined
   } finally {
     d.destroy()

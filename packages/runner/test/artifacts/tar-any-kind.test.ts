@@ -1,4 +1,5 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { brotliCompressSync, crc32, deflateRawSync, gzipSync, zstdCompressSync } from 'node:zlib'
 import { execa } from 'execa'
@@ -111,6 +112,39 @@ describe('a single-file artifact of any kind that is a tar has its entries check
     for (const [file, bytes] of [['pkg.tar.xz', xz], ['pkg.bin', xz], ['pkg.tar.bz2', bz2], ['pkg.dat', bz2]] as const) {
       expect(await refused(file, bytes, 'package'), file).toMatchObject({ reason: 'bad_tar_entry', path: '../x' })
     }
+  })
+
+  it('in a binary, refuses an entry that goes through a symlink leaving the archive, and a hard link out of it', async () => {
+    const dir = await tempDir('devq-through-')
+    await mkdir(join(dir, 'one'))
+    await execa('ln', ['-s', '/etc', join(dir, 'one/a')])
+    await mkdir(join(dir, 'two/a'), { recursive: true })
+    await writeFile(join(dir, 'two/a/cron'), 'lands in /etc')
+    const out = join(dir, 'through.tar')
+    await execa('tar', ['-cf', out, '-C', join(dir, 'one'), 'a'])
+    await execa('tar', ['-rf', out, '-C', join(dir, 'two'), 'a/cron'])
+    expect((await refused('through.tar', await readFile(out))).detail).toMatch(/goes through "a", a symlink that leaves the archive/)
+  })
+
+  it('ends its xz or bzip2 child when it refuses a tar part way', async () => {
+    const evil = Buffer.concat([await plainTar(true), randomBytes(4 * 1024 * 1024)])
+    const xz = Buffer.from((await execa('xz', ['-0', '-c'], { input: evil, encoding: 'buffer' })).stdout)
+    const bz2 = Buffer.from((await execa('bzip2', ['-1', '-c'], { input: evil, encoding: 'buffer' })).stdout)
+    for (let i = 0; i < 3; i++) {
+      await refused('e.tar.xz', xz, 'package')
+      await refused('e.dat', bz2, 'package')
+    }
+    const children = async (): Promise<string[]> => {
+      const found: string[] = []
+      for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        if (Number(fields[1]) === process.pid && /\((xz|bzip2)\)/.test(stat)) found.push(stat.slice(0, stat.lastIndexOf(')') + 1))
+      }
+      return found
+    }
+    for (let t = 0; t < 50 && (await children()).length > 0; t++) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(await children()).toEqual([])
   })
 
   it('checks only entry names in a binary: a root filesystem tar with absolute symlinks is stored, a package is not', async () => {
