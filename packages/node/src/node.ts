@@ -91,7 +91,9 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     isMember,
     faults: config.faults
   })
-  const presence = createPresenceTable({ keepLiveMs: config.leaseMs })
+  // Known to the ledger: listed in the team, or the author of events (in an open team too).
+  const known = (peer: string): boolean => peer === team.admin || fold.team().members[peer] !== undefined || fold.wasListed(peer) || ledger.versionVector()[peer] !== undefined
+  const presence = createPresenceTable({ keepLiveMs: config.leaseMs, known })
   const repos = await openRepoRegistry(config.dataDir)
   const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log })
   let warnedNotMember = false

@@ -107,31 +107,44 @@ export interface PresenceTableInit {
   maxPeers?: number
   /** A peer heard within this long (ms) is never pushed out for a newcomer (default 600 s, the longest lease). */
   keepLiveMs?: number
+  /**
+   * Peers the ledger knows (authors of events): when the table is full, one of them pushes out the
+   * longest silent peer the ledger does not know, live or not, so a flood of throwaway identities
+   * cannot lock the team's own peers out.
+   */
+  known?: (peer: string) => boolean
 }
 
 /**
  * A presence table holding at most `maxPeers` peers, so heartbeats from throwaway identities cannot
  * grow it without bound. When it is full, a newcomer pushes out the longest silent peer only if that
- * one has been silent for `keepLiveMs`; otherwise the newcomer is not recorded: a flood of new
- * identities cannot push out live peers.
+ * one has been silent for `keepLiveMs`, or (for a newcomer the ledger knows) the longest silent peer
+ * it does not know; otherwise the newcomer is not recorded. A flood of new identities can push out
+ * neither live peers nor, later, lock out the team's own.
  */
 export function createPresenceTable (init: PresenceTableInit = {}): PresenceTable {
   const maxPeers = init.maxPeers ?? MAX_PRESENCE_PEERS
   const keepLiveMs = init.keepLiveMs ?? 600_000
   const seen = new Map<string, { info: PresenceInfo, at: number }>()
-  const makeRoom = (nowMs: number): boolean => {
-    let stalest: string | undefined
-    let at = Number.POSITIVE_INFINITY
-    for (const [peer, entry] of seen) if (entry.at < at) { stalest = peer; at = entry.at }
-    if (stalest === undefined || nowMs - at < keepLiveMs) return false
-    seen.delete(stalest)
+  const known = init.known ?? (() => false)
+  /** The longest silent peer, among those `eligible`. */
+  const stalest = (eligible: (peer: string) => boolean): { peer: string, at: number } | undefined => {
+    let found: { peer: string, at: number } | undefined
+    for (const [peer, entry] of seen) if (eligible(peer) && (found === undefined || entry.at < found.at)) found = { peer, at: entry.at }
+    return found
+  }
+  const makeRoom = (newcomer: string, nowMs: number): boolean => {
+    const quiet = stalest(() => true)
+    const victim = quiet !== undefined && nowMs - quiet.at >= keepLiveMs ? quiet : known(newcomer) ? stalest((p) => !known(p)) : undefined
+    if (victim === undefined) return false
+    seen.delete(victim.peer)
     return true
   }
   return {
     observe (info, atMs) {
       const prev = seen.get(info.peer)
       if (prev !== undefined && prev.at > atMs) return
-      if (prev === undefined && seen.size >= maxPeers && !makeRoom(atMs)) return
+      if (prev === undefined && seen.size >= maxPeers && !makeRoom(info.peer, atMs)) return
       seen.set(info.peer, { info, at: atMs })
     },
     forget (peer) { seen.delete(peer) },

@@ -31,6 +31,16 @@ describe('the presence table', () => {
     expect(table.lastSeen('late')).toBe(20_000)
     expect(table.lastSeen('honest')).toBeUndefined()
   })
+
+  it('lets a peer the ledger knows in while throwaway identities keep the table full and live', () => {
+    const table = createPresenceTable({ maxPeers: 50, keepLiveMs: 10_000, known: (p) => p.startsWith('member') })
+    for (let t = 0; t < 5; t++) for (let i = 0; i < 50; i++) table.observe(info(`throwaway-${i}`), t * 1000 + i)
+    table.observe(info('stranger'), 5_000)
+    expect(table.lastSeen('stranger')).toBeUndefined()
+    table.observe(info('member-restarted'), 5_000)
+    expect(table.lastSeen('member-restarted')).toBe(5_000)
+    expect(table.live(5_000, 60_000)).toHaveLength(50)
+  })
 })
 
 describe('a heartbeat of a busy peer', () => {
