@@ -12,10 +12,21 @@ export type TarCompression = 'none' | 'gzip' | 'zstd' | 'brotli' | 'xz' | 'bzip2
 
 const PROGRAMS = { xz: 'xz', bzip2: 'bzip2' } as const
 
-/** Runs `xz -dc` or `bzip2 -dc` as a stream; killed when the stream is destroyed. */
-function external (kind: 'xz' | 'bzip2'): Duplex {
+/** A decompressor stream; `ended` (for the system's programs) says whether it finished cleanly. */
+export type Decompressor = Duplex & { ended?: Promise<string | undefined> }
+
+/**
+ * Runs `xz -dc` or `bzip2 -dc` as a stream; killed when the stream is destroyed. `ended` resolves
+ * once the program has exited: undefined when it exited 0, else why not (a corrupt or cut-short
+ * stream, a signal), so the end of its output is not taken for the end of the data.
+ */
+function external (kind: 'xz' | 'bzip2'): Decompressor {
   const child = spawn(PROGRAMS[kind], ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] })
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout })
+  const duplex: Decompressor = Duplex.from({ writable: child.stdin, readable: child.stdout })
+  duplex.ended = new Promise((resolve) => {
+    child.on('error', (err) => { resolve(`${PROGRAMS[kind]} cannot run here: ${err.message}`) })
+    child.on('exit', (code, signal) => { resolve(code === 0 ? undefined : `${PROGRAMS[kind]} -dc ${code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with ${code}`}`) })
+  })
   child.on('error', (err) => { duplex.destroy(new Error(`${PROGRAMS[kind]} cannot run here: ${err.message}`)) })
   child.on('exit', (code) => { if (code !== 0 && code !== null) duplex.destroy(new Error(`${PROGRAMS[kind]} -dc exited with ${code}`)) })
   child.stdin.on('error', () => {})
@@ -27,7 +38,7 @@ function external (kind: 'xz' | 'bzip2'): Duplex {
  * A decompressor for `compression`, or undefined where this Node has none (zstd came with 22.15).
  * Flushing on end makes a cut-short stream give what it has instead of only an error.
  */
-export function decompressor (compression: Exclude<TarCompression, 'none'>): Duplex | undefined {
+export function decompressor (compression: Exclude<TarCompression, 'none'>): Decompressor | undefined {
   if (compression === 'gzip') return zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH })
   if (compression === 'brotli') return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH })
   if (compression === 'xz' || compression === 'bzip2') return external(compression)

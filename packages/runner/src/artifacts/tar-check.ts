@@ -6,7 +6,7 @@
 import { posix } from 'node:path'
 import { Parser, type ReadEntry } from 'tar'
 import type { ArtifactFailure } from '../errors.ts'
-import { decompressor, type TarCompression } from './decompress.ts'
+import { decompressor, type Decompressor, type TarCompression } from './decompress.ts'
 import { MAX_TAR_ENTRIES } from './limits.ts'
 import { artifactError } from './refusal.ts'
 
@@ -115,6 +115,19 @@ function entryInfo (entry: ReadEntry): TarEntryInfo {
   return { path: entry.path, type: entry.type, size: entry.size, linkpath: entry.linkpath }
 }
 
+/** For xz and bzip2, the system's decompressor, piped into `parser`; its failure is the tar's. */
+function externalInput (init: TarScanInit, parser: Parser, fail: (err: Error) => void): Decompressor | undefined {
+  if (init.compression !== 'xz' && init.compression !== 'bzip2') return undefined
+  const external = decompressor(init.compression)
+  if (external === undefined) return undefined
+  external.pipe(parser)
+  external.on('error', (err: Error) => {
+    fail(artifactError(init.artifact, init.unreadable, `is not a readable tar: ${err.message}`, undefined, { cause: err }))
+    parser.end()
+  })
+  return external
+}
+
 /**
  * A scanner fed the bytes of one tar. Refuses the first unsafe entry with `bad_tar_entry` (naming
  * it), bytes that are not a tar with `init.unreadable`, and more than `maxEntries` entries.
@@ -150,14 +163,7 @@ export function createTarScanner (init: TarScanInit): TarScanner {
     })
   })
   const check = (): void => { if (failure !== undefined) throw failure }
-  const external = init.compression === 'xz' || init.compression === 'bzip2' ? decompressor(init.compression) : undefined
-  if (external !== undefined) {
-    external.pipe(parser)
-    external.on('error', (err: Error) => {
-      fail(artifactError(init.artifact, init.unreadable, `is not a readable tar: ${err.message}`, undefined, { cause: err }))
-      parser.end()
-    })
-  }
+  const external = externalInput(init, parser, fail)
   const input = external ?? parser
   return {
     async write (chunk) {
@@ -171,6 +177,8 @@ export function createTarScanner (init: TarScanInit): TarScanner {
       check()
       input.end()
       await done
+      const broken = await external?.ended
+      if (broken !== undefined) fail(artifactError(init.artifact, init.unreadable, `is not a readable tar: ${broken}`))
       check()
     },
     abort () {

@@ -99,6 +99,9 @@ describe('a single-file artifact of any kind that is a tar has its entries check
   it('takes a name that says tar at its word: bytes that are no tar are refused as unreadable', async () => {
     expect(await refused('notes.tar', Buffer.from('not a tar at all'))).toMatchObject({ reason: 'bad_tar_entry' })
     expect((await refused('blob.tar.br', brotliCompressSync(Buffer.from('text'.repeat(300))))).detail).toMatch(/not a readable tar/)
+    // A cut-short .tar.xz: what xz gave before it failed is not taken for the whole tar.
+    const whole = Buffer.from((await execa('xz', ['-c'], { input: Buffer.concat([await plainTar(false), randomBytes(256 * 1024)]), encoding: 'buffer' })).stdout)
+    expect((await refused('cut.tar.xz', whole.subarray(0, whole.length - 64))).detail).toMatch(/not a readable tar/)
   })
 
   it('refuses a ../x entry behind leading zero blocks, and inside .tar.xz and .tar.bz2 (by name or by magic)', async () => {
