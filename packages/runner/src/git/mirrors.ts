@@ -107,14 +107,19 @@ async function writeLooseRef (gitdir: string, ref: string, oid: string): Promise
   await mkdir(dirname(file), { recursive: true })
   const tmp = join(gitdir, `ref-${randomBytes(6).toString('hex')}.tmp`)
   // Synced before the rename, as git syncs refs: after a crash the ref is whole or absent, never empty.
-  const handle = await open(tmp, 'w')
   try {
-    await handle.writeFile(`${oid}\n`)
-    await handle.sync()
-  } finally {
-    await handle.close()
+    const handle = await open(tmp, 'w')
+    try {
+      await handle.writeFile(`${oid}\n`)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, file)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
-  await rename(tmp, file)
 }
 
 /**
