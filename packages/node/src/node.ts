@@ -6,7 +6,7 @@ import {
   type ArtifactRef, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
 import { settleStepCgroups } from '@devq/runner'
-import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh } from '@devq/p2p'
+import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh, type PresenceStamps } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
@@ -16,6 +16,7 @@ import { roomFor as checkRoom } from './room.ts'
 import { openRepoRegistry, type RepoRegistry } from './repos.ts'
 import { createRetention } from './retention.ts'
 import { createOwnChainGuard } from './own-chain.ts'
+import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 
@@ -89,7 +90,8 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     bootstrap: [...team.bootstrap, ...config.bootstrap],
     mdns: config.mdns,
     isMember,
-    faults: config.faults
+    faults: config.faults,
+    ...await stampsFrom(config.dataDir, log)
   })
   // Known to the ledger: listed in the team, or the author of events (in an open team too).
   const known = (peer: string): boolean => peer === team.admin || fold.team().members[peer] !== undefined || fold.wasListed(peer) || ledger.versionVector()[peer] !== undefined
@@ -150,6 +152,7 @@ function wire (p: Parts): DevqNode {
     if (changes.some((c) => c.after === 'succeeded')) retention.schedule()
   })
   const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
+  const stamps = keepPresenceStamps(mesh, p.config.dataDir, log)
   const heartbeat = startHeartbeat(mesh, scheduler, presence, log)
   loop.soon()
   let stopping: Promise<void> | undefined
@@ -167,6 +170,7 @@ function wire (p: Parts): DevqNode {
     retention.close()
     offArrivals()
     offPresence()
+    await stamps.close()
     // Give gossip a moment to carry the hand-backs and the draining heartbeat before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, 300))
     await mesh.stop()
@@ -193,4 +197,10 @@ function wire (p: Parts): DevqNode {
     repos: p.repos,
     stop: async () => { stopping ??= stop(); await stopping }
   }
+}
+
+/** The mesh option that carries heartbeat stamps kept by an earlier run, when there are any. */
+async function stampsFrom (dataDir: string, log: Logger): Promise<{ presenceStamps?: PresenceStamps }> {
+  const presenceStamps = await loadPresenceStamps(dataDir, log)
+  return presenceStamps === undefined ? {} : { presenceStamps }
 }

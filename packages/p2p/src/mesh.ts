@@ -13,7 +13,7 @@ import { GOSSIP_RATE, PEX_RATE, PRESENCE_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MA
 import { createMeshNode, type MeshNode } from './node.ts'
 import { createPeerExchangeHandler, exchangePeers, type PeerExchangeDeps } from './peer-exchange.ts'
 import { signerFromPrivateKey } from './peer-key.ts'
-import { createPresenceCheck, encodePresence, type PresenceCheck } from './presence.ts'
+import { createPresenceCheck, encodePresence, type PresenceCheck, type PresenceStamps } from './presence.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { emptyStats, type MeshStats } from './stats.ts'
 import { createDirectStreams, directProtocol, type DirectStreams } from './streams.ts'
@@ -59,7 +59,7 @@ class P2pMesh implements Mesh {
     this.signer = signerFromPrivateKey(this.init.privateKey)
     this.peerId = this.signer.peerId
     this.logger = components.logger.child({ component: 'p2p', peer_id: this.peerId })
-    this.presence = createPresenceCheck({ verifier: components.verifier ?? createInlineVerifier(), isMember: init.isMember })
+    this.presence = createPresenceCheck({ verifier: components.verifier ?? createInlineVerifier(), isMember: init.isMember, ...(init.presenceStamps === undefined ? {} : { remembered: init.presenceStamps }) })
     this.streams = createDirectStreams({
       stats: this.counters, clock: components.clock, logger: this.logger, isMember: init.isMember, isBlocked: (id) => this.blocked.has(id)
     }, { team: this.init.team })
@@ -103,6 +103,10 @@ class P2pMesh implements Mesh {
     this.presence.noteOwn(this.peerId, stamp)
     await node.services.pubsub.publish(this.init.names.presence, bytes)
     this.counters.gossip.out++
+  }
+
+  presenceStamps (): PresenceStamps {
+    return this.presence.stamps()
   }
 
   onPresence (listener: (info: PresenceInfo) => void): () => void {

@@ -48,6 +48,8 @@ export interface PresenceCheck {
   check(data: Uint8Array): Promise<PresenceVerdict>
   /** Records a heartbeat this peer published, so a replay of it is stale too. */
   noteOwn(peer: string, stamp: PresenceStamp): void
+  /** The stamps remembered now, to be kept across a restart (`PresenceCheckInit.remembered`). */
+  stamps(): PresenceStamps
 }
 
 /** What a presence check needs. */
@@ -55,6 +57,8 @@ export interface PresenceCheckInit {
   verifier: Verifier
   isMember?: (peerId: string) => boolean
   maxTrackedPeers?: number
+  /** Stamps kept from before a restart (see `stamps`). */
+  remembered?: PresenceStamps
 }
 
 type Parsed = { ok: 'parsed', info: PresenceInfo, stamp: PresenceStamp, sig: Uint8Array }
@@ -85,6 +89,13 @@ interface Newest {
   retired: string[]
 }
 
+
+/**
+ * The newest stamp taken from each peer, as kept across restarts: a heartbeat recorded before a
+ * restart and replayed after it is still stale. Whoever reads them back from disk checks them.
+ */
+export type PresenceStamps = Record<string, { boot: string, seq: number, retired: string[] }>
+
 /** Whether `stamp` is newer than what was taken before: a later seq of the same boot, or a boot never seen. */
 function fresh (last: Newest | undefined, stamp: PresenceStamp): boolean {
   if (last === undefined) return true
@@ -100,7 +111,7 @@ function fresh (last: Newest | undefined, stamp: PresenceStamp): boolean {
  */
 export function createPresenceCheck (init: PresenceCheckInit): PresenceCheck {
   const maxTracked = init.maxTrackedPeers ?? PRESENCE_MAX_TRACKED_PEERS
-  const newest = new Map<string, Newest>()
+  const newest = new Map<string, Newest>(Object.entries(init.remembered ?? {}).slice(0, maxTracked))
   const remember = (peer: string, stamp: PresenceStamp): void => {
     const last = newest.get(peer)
     newest.delete(peer)
@@ -128,6 +139,9 @@ export function createPresenceCheck (init: PresenceCheckInit): PresenceCheck {
     },
     noteOwn (peer, stamp) {
       if (fresh(newest.get(peer), stamp)) remember(peer, stamp)
+    },
+    stamps () {
+      return Object.fromEntries(newest)
     }
   }
 }

@@ -1,6 +1,7 @@
 /** The mesh's public contract: what it needs (components, init) and what it offers (`Mesh`). */
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import type { ByteStream, Clock, Ledger, Logger, PresenceInfo, Signer, Verifier } from '@devq/core'
+import type { PresenceStamps } from './presence.ts'
 import type { MeshStats } from './stats.ts'
 import type { TeamKey } from './team-key.ts'
 
@@ -48,6 +49,8 @@ export interface MeshInit {
   /** Interval of the periodic sync with a random connected peer, in ms. Default 3000. */
   syncIntervalMs?: number
   faults?: MeshFaults
+  /** Heartbeat stamps kept from before a restart (`Mesh.presenceStamps`), so replays stay stale. */
+  presenceStamps?: PresenceStamps
 }
 
 /** Outcome of one `syncWith`. */
@@ -102,6 +105,8 @@ export interface Mesh {
   publishPresence(info: PresenceInfo): Promise<void>
   /** Hears other peers' verified heartbeats (not this peer's own). Returns the unsubscribe function. */
   onPresence(listener: (info: PresenceInfo) => void): () => void
+  /** The newest heartbeat stamp taken from each peer, to keep across a restart (`MeshInit.presenceStamps`). */
+  presenceStamps(): PresenceStamps
   /**
    * Pulls what `peerId` (default: a random connected peer) has and this peer lacks, in rounds until
    * an answer is not full. Throws SyncError (retryable) on failure, MeshStateError when not started.

@@ -67,6 +67,19 @@ describe('presence check', () => {
     expect(await c.check(await stamped(1, 'a', 52))).toMatchObject({ ok: true })
   })
 
+  it('still refuses, after a restart, a heartbeat it took before: the stamps it kept come back', async () => {
+    const before = check()
+    expect(await before.check(await stamped(1, 'a', 40))).toMatchObject({ ok: true })
+    expect(await before.check(await stamped(1, 'b', 3))).toMatchObject({ ok: true })
+    const kept = JSON.parse(JSON.stringify(before.stamps())) as ReturnType<typeof before.stamps>
+    const after = createPresenceCheck({ verifier: createInlineVerifier(), remembered: kept })
+    expect(await after.check(await stamped(1, 'b', 3))).toMatchObject({ ok: false, reason: 'stale' })
+    expect(await after.check(await stamped(1, 'a', 41))).toMatchObject({ ok: false, reason: 'stale' })
+    expect(await after.check(await stamped(1, 'b', 4))).toMatchObject({ ok: true })
+    // Without the kept stamps, the replay of an old boot would be taken.
+    expect(await check().check(await stamped(1, 'b', 3))).toMatchObject({ ok: true })
+  })
+
   it('treats a replay of our own heartbeat as stale', async () => {
     const c = check()
     c.noteOwn(signer.peerId, { boot: boot('z'), seq: 7 })
