@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { Logger } from '@devq/core'
-import { limits, type PresenceStamps } from '@devq/p2p'
+import { limits, PRESENCE_BOOT, type PresenceStamps } from '@devq/p2p'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
 
 /** The file, in the data dir. */
@@ -17,7 +17,7 @@ export const STAMPS_SAVE_MS = 30_000
 /** Largest file read back, bytes: the tracked peers at about 300 bytes each. */
 const MAX_STAMPS_BYTES = limits.PRESENCE_MAX_TRACKED_PEERS * 400
 
-const Boot = z.string().regex(/^[A-Za-z0-9_-]{22}$/)
+const Boot = z.string().regex(PRESENCE_BOOT)
 const StampsFile = z.strictObject({
   v: z.literal(1),
   stamps: z.record(z.string().min(1).max(128), z.strictObject({

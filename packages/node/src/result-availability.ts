@@ -1,11 +1,11 @@
 /**
  * Build avoidance asks whether an earlier result's artifacts can still be had: a result stands in
  * for a new job only while every one of its artifacts is held by this peer or by a live peer that
- * answers a probe for it (the same peers, in the same order, a consumer would fetch from).
+ * answers a probe for it (every live peer that is not leaving, asked at once).
  */
 import { existsSync } from 'node:fs'
 import type { ArtifactRef, ByteStream, Clock, JobState, Logger, ResultAvailability } from '@devq/core'
-import { probeArtifact, sourcesOf, type ArtifactStore } from '@devq/runner'
+import { probeArtifact, type ArtifactStore } from '@devq/runner'
 
 /** How long a probe's answer is trusted, ms: an artifact evicted since is noticed after this. */
 export const PROBE_ANSWER_MS = 30_000
@@ -46,7 +46,7 @@ async function probeOne (c: AvailabilityComponents, timeoutMs: number, peer: str
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false) }, timeoutMs) })
   try {
-    return await Promise.race([probeArtifact({ dial: async () => await c.dial(peer), ref, idleMs: timeoutMs, signal: AbortSignal.timeout(timeoutMs) }), deadline])
+    return await Promise.race([probeArtifact({ dial: async () => await c.dial(peer), ref, signal: AbortSignal.timeout(timeoutMs) }), deadline])
   } finally {
     clearTimeout(timer)
   }
@@ -81,9 +81,8 @@ export function createResultAvailability (c: AvailabilityComponents, init: Avail
   const probe = async (job: JobState, missing: ArtifactRef[]): Promise<void> => {
     let ok = true
     const holders: string[] = []
-    // Only peers whose yes will be kept: live ones that are not leaving (see `fetchable`).
-    const live = new Set(c.live())
-    const peers = sourcesOf(job, [...live], init.self).filter((p) => live.has(p))
+    // Only peers whose yes will be kept: live ones that are not leaving (see `fetchable`), all at once.
+    const peers = c.live().filter((p) => p !== init.self)
     for (const ref of missing) {
       const holder = await holderOf(c, probeTimeoutMs, peers, ref)
       if (holder !== undefined) {

@@ -2,7 +2,7 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { waitFor, waitMeshed, type NodeProc } from './harness.ts'
+import { waitFor, waitMeshed, type Cluster, type NodeProc } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
 import { build, sha256File, startRun, waitRun } from './builds.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
@@ -20,6 +20,14 @@ async function freePort (): Promise<number> {
 /** Digests of the blobs a peer holds. */
 async function held (node: NodeProc): Promise<string[]> {
   return (await readdir(join(node.dataDir, 'artifacts', 'blobs', 'sha256')).catch(() => [])).map((h) => `sha256:${h}`)
+}
+
+/** `n` peers: an origin with no slots whose 1 MiB budget cannot hold the 3 MB artifact its repo's job makes, and runners. */
+async function overBudgetOrigin (n: number): Promise<{ cluster: Cluster, a: NodeProc, repo: string }> {
+  const cluster = await fx.grid(n, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
+  await waitMeshed(cluster.nodes)
+  const repo = await fx.repo('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
+  return { cluster, a: cluster.nodes[0]!, repo }
 }
 
 describe('what peers keep (real processes)', () => {
@@ -84,10 +92,7 @@ jobs:
   }, 240_000)
 
   it('does not pull an own job\'s artifacts that are larger than its budget, and says why', async () => {
-    const cluster = await fx.grid(2, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
-    const [a] = cluster.nodes as [NodeProc]
-    await waitMeshed(cluster.nodes)
-    const repo = await fx.repo('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
+    const { a, repo } = await overBudgetOrigin(2)
     const job = (await build(a, repo)).jobs.get('big')!
     expect(job.status).toBe('succeeded')
     const pulled = await waitFor('the origin to decide', async () => {
@@ -100,10 +105,7 @@ jobs:
 
   it('reuses a result only while some live peer holds its artifacts', async () => {
     // The origin's budget is too small to pull the 3 MB artifact, so only its builder holds it.
-    const cluster = await fx.grid(3, (i) => (i === 0 ? ['--slots', '0', '--artifact-budget-mb', '1'] : ['--slots', '1']))
-    const [a] = cluster.nodes as [NodeProc]
-    await waitMeshed(cluster.nodes)
-    const repo = await fx.repo('version: 1\njobs:\n  big:\n    steps: ["head -c 3000000 /dev/urandom > big.bin"]\n    artifacts: [{ name: big, paths: [big.bin] }]\n')
+    const { cluster, a, repo } = await overBudgetOrigin(3)
     const first = (await build(a, repo)).jobs.get('big')!
     expect(first.status).toBe('succeeded')
     await waitFor('the origin to give up its pull', async () => (await a.get<{ pulled?: { state: string } }>(`/v1/jobs/${first.id}`)).pulled?.state === 'failed')

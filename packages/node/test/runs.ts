@@ -1,6 +1,7 @@
 /** What runners did, read from their own run records (runs.jsonl in each data dir), not from the ledger. */
 import { readFile } from 'node:fs/promises'
 import { expect } from 'vitest'
+import { overlappingRuns } from '@devq/core/sim'
 import { runRecordsPath, type RunRecord } from '../src/index.ts'
 
 /** One run of an attempt as its runner recorded it; `endMs` is missing while it runs (or if it was killed). */
@@ -38,16 +39,7 @@ export async function readRuns (dirs: readonly string[]): Promise<Run[]> {
 
 /** Pairs of runs of one job under way at the same time (a run without an end lasts until `nowMs`). */
 export function overlapping (runs: readonly Run[], nowMs = performance.timeOrigin + performance.now()): [Run, Run][] {
-  const byJob = new Map<string, Run[]>()
-  for (const r of runs) byJob.set(r.job, [...(byJob.get(r.job) ?? []), r])
-  const pairs: [Run, Run][] = []
-  for (const list of byJob.values()) {
-    list.sort((a, b) => a.startMs - b.startMs)
-    for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length && list[j]!.startMs < (list[i]!.endMs ?? nowMs); j++) pairs.push([list[i]!, list[j]!])
-    }
-  }
-  return pairs
+  return overlappingRuns(runs, nowMs)
 }
 
 /** Runs that ran to their end (succeeded or failed), per job. */

@@ -5,7 +5,7 @@
  * This file is the package's only public face.
  */
 export { createMesh } from './mesh.ts'
-export type { PresenceStamps } from './presence.ts'
+export { PRESENCE_BOOT, type PresenceStamps } from './presence.ts'
 export type {
   HandleStreamOptions, Mesh, MeshComponents, MeshFaults, MeshInit, MeshLedger, OpenStreamOptions, StreamHandler, SyncReport
 } from './types.ts'

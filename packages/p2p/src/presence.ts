@@ -10,7 +10,8 @@ import { PresenceEncodeError } from './errors.ts'
 import { MAX_PRESENCE_MESSAGE_BYTES, PRESENCE_MAX_TRACKED_PEERS, PRESENCE_RETIRED_BOOTS } from './limits.ts'
 
 const SIG = /^[A-Za-z0-9_-]{86}$/
-const BOOT = /^[A-Za-z0-9_-]{22}$/
+/** What a boot id looks like: 16 random bytes in base64url. */
+export const PRESENCE_BOOT = /^[A-Za-z0-9_-]{22}$/
 
 /** Why a presence message was not taken. `stale` is ignored; the rest are rejected. */
 export type PresenceReason = 'too_large' | 'malformed' | 'bad_schema' | 'not_member' | 'bad_signature' | 'stale'
@@ -34,7 +35,7 @@ export async function encodePresence (signer: Signer, info: PresenceInfo, stamp:
   const parsed = PresenceInfo.safeParse(info)
   if (!parsed.success) throw new PresenceEncodeError(`invalid presence: ${parsed.error.message}`, { detail: 'invalid info' })
   if (parsed.data.peer !== signer.peerId) throw new PresenceEncodeError(`presence names ${parsed.data.peer}, but this peer is ${signer.peerId}`, { detail: 'foreign peer' })
-  if (!BOOT.test(stamp.boot) || !Number.isSafeInteger(stamp.seq) || stamp.seq < 1) throw new PresenceEncodeError('invalid presence stamp', { detail: 'invalid stamp' })
+  if (!PRESENCE_BOOT.test(stamp.boot) || !Number.isSafeInteger(stamp.seq) || stamp.seq < 1) throw new PresenceEncodeError('invalid presence stamp', { detail: 'invalid stamp' })
   const signed = { info: parsed.data, boot: stamp.boot, seq: stamp.seq }
   const sig = Buffer.from(await signer.sign(canonicalBytes(signed))).toString('base64url')
   const bytes = canonicalBytes({ ...signed, sig })
@@ -75,7 +76,7 @@ function parseEnvelope (data: Uint8Array): PresenceVerdict | Parsed {
   const { info, boot, seq, sig, ...rest } = value as Record<string, unknown>
   if (Object.keys(rest).length > 0) return { ok: false, reason: 'bad_schema', detail: 'unknown keys' }
   if (typeof sig !== 'string' || !SIG.test(sig)) return { ok: false, reason: 'bad_schema', detail: 'sig is not a base64url Ed25519 signature' }
-  if (typeof boot !== 'string' || !BOOT.test(boot)) return { ok: false, reason: 'bad_schema', detail: 'boot is not 22 base64url characters' }
+  if (typeof boot !== 'string' || !PRESENCE_BOOT.test(boot)) return { ok: false, reason: 'bad_schema', detail: 'boot is not 22 base64url characters' }
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return { ok: false, reason: 'bad_schema', detail: 'seq is not a positive integer' }
   const parsed = PresenceInfo.safeParse(info)
   if (!parsed.success) return { ok: false, reason: 'bad_schema', detail: parsed.error.message }

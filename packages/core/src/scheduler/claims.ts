@@ -15,14 +15,21 @@ const CLAIMS_REMEMBERED = 20_000
 
 /** The claims of open jobs to honour now, from every live peer but `self`. */
 export function honouredClaims (table: PresenceTable, view: LedgerView, c: { nowMs: number, withinMs: number, self: string }, seen: ClaimMemory): Set<string> {
-  const open = new Map<string, readonly string[]>()
-  for (const job of view.openJobs()) open.set(runClaim(job.id), job.attempts.map((a) => a.runner))
+  // Built only when some heartbeat claims a run: most passes of an idle grid see none.
+  let open: Map<string, readonly string[]> | undefined
+  const runnersOf = (claim: string): readonly string[] | undefined => {
+    if (open === undefined) {
+      open = new Map()
+      for (const job of view.openJobs()) open.set(runClaim(job.id), job.attempts.map((a) => a.runner))
+    }
+    return open.get(claim)
+  }
   if (seen.size > CLAIMS_REMEMBERED) seen.clear()
   const out = new Set<string>()
   for (const info of table.live(c.nowMs, c.withinMs)) {
     if (info.peer === c.self) continue
     for (const claim of info.runs ?? []) {
-      const runners = open.get(claim)
+      const runners = runnersOf(claim)
       if (runners === undefined) continue
       const k = `${info.peer} ${claim}`
       let first = seen.get(k)

@@ -30,14 +30,14 @@ export interface SimReport {
  * (a run still going at `nowMs` counts until then). A run that ends when another starts does not
  * overlap it.
  */
-export function overlappingRuns (records: readonly ExecutionRecord[], nowMs: number): [ExecutionRecord, ExecutionRecord][] {
-  const byJob = new Map<string, ExecutionRecord[]>()
+export function overlappingRuns<R extends Pick<ExecutionRecord, 'job' | 'startMs' | 'endMs'>> (records: readonly R[], nowMs: number): [R, R][] {
+  const byJob = new Map<string, R[]>()
   for (const r of records) {
     let list = byJob.get(r.job)
     if (list === undefined) byJob.set(r.job, list = [])
     list.push(r)
   }
-  const pairs: [ExecutionRecord, ExecutionRecord][] = []
+  const pairs: [R, R][] = []
   for (const list of byJob.values()) {
     list.sort((a, b) => a.startMs - b.startMs)
     for (let i = 0; i < list.length; i++) {

@@ -24,11 +24,16 @@ function external (kind: 'xz' | 'bzip2'): Decompressor {
   const child = spawn(PROGRAMS[kind], ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] })
   const duplex: Decompressor = Duplex.from({ writable: child.stdin, readable: child.stdout })
   duplex.ended = new Promise((resolve) => {
-    child.on('error', (err) => { resolve(`${PROGRAMS[kind]} cannot run here: ${err.message}`) })
-    child.on('exit', (code, signal) => { resolve(code === 0 ? undefined : `${PROGRAMS[kind]} -dc ${code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with ${code}`}`) })
+    const broke = (why: string): void => {
+      resolve(why)
+      duplex.destroy(new Error(why))
+    }
+    child.on('error', (err) => { broke(`${PROGRAMS[kind]} cannot run here: ${err.message}`) })
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(undefined)
+      else broke(`${PROGRAMS[kind]} -dc ${code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with ${code}`}`)
+    })
   })
-  child.on('error', (err) => { duplex.destroy(new Error(`${PROGRAMS[kind]} cannot run here: ${err.message}`)) })
-  child.on('exit', (code) => { if (code !== 0 && code !== null) duplex.destroy(new Error(`${PROGRAMS[kind]} -dc exited with ${code}`)) })
   child.stdin.on('error', () => {})
   duplex.on('close', () => { if (child.exitCode === null) child.kill('SIGKILL') })
   return duplex

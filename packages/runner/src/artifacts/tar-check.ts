@@ -183,7 +183,6 @@ export function createTarScanner (init: TarScanInit): TarScanner {
     },
     abort () {
       external?.destroy()
-      parser.removeAllListeners('data')
       parser.abort(new Error('the tar check was given up'))
     }
   }

@@ -131,8 +131,8 @@ const ZERO_LOOK_BYTES = 64 * 1024
 
 const isZero = (block: Buffer): boolean => block.length >= BLOCK && block.subarray(0, BLOCK).every((b) => b === 0)
 
-/** Whether the first non-zero block of `bytes` (looking at most 64 KiB in) is a tar header: a tar led by zero blocks. */
-function tarAfterZeros (bytes: Buffer): boolean {
+/** Whether the first non-zero block of `bytes` (looking at most 64 KiB in) is a tar header, as for a tar led by zero blocks. */
+function leadsWithTar (bytes: Buffer): boolean {
   for (let at = 0; at + BLOCK <= Math.min(bytes.length, ZERO_LOOK_BYTES); at += BLOCK) {
     const block = bytes.subarray(at, at + BLOCK)
     if (!isZero(block)) return isTarHeader(block)
@@ -156,11 +156,11 @@ export async function sniffTar (next: () => Promise<Uint8Array | undefined>, fil
   const compression = compressionOf(start)
   if (compression === undefined && isZero(start)) {
     while (r.bytes < ZERO_LOOK_BYTES && await r.pull() !== undefined);
-    return { head: r.head, ended: r.ended, tar: tarAfterZeros(Buffer.concat(r.head)) ? 'none' : undefined }
+    return { head: r.head, ended: r.ended, tar: leadsWithTar(Buffer.concat(r.head)) ? 'none' : undefined }
   }
   if (compression === undefined || compression === 'none') return { head: r.head, ended: r.ended, tar: compression }
   let block = await firstBlock(r, compression)
   if (block !== undefined && isZero(block)) block = await firstBlock(r, compression, ZERO_LOOK_BYTES)
-  const tar = block === undefined || isTarHeader(block) || (isZero(block) && tarAfterZeros(block)) ? compression : undefined
+  const tar = block === undefined || leadsWithTar(block) ? compression : undefined
   return { head: r.head, ended: r.ended, tar }
 }
