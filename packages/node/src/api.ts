@@ -5,6 +5,7 @@ import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState,
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
+import { shareRoutes } from './api-share.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
@@ -20,9 +21,9 @@ export function statusOf (node: DevqNode): object {
   for (const job of node.fold.jobs()) counts[job.status] = (counts[job.status] ?? 0) + 1
   const queue = queueOrder(node.fold.openJobs(), Date.now(), node.scheduler.policy).slice(0, 100)
   return {
-    peer: { id: node.peerId, addresses: node.mesh.addresses(), status: now.status, slots: now.slots, freeSlots: now.freeSlots, labels: now.labels, running: node.scheduler.executing() },
+    peer: { id: node.peerId, addresses: node.mesh.addresses(), status: now.status, slots: now.slots, freeSlots: now.freeSlots, labels: now.labels, shareMode: now.shareMode, running: node.scheduler.executing() },
     team: { name: node.team.name, mode: node.team.mode, members: node.fold.team().members },
-    peers: live.map((p) => ({ id: p.peer, status: p.status, slots: p.slots, freeSlots: p.freeSlots, load: p.load, labels: p.labels, version: p.version })),
+    peers: live.map((p) => ({ id: p.peer, status: p.status, slots: p.slots, freeSlots: p.freeSlots, load: p.load, labels: p.labels, shareMode: p.shareMode, userActive: p.userActive, version: p.version })),
     connected: node.mesh.connectedPeers(),
     queue: queue.map((j) => ({ id: j.id, priority: j.priority, attempt: j.attempt, waitingMs: Date.now() - j.announcedAt })),
     counts,
@@ -146,6 +147,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
+  shareRoutes(app, node)
   if (init.testHooks === true) testRoutes(app, node)
   await app.listen({ host: init.host, port: init.port })
   return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }

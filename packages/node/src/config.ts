@@ -31,6 +31,10 @@ export const NodeConfig = z.strictObject({
    */
   labels: z.array(Label.refine((l) => !l.startsWith(RESERVED_LABEL_PREFIX), `labels starting with ${RESERVED_LABEL_PREFIX} are set by DevQ itself (${SANDBOX_LABEL} when steps can run in bubblewrap here)`)).max(32),
   shareMode: ShareMode,
+  /** Seconds without input after which the user of an `idle` or `shared` peer counts as away. */
+  idleAfterS: z.number().int().min(1).max(86_400),
+  /** The 1-minute load average per core at or above which a headless machine counts as in use. */
+  idleLoad: z.number().min(0.01).max(64),
   /** The control API listens on loopback only. */
   apiHost: z.enum(['127.0.0.1', '::1']),
   apiPort: z.number().int().min(0).max(65535),
@@ -42,7 +46,7 @@ export const NodeConfig = z.strictObject({
   /**
    * Lease (ms): a peer heard within it is live. A runner that hears no peer for three quarters of
    * it stops its steps; a silent runner loses its attempt after about a lease and a quarter. At
-   * least 2 s, since heartbeats go out about once a second.
+   * least 2 s, since heartbeats go out every quarter lease but at most once a second.
    */
   leaseMs: z.number().int().min(2000).max(600_000),
   /** Bubblewrap for steps: `auto` uses it when it works, `on` requires it, `off` never (then no sandboxed jobs). */
@@ -95,6 +99,8 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_SLOTS: 'slots',
   DEVQ_LABELS: 'labels',
   DEVQ_SHARE_MODE: 'shareMode',
+  DEVQ_IDLE_AFTER_S: 'idleAfterS',
+  DEVQ_IDLE_LOAD: 'idleLoad',
   DEVQ_API_PORT: 'apiPort',
   DEVQ_API_ALLOW_HOSTS: 'apiAllowHosts',
   DEVQ_API_ALLOW_ORIGINS: 'apiAllowOrigins',
@@ -119,6 +125,8 @@ export function defaultConfig (cwd: string): NodeConfig {
     slots: Math.max(1, Math.floor(cpus().length / 2)),
     labels: [platform(), arch()],
     shareMode: 'dedicated',
+    idleAfterS: 300,
+    idleLoad: 0.3,
     apiHost: '127.0.0.1',
     apiPort: 0,
     apiAllowHosts: [],
@@ -139,13 +147,15 @@ export function defaultConfig (cwd: string): NodeConfig {
 }
 
 const lists = new Set<keyof NodeConfig>(['listen', 'announce', 'bootstrap', 'labels', 'apiAllowHosts', 'apiAllowOrigins'])
-const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb'])
+const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'idleAfterS'])
+const decimals = new Set<keyof NodeConfig>(['idleLoad'])
 
 /** Turns a string from a flag or the environment into the type its key expects. */
 function coerce (key: keyof NodeConfig, value: unknown): unknown {
   if (typeof value !== 'string') return value
   if (lists.has(key)) return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   if (numbers.has(key)) return /^\d+$/.test(value.trim()) ? Number(value.trim()) : value
+  if (decimals.has(key)) return /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value.trim()) : value
   if (key === 'mdns') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value
   return value
 }

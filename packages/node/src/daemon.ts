@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import type { FastifyInstance } from 'fastify'
+import { ShareMode } from '@devq/core'
 import { resolveConfig, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
@@ -46,7 +47,9 @@ export function daemonCommand (): Command {
     .option('--mdns', 'discover peers on the LAN by multicast DNS')
     .option('--slots <n>', 'concurrent jobs this node runs')
     .option('--labels <labels>', 'comma-separated labels this node offers')
-    .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(['dedicated', 'shared', 'idle-only']))
+    .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(ShareMode.options))
+    .option('--idle-after-s <s>', 'seconds without input after which the user of an idle or shared peer counts as away')
+    .option('--idle-load <load>', '1-minute load average per core at or above which a headless machine counts as in use')
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
     .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
     .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
@@ -70,7 +73,7 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (gossip faults become one object, clock faults another). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'idleAfterS', 'idleLoad', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
     'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks', 'rebuildLedger'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {

@@ -1,4 +1,4 @@
-import { presenceIntervalMs, systemClock, type Logger, type PresenceTable, type Scheduler } from '@devq/core'
+import { presenceIntervalMs, systemClock, type Logger, type Scheduler } from '@devq/core'
 import type { Mesh } from '@devq/p2p'
 
 /** How often the scheduler runs a pass without new events (ms). */
@@ -50,16 +50,15 @@ export interface Heartbeat {
   close(): void
 }
 
-/** Sends a heartbeat now and then every `presenceIntervalMs` for the live team size. */
-export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, presence: PresenceTable, log: Logger): Heartbeat {
+/** Sends a heartbeat now and then every `presenceIntervalMs` (a quarter lease). */
+export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, log: Logger): Heartbeat {
   const send = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
   let timer: NodeJS.Timeout | undefined
   let closed = false
   const beat = (): void => {
     send()
     if (closed) return
-    const live = presence.live(systemClock.monotonicMs(), scheduler.policy.leaseMs).length + 1
-    timer = setTimeout(beat, presenceIntervalMs(live, scheduler.policy.leaseMs))
+    timer = setTimeout(beat, presenceIntervalMs(scheduler.policy.leaseMs))
   }
   beat()
   return {

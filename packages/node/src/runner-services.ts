@@ -51,6 +51,8 @@ export interface RunnerDeps {
   repos: RepoRegistry
   clock: Clock
   logger: Logger
+  /** Whether steps start at low CPU and IO priority (the machine is lent while someone uses it); read as each step starts. */
+  lowPriority?: () => boolean
 }
 
 /** Other peers heard within a lease, for source and artifact fallbacks. */
@@ -97,6 +99,7 @@ async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogSt
     sandbox,
     limits: { maxProcesses: d.config.stepMaxProcesses, maxMemoryBytes: d.config.stepMaxMemoryMb * MIB },
     baseEnv: process.env,
+    ...(d.lowPriority === undefined ? {} : { lowPriority: d.lowPriority }),
     // Its keys, tokens, secrets and other jobs' files; the user's own files and sockets.
     hiddenPaths: [resolve(d.config.dataDir), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
   })

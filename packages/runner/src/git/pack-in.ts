@@ -11,7 +11,7 @@ import { open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import * as git from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 import type { SourceFailure } from '../errors.ts'
 import { failureOf, spawnGit } from './exec.ts'
 import { PACK_HEADER_BYTES, PACK_TRAILER_BYTES } from './limits.ts'
@@ -194,7 +194,7 @@ async function indexWithIso (gitdir: string, source: AsyncIterable<Uint8Array>, 
   const name = `pack-${trailer}`
   await rename(tmp, join(dir, `${name}.pack`))
   try {
-    await git.indexPack({ fs, dir: gitdir, gitdir, filepath: join('objects', 'pack', `${name}.pack`) })
+    await (await isoGit()).indexPack({ fs, dir: gitdir, gitdir, filepath: join('objects', 'pack', `${name}.pack`) })
   } catch (err) {
     await rm(join(dir, `${name}.idx`), { force: true })
     throw opts.fail('corrupt_pack', `isomorphic-git could not index the pack: ${err instanceof Error ? err.message : String(err)}`, err)

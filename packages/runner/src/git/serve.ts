@@ -5,7 +5,7 @@
  * to the repository it reads (hardened git environment, read-only commands).
  */
 import fs from 'node:fs'
-import * as git from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 import type { ByteStream, Logger } from '@devq/core'
 import { SourceError, StreamStalledError } from '../errors.ts'
 import { answerError, FrameReader, writeFrame, writeWithin } from '../wire.ts'
@@ -64,7 +64,7 @@ async function commitsIn (gitdir: string, oids: readonly string[], gitPath: stri
   }
   const cache = {}
   for (const oid of oids) {
-    if (await git.readCommit({ fs, gitdir, oid, cache }).then(() => true, () => false)) held.add(oid)
+    if (await (await isoGit()).readCommit({ fs, gitdir, oid, cache }).then(() => true, () => false)) held.add(oid)
   }
   return held
 }
@@ -107,7 +107,7 @@ async function sendWithGit (stream: ByteStream, choice: Choice, req: SourceReque
 async function sendWithIso (stream: ByteStream, choice: Choice, req: SourceRequest, signal: AbortSignal): Promise<number> {
   const cache = {}
   const { commits, trees, blobs } = await objectsBetween(choice.gitdir, req.want, choice.haves, cache)
-  const { packfile } = await git.packObjects({ fs, gitdir: choice.gitdir, oids: [...commits, ...trees, ...blobs], cache })
+  const { packfile } = await (await isoGit()).packObjects({ fs, gitdir: choice.gitdir, oids: [...commits, ...trees, ...blobs], cache })
   if (packfile === undefined) throw new Error('isomorphic-git made no pack')
   for (let at = 0; at < packfile.length; at += PACK_CHUNK_BYTES) {
     signal.throwIfAborted()
