@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import { cpus, loadavg } from 'node:os'
+import { cpus } from 'node:os'
 import { join } from 'node:path'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
@@ -9,6 +9,7 @@ import { settleStepCgroups } from '@devq/runner'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh, type PresenceStamps } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
+import { loadPerCore } from './load.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
 import { createNodeClock } from './clock.ts'
 import { createOriginSync, type OriginSync } from './origin-sync.ts'
@@ -111,12 +112,13 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     warnedNotMember = true
     return undefined
   }
+  const load = loadPerCore(clock, cores)
   const scheduler = createScheduler(
     { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
-      local: () => ({ load: Math.round((loadavg()[0]! / cores) * 100) / 100, userActive: sharing.userActive(), shareMode: sharing.mode(), ...runner.local() })
+      local: () => ({ load: load(), userActive: sharing.userActive(), shareMode: sharing.mode(), ...runner.local() })
     }
   )
   await mesh.start()

@@ -7,22 +7,18 @@ import { MAX_EVENT_BYTES, MAX_PRESENCE_BYTES } from '@devq/core'
 /** Largest gossipsub RPC frame read from a peer; larger frames are dropped by gossipsub before decoding. */
 export const MAX_GOSSIP_FRAME_BYTES = 1024 * 1024
 /**
- * Gossipsub's mesh: none. Every message is flooded by its publisher to every connected peer, and
- * the keeper connects each peer to every other, so a forwarding mesh would only send copies that
- * every peer already has (with 20 peers and the default degree of 6, five of every six message
- * frames were such copies). A peer that missed a message learns of it by gossip: each gossip
- * heartbeat, IHAVE to `Dlazy` connected peers (gossipFactor 0: no more), and for ledger events by
- * sync, which a heartbeat showing a different ledger starts.
+ * Gossipsub's mesh: this peer grafts none. Every message is flooded by its publisher to every
+ * connected peer, and the keeper connects each peer to every other, so a forwarding mesh would
+ * only send copies that every peer already has (with 20 peers and a degree of 4, three of every
+ * four message frames were such copies). A peer that missed a message learns of it by gossip: each
+ * gossip heartbeat, IHAVE to `Dlazy` connected peers (gossipFactor 0: no more), and for ledger
+ * events by sync, which a heartbeat showing a different ledger starts. Grafts from peers that ask
+ * for a mesh (one that reaches the team through a single member) are taken, up to `Dhi`, and those
+ * peers get every message forwarded.
  */
-export const GOSSIP_DEGREE = { D: 0, Dlo: 0, Dhi: 0, Dscore: 0, Dout: 0, Dlazy: 2, gossipFactor: 0 }
+export const GOSSIP_DEGREE = { D: 0, Dlo: 0, Dhi: 6, Dscore: 0, Dout: 0, Dlazy: 2, gossipFactor: 0 }
 /** Gossipsub heartbeat (mesh upkeep, IHAVE gossip): every 2 s instead of every second. */
 export const GOSSIP_HEARTBEAT_MS = 2000
-/**
- * libp2p's connection monitor pings each connection (a stream per ping, both ways) this often
- * instead of every 10 s; a dead peer shows sooner by its missing heartbeats, and yamux keeps a
- * silent connection alive by itself.
- */
-export const CONNECTION_PING_MS = 60_000
 /** Gossip messages at least this large make a receiver tell its other mesh peers not to send a copy (IDONTWANT). */
 export const IDONTWANT_MIN_BYTES = 16 * 1024
 /**

@@ -9,7 +9,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
-import { CONNECTION_PING_MS, GOSSIP_DEGREE, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES, YAMUX_MAX_STREAM_WINDOW } from './limits.ts'
+import { GOSSIP_DEGREE, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES, YAMUX_MAX_STREAM_WINDOW } from './limits.ts'
 import type { ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
 import { teamKeyPsk, type TeamKey } from './team-key.ts'
 
@@ -54,7 +54,11 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW } })],
     connectionGater: init.gater,
-    connectionMonitor: { pingInterval: CONNECTION_PING_MS },
+    // libp2p's monitor pings every connection from both ends (a new stream each time), about a
+    // fifth of an idle node's CPU in a team of 20 even once a minute. Every peer writes a heartbeat
+    // to every other each quarter lease, so a connection whose far end is gone fails by itself:
+    // its kernel resets it once it is back, and while it is gone its heartbeats are missing anyway.
+    connectionMonitor: { enabled: false },
     peerDiscovery: discovery(init),
     services: {
       identify: identify(),

@@ -57,6 +57,11 @@ export interface Scheduler {
    * undefined. Hosts that tick on a coarse timer schedule one extra `tick()` then.
    */
   nextWakeMs(): number | undefined
+  /**
+   * Whether a pass now would find nothing to do: no open job, no attempt running here, no bid
+   * window pending. A host may then run passes less often; new events ask for one anyway.
+   */
+  quiet(): boolean
   /** Stops bidding (status `draining`); running attempts go on. Idempotent. */
   drain(): void
   /**
@@ -163,6 +168,10 @@ class PeerScheduler implements Scheduler {
 
   nextWakeMs (): number | undefined {
     return this.memory.wakeAtMs
+  }
+
+  quiet (): boolean {
+    return this.executions.ids().length === 0 && this.memory.wakeAtMs === undefined && this.c.view.openJobs().next().done === true
   }
 
   drain (): void {
