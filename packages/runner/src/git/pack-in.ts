@@ -137,7 +137,7 @@ function recordingErrors (source: AsyncIterable<Uint8Array>): { chunks: AsyncGen
 /** Runs index-pack on `source`; the source's own error wins over the EPIPE it causes. */
 async function indexWithGit (gitdir: string, source: AsyncIterable<Uint8Array>, opts: IntakeOptions): Promise<string> {
   const args = ['--git-dir', gitdir, 'index-pack', '--stdin', '--fix-thin', '--strict']
-  const child = spawnGit(args, { stdin: true, signal: opts.signal, gitPath: opts.gitPath })
+  const { child } = await spawnGit(args, { stdin: true, signal: opts.signal, gitPath: opts.gitPath })
   const out: Buffer[] = []
   child.stdout.on('data', (c: Buffer) => { if (out.length < 64) out.push(c) })
   const input = recordingErrors(source)

@@ -86,7 +86,7 @@ async function choose (components: SourceServerComponents, req: SourceRequest, g
 async function sendWithGit (stream: ByteStream, choice: Choice, req: SourceRequest, signal: AbortSignal, gitPath: string | undefined): Promise<number> {
   const args = ['--git-dir', choice.gitdir, 'pack-objects', '--revs', ...(req.thin ? ['--thin'] : []), '--delta-base-offset', '--stdout', '-q']
   const input = [req.want, ...choice.haves.map((h) => `^${h}`)].join('\n') + '\n'
-  const child = spawnGit(args, { input, signal, gitPath })
+  const { child } = await spawnGit(args, { input, signal, gitPath })
   let bytes = 0
   try {
     for await (const chunk of child.stdout) {
