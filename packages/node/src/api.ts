@@ -8,7 +8,7 @@ import { buildRoutes, jobView } from './api-builds.ts'
 import { shareRoutes } from './api-share.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
-import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, noSchemaCompilers, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
@@ -138,7 +138,7 @@ export interface ApiInit {
  */
 export async function startApi (components: ApiComponents, init: ApiInit): Promise<{ app: FastifyInstance, url: string }> {
   const { node, logger } = components
-  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex') })
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex'), schemaController: noSchemaCompilers })
   const listening = (): number => {
     const addr = app.server.address()
     return typeof addr === 'object' && addr !== null ? addr.port : init.port
