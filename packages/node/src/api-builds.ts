@@ -15,20 +15,20 @@ import { parseRequest } from './api-schemas.ts'
 import { announceRun } from './runs.ts'
 import { roomFor } from './room.ts'
 
-const RunRequest = z.strictObject({
+export const RunRequest = z.strictObject({
   dir: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
   sha: z.string().min(1).max(256).optional(),
   ref: z.string().min(1).max(256).optional(),
   jobs: z.array(z.string().min(1).max(200)).max(256).optional(),
   priority: Priority.optional()
 })
-const RunParams = z.strictObject({ run: z.string().regex(/^[0-9a-f]{32}$/) })
-const LogQuery = z.strictObject({
+export const RunParams = z.strictObject({ run: z.string().regex(/^[0-9a-f]{32}$/) })
+export const LogQuery = z.strictObject({
   attempt: z.coerce.number().int().min(1).max(1000).optional(),
   follow: z.enum(['0', '1', 'true', 'false']).optional(),
   from: z.coerce.number().int().min(0).optional()
 })
-const PullRequest = z.strictObject({
+export const PullRequest = z.strictObject({
   job: EventId.optional(),
   digest: Digest.optional(),
   out: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path')
@@ -85,21 +85,27 @@ async function pull (node: DevqNode, body: unknown): Promise<object> {
   return { files }
 }
 
-async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogQuery>): Promise<void> {
-  const attempt = q.attempt ?? job.attempt
-  const follow = q.follow === '1' || q.follow === 'true'
-  const from = q.from ?? 0
-  void reply.header('content-type', 'text/plain; charset=utf-8')
+/**
+ * The log of `attempt` of `job` from byte `from`: from this peer's store when it holds it, else
+ * relayed from the attempt's runner; live with `follow`, until the log closes or `signal` aborts.
+ * Throws ApiRequestError (404) when the attempt has no runner yet.
+ */
+export async function logSource (node: DevqNode, job: JobState, attempt: number, from: number, follow: boolean, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
   if (await node.runner.logs.has(job.id, attempt)) {
-    return await reply.send(Readable.from(follow ? node.runner.logs.follow(job.id, attempt, from) : node.runner.logs.read(job.id, attempt, from)))
+    return follow ? node.runner.logs.follow(job.id, attempt, from, signal) : node.runner.logs.read(job.id, attempt, from)
   }
   const runner = job.attempts.find((a) => a.n === attempt)?.runner
   if (runner === undefined) throw new ApiRequestError(`job ${job.id} has no attempt ${attempt} yet`, { status: 404, detail: 'no attempt' })
-  return await reply.send(Readable.from(remoteLog(node, runner, job.id, attempt, from, follow)))
+  return remoteLog(node, runner, job.id, attempt, from, follow, signal)
+}
+
+async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogQuery>): Promise<void> {
+  const source = await logSource(node, job, q.attempt ?? job.attempt, q.from ?? 0, q.follow === '1' || q.follow === 'true')
+  return await reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(source))
 }
 
 /** A log held by another peer, relayed chunk by chunk (live with `follow`), never buffered whole. */
-async function * remoteLog (node: DevqNode, runner: string, job: string, attempt: number, from: number, follow: boolean): AsyncGenerator<Uint8Array> {
+async function * remoteLog (node: DevqNode, runner: string, job: string, attempt: number, from: number, follow: boolean, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   const queue: Uint8Array[] = []
   let wake: (() => void) | undefined
   let done = false
@@ -111,6 +117,8 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
     // Waits until the reply took the chunk, so a slow client slows the runner, not this peer's memory.
     onChunk: async (chunk) => { queue.push(chunk); wake?.(); await new Promise<void>((resolve) => { resume = resolve }) }
   }).then(() => { done = true }, (err: unknown) => { failure = err; done = true }).finally(() => wake?.())
+  const onAbort = (): void => { done = true; stop.abort(); wake?.() }
+  signal?.addEventListener('abort', onAbort, { once: true })
   try {
     while (true) {
       const chunk = queue.shift()
@@ -124,6 +132,7 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
     }
   } finally {
     // The client went away (or all was sent): stop reading from the runner.
+    signal?.removeEventListener('abort', onAbort)
     stop.abort()
     resume?.()
   }

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { z } from 'zod'
-import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
+import { queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
 import type { DevqNode } from './node.ts'
-import { ApiRequestError } from './errors.ts'
+import { ApiRequestError, ApiSocketError } from './errors.ts'
+import { checkApi } from './api-check.ts'
+import { eventRoutes } from './api-events.ts'
+import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } from './api-socket.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
-import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
@@ -91,8 +93,6 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   })
 }
 
-const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
-
 /**
  * Fault hooks for tests and the chaos suite, only with `--test-hooks`: cut this node off from
  * given peers (a partition) and heal.
@@ -117,36 +117,73 @@ export interface ApiComponents {
 
 /** Where the control API listens and what it answers. */
 export interface ApiInit {
-  /** The bearer token every request must carry (api.token). */
+  /** The bearer token every request over TCP must carry (api.token). */
   token: string
   /** A loopback address: 127.0.0.1 or ::1. */
   host: string
   /** 0 picks a free port. */
   port: number
+  /** The unix socket to listen on as well (see api-socket.ts); none without it. */
+  socketPath?: string
   /** More `Host` values the API answers to besides loopback (see api-guard.ts). */
   allowedHosts?: readonly string[]
   /** More browser origins that may call it besides its own dashboard. */
   allowedOrigins?: readonly string[]
   /** The fault routes under /v1/test/ (partitions), for tests and the chaos suite only. */
   testHooks?: boolean
+  /** Check the routes and every JSON answer against the route table (api-check.ts): tests only. */
+  check?: boolean
+}
+
+/** The running API: fastify, its TCP URL and its unix socket (when it listens on one). */
+export interface RunningApi {
+  app: FastifyInstance
+  url: string
+  socket?: string
 }
 
 /**
- * The local control API: fastify on loopback, every route behind the Host and Origin checks and the
- * bearer token (api-guard.ts).
+ * The local control API: fastify on loopback and on the unix socket, every route behind the Host
+ * and Origin checks and the bearer token over TCP (api-guard.ts).
  */
-export async function startApi (components: ApiComponents, init: ApiInit): Promise<{ app: FastifyInstance, url: string }> {
+export async function startApi (components: ApiComponents, init: ApiInit): Promise<RunningApi> {
   const { node, logger } = components
-  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex') })
+  const servers = createApiServers(init.socketPath !== undefined)
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex'), serverFactory: servers.serverFactory })
   const listening = (): number => {
     const addr = app.server.address()
     return typeof addr === 'object' && addr !== null ? addr.port : init.port
   }
-  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [] })
+  const check = init.check === true ? checkApi(app) : undefined
+  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [], viaSocket: servers.viaSocket })
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
+  await eventRoutes(app, { node, logger, viaSocket: servers.viaSocket })
   if (init.testHooks === true) testRoutes(app, node)
+  // Set once listening; the hook must be added before the app is ready.
+  const unix: { socket?: ApiSocket } = {}
+  app.addHook('onClose', async () => { await unix.socket?.close() })
+  await app.ready()
+  check?.verifyRoutes(init.testHooks === true)
   await app.listen({ host: init.host, port: init.port })
-  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }
+  const socket = await listenOnSocketIfPossible(servers, init.socketPath, logger).catch(async (err: unknown) => {
+    await app.close()
+    throw err
+  })
+  if (socket !== undefined) unix.socket = socket
+  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}`, ...(socket === undefined ? {} : { socket: socket.path }) }
+}
+
+/** The unix socket, or undefined (with a warning) when its path is too long for one: TCP still serves. */
+async function listenOnSocketIfPossible (servers: ApiServers, path: string | undefined, logger: Logger): Promise<ApiSocket | undefined> {
+  const server = servers.socketServer()
+  if (path === undefined || server === undefined) return undefined
+  try {
+    return await listenOnSocket(server, path)
+  } catch (err) {
+    if (!(err instanceof ApiSocketError) || err.data.reason !== 'too_long') throw err
+    logger.warn({ err }, 'the control API listens on TCP only')
+    return undefined
+  }
 }

@@ -4,7 +4,7 @@ import { resolveConfig, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
-import { loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
+import { apiSocketPath, loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
 
 /** A node with its control API, as the daemon runs it. */
 export interface RunningDaemon {
@@ -20,7 +20,9 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
   const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }) }, {
-    token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks
+    token, host: config.apiHost, port: config.apiPort, socketPath: apiSocketPath(config.dataDir), allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks,
+    // Test-only: routes and answers checked against the route table (api-check.ts).
+    check: process.env.DEVQ_API_CHECK === '1'
   })
   await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
   let stopping: Promise<void> | undefined

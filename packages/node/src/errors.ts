@@ -57,3 +57,20 @@ export class SecretError extends DevqError<{ name: string, detail: string }> {
 export class RunError extends DevqError<{ reason: 'not_a_repository' | 'no_commit' | 'no_pipeline' | 'bad_pipeline' | 'unknown_job' | 'too_many_jobs', detail: string, starter?: string }> {
   readonly name = 'RunError'
 }
+
+/**
+ * The control API's unix socket cannot be set up: its path is taken by something that is not a
+ * socket (`not_socket`), a running node answers on it (`in_use`), or it is too long for a unix
+ * socket (`too_long`).
+ */
+export class ApiSocketError extends DevqError<{ path: string, reason: 'not_socket' | 'in_use' | 'too_long' }> {
+  readonly name = 'ApiSocketError'
+}
+
+/**
+ * An answer of the control API does not match its route's response schema (api-routes.ts). Only
+ * raised where answers are checked (DEVQ_API_CHECK=1, in tests): it is a bug in the node.
+ */
+export class ApiResponseError extends DevqError<{ route: string, status: number, issue: string }> {
+  readonly name = 'ApiResponseError'
+}

@@ -8,6 +8,11 @@ import { readPrivateFile, writePrivateFile } from './private-file.ts'
 /** Where a running node says how to reach it; removed on a clean stop. */
 export const runtimePath = (dataDir: string): string => join(dataDir, 'node.json')
 export const tokenPath = (dataDir: string): string => join(dataDir, 'api.token')
+/**
+ * The control API's unix socket: in the node's runtime directory (the data dir), 0600. The one
+ * place that names it, for the daemon and the client alike.
+ */
+export const apiSocketPath = (dataDir: string): string => join(dataDir, 'api.sock')
 
 export const RuntimeInfo = z.strictObject({
   pid: z.number().int(),

@@ -51,7 +51,8 @@ export async function apiCalls (api: string, dataDir: string): Promise<Pick<Node
 
 /** Spawns devq-node with `args` on `dataDir` and waits for its ready line (`--test-hooks` for the fault routes). */
 export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, ...env } })
+  // Every test node checks its routes and answers against the API's route table (api-check.ts).
+  const node = await launchDevqNode({ dataDir, args, env: { DEVQ_API_CHECK: '1', ...process.env, ...env } })
   const { ready } = node
   return {
     peerId: ready.peerId,
