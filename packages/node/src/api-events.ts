@@ -72,6 +72,9 @@ export async function eventRoutes (app: FastifyInstance, deps: EventRoutesDeps):
     }
   })
   app.addHook('onRequest', async (_req, reply) => { void reply.header(SEQ_HEADER, String(hub.seq())) })
+  // A refused upgrade ends its connection (@fastify/websocket destroys the socket): say so, or a
+  // keep-alive client would send its next request into a closed socket.
+  app.addHook('onSend', async (req, reply) => { if (req.ws) void reply.header('connection', 'close') })
   app.addHook('onClose', async () => { feed.close() })
   app.post('/v1/events/ticket', async (_req, reply) => await reply.code(201).send(tickets.issue()))
   app.get('/v1/events/stats', async () => ({ ...hub.stats(), clients: counters.clients.size, dropped: { tooSlow: counters.dropped } }))

@@ -155,11 +155,12 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
     return typeof addr === 'object' && addr !== null ? addr.port : init.port
   }
   const check = init.check === true ? checkApi(app) : undefined
+  // First: @fastify/websocket's hook marks upgrade requests before the guard may refuse one.
+  await eventRoutes(app, { node, logger, viaSocket: servers.viaSocket })
   guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [], viaSocket: servers.viaSocket })
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
-  await eventRoutes(app, { node, logger, viaSocket: servers.viaSocket })
   if (init.testHooks === true) testRoutes(app, node)
   // Set once listening; the hook must be added before the app is ready.
   const unix: { socket?: ApiSocket } = {}
