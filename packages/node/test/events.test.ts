@@ -119,7 +119,7 @@ describe('events', () => {
     expect(Number(res.headers.get('devq-event-seq'))).toBeGreaterThanOrEqual(hello.seq!)
   })
 
-  it('answers a bad message with an error naming the cause, and goes on serving', async () => {
+  it('answers a bad message or one subscription too many with an error naming the cause, and goes on serving', async () => {
     const s = await stream()
     s.send('not json')
     expect((await s.next('the JSON error', (m) => m.type === 'error')).error).toMatchObject({ name: 'ApiRequestError', message: 'a message must be JSON' })
@@ -129,6 +129,12 @@ describe('events', () => {
     expect((await s.next('the size error', (m) => m.error?.data.status === 413)).error!.message).toMatch(/at most 4096 bytes/)
     s.send({ subscribe: { logs: 'c'.repeat(64) } })
     expect((await s.next('the unknown job', (m) => m.error?.data.detail === 'unknown job')).type).toBe('error')
+    // Jobs no peer can run: their log subscriptions wait, and count.
+    const { ids } = await node.post<{ ids: string[] }>('/v1/jobs/synthetic', { durationMs: 1, count: 9, labels: ['nowhere'] })
+    for (const job of ids) s.send({ subscribe: { logs: job } })
+    expect((await s.next('the subscription cap', (m) => m.error?.data.status === 429)).error!.message).toMatch(/at most 8 logs/)
+    s.send({ subscribe: { logs: ids[0] } })
+    expect((await s.next('the repeated subscription', (m) => m.error?.data.status === 409)).type).toBe('error')
     const id = await synthetic({ durationMs: 1 })
     await s.next('events after the bad messages', isJob(id, 'succeeded'))
   })
