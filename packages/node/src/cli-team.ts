@@ -3,13 +3,13 @@
  * the team key, so `join` also takes it from stdin (`-`) or a file, where neither `ps` nor the
  * shell's history sees it.
  */
-import { createReadStream } from 'node:fs'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { Command } from 'commander'
 import { TeamName } from '@devq/core'
 import { formatTeamKey, generateTeamKey, loadOrCreatePeerKey } from '@devq/p2p'
 import { connectApi } from './client.ts'
 import { JoinTokenError, TeamError } from './errors.ts'
+import { readPrivateFile } from './private-file.ts'
 import { readRuntime } from './runtime.ts'
 import { decodeJoinToken, encodeJoinToken, MAX_JOIN_TOKEN, readTeam, writeTeam } from './team.ts'
 
@@ -37,12 +37,16 @@ async function firstLine (input: Readable, from: string): Promise<string> {
 async function joinTokenText (arg: string | undefined, file: string | undefined): Promise<string> {
   if (arg !== undefined && file !== undefined) throw new JoinTokenError('give the join token either as an argument (- for stdin) or with --token-file, not both', { detail: 'two sources' })
   if (file !== undefined) {
+    let bytes: Buffer | undefined
     try {
-      return await firstLine(createReadStream(file, { encoding: 'utf8' }), file)
+      // The token holds the team key: a file others may read is refused, as team.json is.
+      bytes = await readPrivateFile(file, 'a join token (the team key)', MAX_JOIN_TOKEN + 1024, (message, detail) => new JoinTokenError(message, { detail }))
     } catch (err) {
       if (err instanceof JoinTokenError) throw err
       throw new JoinTokenError(`cannot read the join token from ${file}: ${(err as Error).message}`, { detail: 'unreadable' }, { cause: err })
     }
+    if (bytes === undefined) throw new JoinTokenError(`cannot read the join token from ${file}: no such file`, { detail: 'unreadable' })
+    return await firstLine(Readable.from([bytes.toString('utf8')]), file)
   }
   if (arg === '-') {
     if (process.stdin.isTTY) process.stderr.write('paste the join token and press Enter: ')
