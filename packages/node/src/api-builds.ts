@@ -13,6 +13,7 @@ import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { parseRequest } from './api-schemas.ts'
 import { announceRun } from './runs.ts'
+import { runDepsOf } from './run-deps.ts'
 import { roomFor } from './room.ts'
 
 const RunRequest = z.strictObject({
@@ -135,11 +136,7 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
 export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/runs', async (req, reply) => {
     const body = parseRequest(RunRequest, req.body, 'body')
-    const run = await announceRun({
-      append: async (type, b) => await node.ledger.append(node.signer, type, b),
-      addresses: () => node.mesh.addresses(),
-      remember: async (repo, path) => { await node.repos.remember(repo, path) }
-    }, body)
+    const run = await announceRun(runDepsOf(node), body)
     return await reply.code(201).send(run)
   })
   app.get('/v1/runs/:run', async (req) => {

@@ -7,6 +7,7 @@ import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
+import { webhookRoutes, type WebhookView } from './api-webhook.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
@@ -113,6 +114,8 @@ export interface ApiComponents {
   node: DevqNode
   /** Gets every unexpected error with its request id (clients see only the id). */
   logger: Logger
+  /** The push webhook, when this node runs one. */
+  webhook?: WebhookView
 }
 
 /** Where the control API listens and what it answers. */
@@ -146,6 +149,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
+  webhookRoutes(app, components.webhook)
   if (init.testHooks === true) testRoutes(app, node)
   await app.listen({ host: init.host, port: init.port })
   return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }

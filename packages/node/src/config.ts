@@ -11,6 +11,9 @@ const ApiHost = z.string().max(256).regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-
 /** A browser origin: scheme, host and port, nothing after. */
 const ApiOrigin = z.string().max(256).regex(/^https?:\/\/[^/?#\s]+$/i, 'an origin such as https://dash.example:8443 (no path)')
   .transform((o) => o.toLowerCase())
+/** Where the push webhook listens: `host:port`, an IPv6 address in brackets; port 0 picks one. */
+const WebhookListen = z.string().max(300).regex(/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?):\d{1,5}$/i, 'host:port, such as 0.0.0.0:8471 or [::]:8471')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'a port up to 65535')
 
 /** Labels DevQ sets itself start with this; none may be given in the config. */
 const RESERVED_LABEL_PREFIX = 'devq:'
@@ -38,6 +41,13 @@ export const NodeConfig = z.strictObject({
   apiAllowHosts: z.array(ApiHost).max(64),
   /** Browser origins besides the node's own dashboard that may call the API. */
   apiAllowOrigins: z.array(ApiOrigin).max(64),
+  /**
+   * The push webhook for a git forge (webhook.ts): off unless set. Its own listener, which may be a
+   * LAN address since the forge calls it; it serves only `POST /hooks/push`.
+   */
+  webhookListen: WebhookListen.optional(),
+  /** File (0600) holding the webhook's shared secret; required with `webhookListen`. */
+  webhookSecretFile: z.string().min(1).max(4096).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /**
    * Lease (ms): a peer heard within it is live. A runner that hears no peer for three quarters of
@@ -98,6 +108,8 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_API_PORT: 'apiPort',
   DEVQ_API_ALLOW_HOSTS: 'apiAllowHosts',
   DEVQ_API_ALLOW_ORIGINS: 'apiAllowOrigins',
+  DEVQ_WEBHOOK_LISTEN: 'webhookListen',
+  DEVQ_WEBHOOK_SECRET_FILE: 'webhookSecretFile',
   DEVQ_LOG_LEVEL: 'logLevel',
   DEVQ_LEASE_MS: 'leaseMs',
   DEVQ_SANDBOX: 'sandbox',

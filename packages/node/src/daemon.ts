@@ -5,34 +5,41 @@ import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
 import { loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
+import { readWebhookSecret, startWebhook } from './webhook.ts'
 
 /** A node with its control API, as the daemon runs it. */
 export interface RunningDaemon {
   node: DevqNode
   api: FastifyInstance
   url: string
+  /** Where the push webhook listens, when it is on. */
+  webhook?: string
   stop(): Promise<void>
 }
 
 /** Starts a node and its API, and records how to reach it in the data dir. */
 export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
   const logger = createProcessLogger(config.logLevel)
+  // Checked before the node starts, so a bad secret file stops nothing half-started.
+  const hook = config.webhookListen === undefined ? undefined : { listen: config.webhookListen, secret: await readWebhookSecret(config.webhookSecretFile) }
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
-  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }) }, {
+  const webhook = hook === undefined ? undefined : await startWebhook({ node, logger: logger.child({ component: 'webhook', peer_id: node.peerId }) }, hook)
+  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), ...(webhook === undefined ? {} : { webhook }) }, {
     token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks
   })
   await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
+      await webhook?.close()
       await app.close()
       await node.stop()
       await removeRuntime(config.dataDir)
     })()
     await stopping
   }
-  return { node, api: app, url, stop }
+  return { node, api: app, url, ...(webhook === undefined ? {} : { webhook: webhook.url }), stop }
 }
 
 /** Flags of devq-node; each can also come from a DEVQ_* environment variable (see config.ts). */
@@ -50,6 +57,8 @@ export function daemonCommand (): Command {
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
     .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
     .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
+    .option('--webhook-listen <host:port>', 'serve the push webhook for a git forge there (may be a LAN address; off by default)')
+    .option('--webhook-secret-file <path>', 'file (0600) holding the webhook\'s shared secret')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--lease-ms <ms>', 'ms without presence after which a runner loses its attempt')
     .addOption(new Option('--sandbox <mode>', 'bubblewrap for steps: auto, on (required) or off').choices(['auto', 'on', 'off']))
@@ -70,7 +79,7 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (gossip faults become one object, clock faults another). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'webhookListen', 'webhookSecretFile', 'logLevel', 'leaseMs',
     'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks', 'rebuildLedger'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
@@ -90,6 +99,8 @@ export interface ReadyInfo {
   addresses: string[]
   dataDir: string
   team: string
+  /** Where the push webhook listens, when it is on. */
+  webhook?: string
 }
 
 function printReady (ready: ReadyInfo): void {
@@ -104,7 +115,7 @@ export async function runDaemon (argv: string[], defaults: RawConfig = {}, annou
   const cmd = daemonCommand().parse(argv, { from: 'user' })
   const config = resolveConfig({ ...defaults, ...flagsToRaw(cmd.opts()) }, process.env, process.cwd())
   const daemon = await startDaemon(config)
-  announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name })
+  announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name, ...(daemon.webhook === undefined ? {} : { webhook: daemon.webhook }) })
   let signalled = false
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) return

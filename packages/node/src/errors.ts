@@ -57,3 +57,19 @@ export class SecretError extends DevqError<{ name: string, detail: string }> {
 export class RunError extends DevqError<{ reason: 'not_a_repository' | 'no_commit' | 'no_pipeline' | 'bad_pipeline' | 'unknown_job' | 'too_many_jobs', detail: string, starter?: string }> {
   readonly name = 'RunError'
 }
+
+/**
+ * The push webhook refused a delivery: `status` is the HTTP status it answers with, `field` the
+ * payload field at fault when one is.
+ */
+export class WebhookError extends DevqError<{ status: number, detail: 'event' | 'signature' | 'too_large' | 'payload' | 'busy' | 'no_route' | 'internal', field?: string }> {
+  readonly name = 'WebhookError'
+}
+
+/**
+ * A pushed commit could not be fetched from its forge into this peer's mirror; `url` never holds
+ * credentials.
+ */
+export class ForgeFetchError extends DevqError<{ url: string, ref: string, commit: string, detail: string }> {
+  readonly name = 'ForgeFetchError'
+}
