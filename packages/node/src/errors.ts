@@ -57,3 +57,12 @@ export class SecretError extends DevqError<{ name: string, detail: string }> {
 export class RunError extends DevqError<{ reason: 'not_a_repository' | 'no_commit' | 'no_pipeline' | 'bad_pipeline' | 'unknown_job' | 'too_many_jobs', detail: string, starter?: string }> {
   readonly name = 'RunError'
 }
+
+/**
+ * `devq hook install` or `uninstall` left a hook file alone: not a repository, a hook that is not
+ * a shell script or has no `#!` line, one git does not run (not executable), a symbolic link, or a
+ * DevQ block that was edited out of shape. Nothing was written.
+ */
+export class HookError extends DevqError<{ reason: 'not_a_repository' | 'binary' | 'no_shebang' | 'not_shell' | 'damaged_block' | 'not_executable' | 'symlink' | 'not_a_file' | 'too_large', path: string, detail: string }> {
+  readonly name = 'HookError'
+}
