@@ -4,6 +4,7 @@ import { MAX_SYNTHETIC_BURST } from './api-schemas.ts'
 import { connectApi } from './client.ts'
 import { buildCommands } from './cli-builds.ts'
 import { teamCommands } from './cli-team.ts'
+import { hookCommands } from './cli-hook.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -48,6 +49,7 @@ export async function runCli (argv: string[]): Promise<void> {
   teamCommands(program, dataDirOf, printer)
   jobCommands(program)
   buildCommands(program, dataDirOf, printer)
+  hookCommands(program, dataDirOf, printer)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

@@ -6,6 +6,7 @@ import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
 import { loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
 import { readWebhookSecret, startWebhook } from './webhook.ts'
+import { startHookQueue } from './hooks/drain.ts'
 
 /** A node with its control API, as the daemon runs it. */
 export interface RunningDaemon {
@@ -29,10 +30,13 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
     token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks
   })
   await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
+  // Commits the git hooks queued while no node ran, now that the API and the repositories are up.
+  const hookQueue = startHookQueue({ runs: node.runs, logger: logger.child({ component: 'hook-queue', peer_id: node.peerId }) }, { dataDir: config.dataDir })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       await webhook?.close()
+      await hookQueue.close()
       await app.close()
       await node.stop()
       await removeRuntime(config.dataDir)

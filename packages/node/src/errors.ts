@@ -73,3 +73,12 @@ export class WebhookError extends DevqError<{ status: number, detail: 'event' | 
 export class ForgeFetchError extends DevqError<{ url: string, ref: string, commit: string, detail: string }> {
   readonly name = 'ForgeFetchError'
 }
+
+/**
+ * `devq hook install` or `uninstall` left a hook file alone: not a repository, a hook that is not
+ * a shell script or has no `#!` line, one git does not run (not executable), a symbolic link, or a
+ * DevQ block that was edited out of shape. Nothing was written.
+ */
+export class HookError extends DevqError<{ reason: 'not_a_repository' | 'binary' | 'no_shebang' | 'not_shell' | 'damaged_block' | 'not_executable' | 'symlink' | 'not_a_file' | 'too_large', path: string, detail: string }> {
+  readonly name = 'HookError'
+}

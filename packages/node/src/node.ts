@@ -18,6 +18,7 @@ import { createRetention } from './retention.ts'
 import { createOwnChainGuard } from './own-chain.ts'
 import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
+import { createRunAnnouncer, type RunAnnouncer } from './run-announcer.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 
 /** Version this node reports in its presence. */
@@ -45,6 +46,8 @@ export interface DevqNode {
   readonly origin: OriginSync
   /** Where this peer's repositories are, by repo id. */
   readonly repos: RepoRegistry
+  /** Announces the runs of commits, once per commit, ref and job set (see run-announcer.ts). */
+  readonly runs: RunAnnouncer
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
   stop(): Promise<void>
 }
@@ -135,6 +138,17 @@ interface Parts {
   closeClock: () => void
 }
 
+/** This node's run announcer: its own runs, announced through its ledger, served from its repositories. */
+function runAnnouncerOf (p: Parts): RunAnnouncer {
+  return createRunAnnouncer({
+    fold: p.fold,
+    peerId: p.key.peerId,
+    append: async (type, body) => await p.ledger.append(p.key.signer, type, body),
+    addresses: () => p.mesh.addresses(),
+    remember: async (repo, path) => { await p.repos.remember(repo, path) }
+  })
+}
+
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
 function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
@@ -194,7 +208,7 @@ function wire (p: Parts): DevqNode {
     arrivals,
     runner: p.runner,
     origin,
-    repos: p.repos,
+    repos: p.repos, runs: runAnnouncerOf(p),
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

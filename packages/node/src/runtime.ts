@@ -1,25 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { z } from 'zod'
+import { rm } from 'node:fs/promises'
 import { ApiTokenError } from './errors.ts'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
+import { ApiToken, runtimePath, tokenPath, type RuntimeInfo } from './runtime-file.ts'
 
-/** Where a running node says how to reach it; removed on a clean stop. */
-export const runtimePath = (dataDir: string): string => join(dataDir, 'node.json')
-export const tokenPath = (dataDir: string): string => join(dataDir, 'api.token')
-
-export const RuntimeInfo = z.strictObject({
-  pid: z.number().int(),
-  peerId: z.string().max(128),
-  api: z.string().url().max(256),
-  addresses: z.array(z.string().max(512)).max(64),
-  startedAt: z.number().int()
-})
-export type RuntimeInfo = z.infer<typeof RuntimeInfo>
-
-/** The control API's bearer token as api.token holds it: 32 random bytes in hex. */
-const ApiToken = z.string().regex(/^[0-9a-f]{64}$/)
+export { readRuntime, RuntimeInfo, runtimePath, tokenPath } from './runtime-file.ts'
 
 /**
  * The token in `<dataDir>/api.token`, or undefined when there is none or it is not a token.
@@ -50,17 +35,6 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
 /** Records how to reach the running node (0600, replaced atomically). */
 export async function writeRuntime (dataDir: string, info: RuntimeInfo): Promise<void> {
   await writePrivateFile(runtimePath(dataDir), JSON.stringify(info, null, 2) + '\n')
-}
-
-export async function readRuntime (dataDir: string): Promise<RuntimeInfo | undefined> {
-  try {
-    const text = await readFile(runtimePath(dataDir), 'utf8')
-    if (text.length > 64 * 1024) return undefined
-    const parsed = RuntimeInfo.safeParse(JSON.parse(text))
-    return parsed.success ? parsed.data : undefined
-  } catch {
-    return undefined
-  }
 }
 
 export async function removeRuntime (dataDir: string): Promise<void> {

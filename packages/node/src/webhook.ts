@@ -12,8 +12,6 @@ import { ConfigError } from './errors.ts'
 import { createForgeMirrors, type ForgeMirrors } from './forge-mirrors.ts'
 import { redactUrl } from './forge-url.ts'
 import { readPrivateFile } from './private-file.ts'
-import { runDepsOf } from './run-deps.ts'
-import { announceRun } from './runs.ts'
 import { createDeliveryLog, type Delivery, type DeliveryLog } from './webhook-deliveries.ts'
 import type { Push } from './webhook-payload.ts'
 import { createCoalescingQueue, type CoalescingQueue } from './webhook-queue.ts'
@@ -94,7 +92,7 @@ async function build (c: WebhookComponents, mirrors: ForgeMirrors, deliveries: D
   deliveries.update(item.delivery, { status: 'fetching' })
   try {
     const dir = await mirrors.fetch(push, signal)
-    const run = await announceRun(runDepsOf(c.node), { dir, sha: push.commit, ref: push.ref })
+    const run = await c.node.runs.announce({ dir, sha: push.commit, ref: push.ref })
     deliveries.update(item.delivery, { status: 'announced', run: run.run, jobs: run.jobs.map((j) => j.id) })
     c.logger.info({ ...where, run: run.run, jobs: run.jobs.length }, 'pushed commit announced')
   } catch (err) {
