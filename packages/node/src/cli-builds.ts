@@ -103,7 +103,7 @@ function runCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boo
  * A job id from what the user typed: a full id, an id prefix, or a pipeline job name (the most
  * recently announced job of that name).
  */
-async function resolveJob (api: ApiClient, what: string): Promise<string> {
+export async function resolveJob (api: ApiClient, what: string): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(what)) return what
   const jobs = await api.get<{ id: string, pipelineJob: string }[]>('/v1/jobs?limit=10000')
   const hit = jobs.find((j) => j.pipelineJob === what) ?? (/^[0-9a-f]{4,63}$/.test(what) ? jobs.find((j) => j.id.startsWith(what)) : undefined)

@@ -5,6 +5,7 @@ import { connectApi } from './client.ts'
 import { buildCommands } from './cli-builds.ts'
 import { teamCommands } from './cli-team.ts'
 import { hookCommands } from './cli-hook.ts'
+import { provenanceCommands } from './cli-provenance.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -50,6 +51,7 @@ export async function runCli (argv: string[]): Promise<void> {
   jobCommands(program)
   buildCommands(program, dataDirOf, printer)
   hookCommands(program, dataDirOf, printer)
+  provenanceCommands(program, dataDirOf, printer)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

@@ -111,7 +111,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   }
   const cores = cpus().length
   const scheduler = createScheduler(
-    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock, logger: log },
+    { view: fold, publish, presence, executor: runner.executor, results: runner.results, signer: key.signer, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
