@@ -6,6 +6,7 @@ import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
 import { provenanceRoutes } from './api-provenance.ts'
+import { doctorRoutes } from './api-doctor.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { webhookRoutes, type WebhookView } from './api-webhook.ts'
@@ -152,6 +153,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   buildRoutes(app, node)
   webhookRoutes(app, components.webhook)
   provenanceRoutes(app, node)
+  doctorRoutes(app, node)
   if (init.testHooks === true) testRoutes(app, node)
   await app.listen({ host: init.host, port: init.port })
   return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }

@@ -83,7 +83,7 @@ function provenanceCommand (program: Command, dataDirOf: DataDirOf, printer: (js
       const jobs = checked.map(({ answer, verdict }) => verdict.valid
         ? { job: answer.job, ...(answer.source === undefined ? {} : { source: answer.source }), valid: true, envelope: verdict.envelope, statement: verdict.statement }
         : { job: answer.job, valid: false, problem: verdict.problem, detail: verdict.detail })
-      printer(o.json === true)(valid.map((c) => JSON.stringify((c.verdict as { envelope: unknown }).envelope)).join('\n'), { jobs })
+      if (o.json === true || valid.length > 0) printer(o.json === true)(valid.map((c) => JSON.stringify((c.verdict as { envelope: unknown }).envelope)).join('\n'), { jobs })
     })
 }
 

@@ -6,6 +6,8 @@ import { buildCommands } from './cli-builds.ts'
 import { teamCommands } from './cli-team.ts'
 import { hookCommands } from './cli-hook.ts'
 import { provenanceCommands } from './cli-provenance.ts'
+import { doctorCommand } from './cli-doctor.ts'
+import { initCommand } from './cli-init.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -52,6 +54,8 @@ export async function runCli (argv: string[]): Promise<void> {
   buildCommands(program, dataDirOf, printer)
   hookCommands(program, dataDirOf, printer)
   provenanceCommands(program, dataDirOf, printer)
+  doctorCommand(program, dataDirOf, printer)
+  initCommand(program, dataDirOf, printer)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {
