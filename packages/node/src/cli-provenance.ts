@@ -80,9 +80,13 @@ function provenanceCommand (program: Command, dataDirOf: DataDirOf, printer: (js
       if (o.json !== true) {
         for (const c of checked) if (!c.verdict.valid) process.stderr.write(`devq: the provenance of job ${c.answer.job} does not hold: ${c.verdict.detail}\n`)
       }
-      const jobs = checked.map(({ answer, verdict }) => verdict.valid
-        ? { job: answer.job, ...(answer.source === undefined ? {} : { source: answer.source }), valid: true, envelope: verdict.envelope, statement: verdict.statement }
-        : { job: answer.job, valid: false, problem: verdict.problem, detail: verdict.detail })
+      // An invalid one keeps what it claims, when it could be rebuilt, to show what does not hold.
+      const jobs = checked.map(({ answer, verdict }) => ({
+        job: answer.job, ...(answer.source === undefined ? {} : { source: answer.source }), valid: verdict.valid,
+        ...(verdict.valid ? {} : { problem: verdict.problem, detail: verdict.detail }),
+        ...('envelope' in verdict && verdict.envelope !== undefined ? { envelope: verdict.envelope } : {}),
+        ...('statement' in verdict && verdict.statement !== undefined ? { statement: verdict.statement } : {})
+      }))
       if (o.json === true || valid.length > 0) printer(o.json === true)(valid.map((c) => JSON.stringify((c.verdict as { envelope: unknown }).envelope)).join('\n'), { jobs })
     })
 }

@@ -171,8 +171,23 @@ class RunningAttempts implements Executions {
       await this.c.publish('job.finished', body)
       return
     }
-    const sig = await signProvenance(signer, attemptFacts(job, this.peerId, startedAt, body))
-    await this.c.publish('job.finished', { ...body, provenance: { sig } })
+    let sig: string | undefined
+    try {
+      sig = await signProvenance(signer, attemptFacts(job, this.peerId, startedAt, body))
+    } catch (err) {
+      // The finish matters more than its provenance: without a signature it still ends the attempt.
+      this.c.logger.error({ err, job_id: job.id, attempt: body.attempt }, 'provenance not signed')
+    }
+    if (sig === undefined) {
+      await this.c.publish('job.finished', body)
+      return
+    }
+    await this.c.publish('job.finished', { ...body, provenance: { sig } }).catch(async (err: unknown) => {
+      // A finish that fits only without the signature's 100-odd bytes is written without it.
+      if ((err as { name?: string }).name !== 'EventEncodeError') throw err
+      this.c.logger.warn({ err, job_id: job.id, attempt: body.attempt }, 'finish written without its provenance')
+      await this.c.publish('job.finished', body)
+    })
   }
 
   private async handBackOne (job: JobState): Promise<void> {
