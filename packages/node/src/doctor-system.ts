@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process'
 import { readFile, statfs } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { CheckResult } from './doctor-checks.ts'
+import { BEGIN_MARK } from './hooks/blocks.ts'
 
 /** How a program ended: its exit code (null when killed) and what it printed. */
 export interface CommandOutcome {
@@ -29,9 +30,6 @@ export function createCommandRunner (env: NodeJS.ProcessEnv, timeoutMs = 10_000)
   })
 }
 
-/** The marker line of the block `devq hook install` writes into a hook. */
-export const HOOK_MARKER = '# >>> devq >>>'
-
 const firstLine = (text: string): string => text.trim().split('\n')[0] ?? ''
 
 /** `git` on the PATH, and its version. */
@@ -42,16 +40,21 @@ export async function checkGit (run: CommandRunner): Promise<CheckResult> {
   return { check: 'git', level: 'ok', message: firstLine(out.stdout) }
 }
 
-/** Whether the repository at `cwd` has DevQ's block in its post-commit hook (wherever core.hooksPath puts it). */
+/**
+ * Whether the repository at `cwd` has DevQ's block (as `devq hook install` writes it) in its
+ * post-commit hook, or post-receive on a server, wherever core.hooksPath puts them.
+ */
 export async function checkHook (run: CommandRunner, cwd: string): Promise<CheckResult> {
   const check = 'hook'
   const out = await run('git', ['rev-parse', '--git-path', 'hooks'], { cwd })
   if (out === undefined) return { check, level: 'warn', message: 'git is not on the PATH, so the hook cannot be checked' }
   if (out.code !== 0) return { check, level: 'warn', message: `${cwd} is not in a git repository; run devq doctor in one to check its hook` }
-  const hook = join(resolve(cwd, out.stdout.trim()), 'post-commit')
-  const text = await readFile(hook, 'utf8').catch(() => '')
-  if (text.includes(HOOK_MARKER)) return { check, level: 'ok', message: `${hook} announces each commit` }
-  return { check, level: 'warn', message: `no DevQ block in ${hook}: commits here are announced only by devq run`, fix: 'devq hook install' }
+  const dir = resolve(cwd, out.stdout.trim())
+  for (const hook of ['post-commit', 'post-receive']) {
+    const path = join(dir, hook)
+    if ((await readFile(path, 'utf8').catch(() => '')).includes(BEGIN_MARK)) return { check, level: 'ok', message: `${path} announces ${hook === 'post-commit' ? 'each commit' : 'each pushed branch head'}` }
+  }
+  return { check, level: 'warn', message: `no DevQ block in ${join(dir, 'post-commit')}: commits here are announced only by devq run`, fix: 'devq hook install' }
 }
 
 /**

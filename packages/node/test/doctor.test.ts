@@ -1,4 +1,4 @@
-import { access, chmod, mkdtemp, symlink, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdtemp, symlink } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -26,11 +26,12 @@ async function onPath (name: string): Promise<string> {
   throw new Error(`no ${name} on the PATH`)
 }
 
-/** A git repository whose post-commit hook holds DevQ's block (as devq hook install writes it). */
-async function repoWithHook (): Promise<string> {
+/** A git repository with DevQ's hooks, installed by `devq hook install` for the node on `dataDir`. */
+async function repoWithHook (dataDir: string): Promise<string> {
   const repo = await tempDir('repo')
   await execa('git', ['init', '-q', repo])
-  await writeFile(join(repo, '.git', 'hooks', 'post-commit'), '#!/bin/sh\n# >>> devq >>>\ndevq run --quiet || true\n# <<< devq <<<\n', { mode: 0o755 })
+  const installed = await runDevq(['hook', 'install', '--repo', repo, '--data-dir', dataDir])
+  expect(installed.code, installed.stderr).toBe(0)
   return repo
 }
 
@@ -64,7 +65,7 @@ describe('devq doctor', () => {
     expect(strict.stdout).toMatch(/^fail\s+sandbox\s+bubblewrap is not installed .*devq-node --sandbox on will not start/m)
 
     await chmod(teamFile, 0o600)
-    const fixed = JSON.parse((await runDevq(['doctor', '--json', '--data-dir', data], { env, cwd: await repoWithHook() })).stdout) as { ok: boolean, checks: { check: string, level: string }[] }
+    const fixed = JSON.parse((await runDevq(['doctor', '--json', '--data-dir', data], { env, cwd: await repoWithHook(data) })).stdout) as { ok: boolean, checks: { check: string, level: string }[] }
     const level = (check: string): string | undefined => fixed.checks.find((c) => c.check === check)?.level
     expect([level('identity'), level('team file'), level('team'), level('hook'), level('git')]).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
     expect(fixed.ok).toBe(false)
@@ -74,7 +75,7 @@ describe('devq doctor', () => {
     cluster = await startCluster(2, (i) => (i === 1 ? ['--fault-clock-offset-ms', '10000'] : []))
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    const res = await runDevq(['doctor', '--data-dir', a!.dataDir], { cwd: await repoWithHook() })
+    const res = await runDevq(['doctor', '--data-dir', a!.dataDir], { cwd: await repoWithHook(a!.dataDir) })
     expect(res.code, res.stdout).toBe(0)
     expect(res.stdout).toMatch(/^ok\s+node\s+devq-node \(pid \d+\) answers at http:\/\/127\.0\.0\.1:\d+/m)
     expect(res.stdout).toMatch(/^ok\s+peers\s+1 connected, 1 live$/m)
