@@ -1,20 +1,26 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readFile, rename, rm, symlink } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ApiTokenError } from './errors.ts'
+import { dataPath, runtimeFile, type NodeDirs } from './paths.ts'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
 
-/** Where a running node says how to reach it; removed on a clean stop. */
-export const runtimePath = (dataDir: string): string => join(dataDir, 'node.json')
-export const tokenPath = (dataDir: string): string => join(dataDir, 'api.token')
+/**
+ * Where the CLI finds how to reach the node of a data dir; removed on a clean stop. Under systemd
+ * the file itself is in the runtime dir (gone when the service is) and this is a link to it.
+ */
+export const runtimePath = (dataDir: string): string => runtimeFile({ runtimeDir: dataDir })
+export const tokenPath = (dataDir: string): string => dataPath(dataDir, 'apiToken')
 
 export const RuntimeInfo = z.strictObject({
   pid: z.number().int(),
   peerId: z.string().max(128),
   api: z.string().url().max(256),
   addresses: z.array(z.string().max(512)).max(64),
-  startedAt: z.number().int()
+  startedAt: z.number().int(),
+  /** The config file the node read at start (`devq config` edits that one). */
+  configFile: z.string().max(4096).optional()
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfo>
 
@@ -47,9 +53,18 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
   return token
 }
 
-/** Records how to reach the running node (0600, replaced atomically). */
-export async function writeRuntime (dataDir: string, info: RuntimeInfo): Promise<void> {
-  await writePrivateFile(runtimePath(dataDir), JSON.stringify(info, null, 2) + '\n')
+/**
+ * Records how to reach the running node (0600, replaced atomically) in its runtime dir, and links
+ * it from the data dir when that is elsewhere.
+ */
+export async function writeRuntime (dirs: NodeDirs, info: RuntimeInfo): Promise<void> {
+  const file = runtimeFile(dirs)
+  await writePrivateFile(file, JSON.stringify(info, null, 2) + '\n')
+  if (resolve(dirs.runtimeDir) === resolve(dirs.dataDir)) return
+  const link = runtimePath(dirs.dataDir)
+  const tmp = `${link}.${randomBytes(6).toString('hex')}.tmp`
+  await symlink(file, tmp)
+  await rename(tmp, link).catch(async (err: unknown) => { await rm(tmp, { force: true }); throw err })
 }
 
 export async function readRuntime (dataDir: string): Promise<RuntimeInfo | undefined> {
@@ -63,6 +78,8 @@ export async function readRuntime (dataDir: string): Promise<RuntimeInfo | undef
   }
 }
 
-export async function removeRuntime (dataDir: string): Promise<void> {
-  await rm(runtimePath(dataDir), { force: true })
+/** Removes what writeRuntime wrote. Idempotent. */
+export async function removeRuntime (dirs: NodeDirs): Promise<void> {
+  await rm(runtimePath(dirs.dataDir), { force: true })
+  await rm(runtimeFile(dirs), { force: true })
 }
