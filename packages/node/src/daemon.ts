@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander'
 import type { FastifyInstance } from 'fastify'
-import { resolveConfig, type NodeConfig, type RawConfig } from './config.ts'
+import { resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
 import { loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
 import { readWebhookSecret, startWebhook } from './webhook.ts'
 import { startHookQueue } from './hooks/drain.ts'
+import { DEVQ_VERSION } from './version.ts'
 
 /** A node with its control API, as the daemon runs it. */
 export interface RunningDaemon {
@@ -18,8 +19,8 @@ export interface RunningDaemon {
   stop(): Promise<void>
 }
 
-/** Starts a node and its API, and records how to reach it in the data dir. */
-export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
+/** Starts a node and its API, and records how to reach it (and the config file it read, if any) in its runtime dir. */
+export async function startDaemon (config: NodeConfig, init: { configFile?: string } = {}): Promise<RunningDaemon> {
   const logger = createProcessLogger(config.logLevel)
   // Checked before the node starts, so a bad secret file stops nothing half-started.
   const hook = config.webhookListen === undefined ? undefined : { listen: config.webhookListen, secret: await readWebhookSecret(config.webhookSecretFile) }
@@ -29,7 +30,7 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
   const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), ...(webhook === undefined ? {} : { webhook }) }, {
     token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks
   })
-  await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
+  await writeRuntime(config, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now(), ...init })
   // Commits the git hooks queued while no node ran, now that the API and the repositories are up.
   const hookQueue = startHookQueue({ runs: node.runs, logger: logger.child({ component: 'hook-queue', peer_id: node.peerId }) }, { dataDir: config.dataDir })
   let stopping: Promise<void> | undefined
@@ -39,7 +40,7 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
       await hookQueue.close()
       await app.close()
       await node.stop()
-      await removeRuntime(config.dataDir)
+      await removeRuntime(config)
     })()
     await stopping
   }
@@ -50,7 +51,9 @@ export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
 export function daemonCommand (): Command {
   return new Command('devq-node')
     .description('Run a DevQ node: join the team mesh, bid for builds, run them, serve the control API')
-    .option('--data-dir <dir>', 'data directory (peer key, ledger, team file, API token)')
+    .version(DEVQ_VERSION)
+    .option('--data-dir <dir>', 'data directory (peer key, ledger, team file, API token); with it, everything lives in it')
+    .option('--config <file>', 'YAML config file (default: config.yml in the config dir, or in --data-dir)')
     .option('--listen <addrs>', 'comma-separated multiaddrs to listen on')
     .option('--announce <addrs>', 'comma-separated multiaddrs to announce')
     .option('--bootstrap <addrs>', 'comma-separated multiaddrs (with /p2p/) to dial')
@@ -114,11 +117,12 @@ function printReady (ready: ReadyInfo): void {
 /**
  * The devq-node process: starts, prints one JSON line `{"event":"ready",...}` on stdout, and stops
  * cleanly on SIGTERM or SIGINT (drains, hands back running attempts, flushes the ledger).
+ * `defaults` are the caller's own, below the config file, environment and flags.
  */
 export async function runDaemon (argv: string[], defaults: RawConfig = {}, announce: (ready: ReadyInfo) => void = printReady): Promise<void> {
   const cmd = daemonCommand().parse(argv, { from: 'user' })
-  const config = resolveConfig({ ...defaults, ...flagsToRaw(cmd.opts()) }, process.env, process.cwd())
-  const daemon = await startDaemon(config)
+  const { config, file } = resolveSettings(flagsToRaw(cmd.opts()), process.env, process.cwd(), { configFile: cmd.opts<{ config?: string }>().config, defaults })
+  const daemon = await startDaemon(config, { configFile: file.path })
   announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name, ...(daemon.webhook === undefined ? {} : { webhook: daemon.webhook }) })
   let signalled = false
   const onSignal = (signal: NodeJS.Signals): void => {

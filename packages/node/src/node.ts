@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type ArtifactRef, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
@@ -20,9 +19,8 @@ import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
 import { createRunAnnouncer, type RunAnnouncer } from './run-announcer.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
-
-/** Version this node reports in its presence. */
-export const DEVQ_VERSION = '0.1.0'
+import { DEVQ_VERSION } from './version.ts'
+import { dataPath, distinctDirs } from './paths.ts'
 
 /** How long a clean stop waits for running attempts before handing them back (ms). */
 const DRAIN_MS = 5_000
@@ -63,7 +61,7 @@ async function ensureTeam (dataDir: string, peerId: string): Promise<{ team: Tea
 
 /** Starts a node from its configuration. The caller stops it (SIGTERM handling lives in the CLI). */
 export async function startDevqNode (config: NodeConfig, logger: Logger): Promise<DevqNode> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  for (const dir of distinctDirs(config)) await mkdir(dir, { recursive: true, mode: 0o700 })
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
   const time = createNodeClock({ logger: log }, { fault: config.clockFault })
@@ -76,7 +74,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
   const ownChain = await createOwnChainGuard({ logger: log }, { dataDir: config.dataDir, peerId: key.peerId })
-  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
+  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: dataPath(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
   await ledger.open()
   ownChain.noteHead(ledger.versionVector()[key.peerId] ?? 0)
   ledger.onAccepted((events) => { ownChain.observe(events) })

@@ -3,19 +3,24 @@
  * no more imports than zod: the git hook's background command reads them on every commit.
  */
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { z } from 'zod'
+import { dataPath, runtimeFile } from './paths.ts'
 
-/** Where a running node says how to reach it; removed on a clean stop. */
-export const runtimePath = (dataDir: string): string => join(dataDir, 'node.json')
-export const tokenPath = (dataDir: string): string => join(dataDir, 'api.token')
+/**
+ * Where the CLI finds how to reach the node of a data dir; removed on a clean stop. Under systemd
+ * the file itself is in the runtime dir (gone when the service is) and this is a link to it.
+ */
+export const runtimePath = (dataDir: string): string => runtimeFile({ runtimeDir: dataDir })
+export const tokenPath = (dataDir: string): string => dataPath(dataDir, 'apiToken')
 
 export const RuntimeInfo = z.strictObject({
   pid: z.number().int(),
   peerId: z.string().max(128),
   api: z.string().url().max(256),
   addresses: z.array(z.string().max(512)).max(64),
-  startedAt: z.number().int()
+  startedAt: z.number().int(),
+  /** The config file the node read at start (`devq config` edits that one). */
+  configFile: z.string().max(4096).optional()
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfo>
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { rename, rm, symlink } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { ApiTokenError } from './errors.ts'
+import { runtimeFile, type NodeDirs } from './paths.ts'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
 import { ApiToken, runtimePath, tokenPath, type RuntimeInfo } from './runtime-file.ts'
 
@@ -32,11 +34,22 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
   return token
 }
 
-/** Records how to reach the running node (0600, replaced atomically). */
-export async function writeRuntime (dataDir: string, info: RuntimeInfo): Promise<void> {
-  await writePrivateFile(runtimePath(dataDir), JSON.stringify(info, null, 2) + '\n')
+/**
+ * Records how to reach the running node (0600, replaced atomically) in its runtime dir, and links
+ * it from the data dir when that is elsewhere.
+ */
+export async function writeRuntime (dirs: NodeDirs, info: RuntimeInfo): Promise<void> {
+  const file = runtimeFile(dirs)
+  await writePrivateFile(file, JSON.stringify(info, null, 2) + '\n')
+  if (resolve(dirs.runtimeDir) === resolve(dirs.dataDir)) return
+  const link = runtimePath(dirs.dataDir)
+  const tmp = `${link}.${randomBytes(6).toString('hex')}.tmp`
+  await symlink(file, tmp)
+  await rename(tmp, link).catch(async (err: unknown) => { await rm(tmp, { force: true }); throw err })
 }
 
-export async function removeRuntime (dataDir: string): Promise<void> {
-  await rm(runtimePath(dataDir), { force: true })
+/** Removes what writeRuntime wrote. Idempotent. */
+export async function removeRuntime (dirs: NodeDirs): Promise<void> {
+  await rm(runtimePath(dirs.dataDir), { force: true })
+  await rm(runtimeFile(dirs), { force: true })
 }
