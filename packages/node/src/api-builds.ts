@@ -12,15 +12,16 @@ import { createGroupParser, ensureArtifact, exportArtifact, fetchLog, fileOf, so
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { parseRequest } from './api-schemas.ts'
-import { announceRun } from './runs.ts'
 import { roomFor } from './room.ts'
 
 export const RunRequest = z.strictObject({
   dir: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
   sha: z.string().min(1).max(256).optional(),
-  ref: z.string().min(1).max(256).optional(),
+  /** `''` announces the commit detached (as `devq run` on a detached HEAD does). */
+  ref: z.string().max(256).optional(),
   jobs: z.array(z.string().min(1).max(200)).max(256).optional(),
-  priority: Priority.optional()
+  priority: Priority.optional(),
+  again: z.boolean().optional()
 })
 export const RunParams = z.strictObject({ run: z.string().regex(/^[0-9a-f]{32}$/) })
 export const LogQuery = z.strictObject({
@@ -143,13 +144,8 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
 /** Registers the build routes. */
 export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/runs', async (req, reply) => {
-    const body = parseRequest(RunRequest, req.body, 'body')
-    const run = await announceRun({
-      append: async (type, b) => await node.ledger.append(node.signer, type, b),
-      addresses: () => node.mesh.addresses(),
-      remember: async (repo, path) => { await node.repos.remember(repo, path) }
-    }, body)
-    return await reply.code(201).send(run)
+    const run = await node.runs.announce(parseRequest(RunRequest, req.body, 'body'))
+    return await reply.code(run.existing ? 200 : 201).send(run)
   })
   app.get('/v1/runs/:run', async (req) => {
     const { run } = parseRequest(RunParams, req.params, 'path')

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { apiRoutes, type RouteAnswer, type RouteSpec } from './api-routes.ts'
 import * as responses from './api-responses.ts'
 import * as stream from './event-schemas.ts'
-import { DEVQ_VERSION } from './node.ts'
+import { DEVQ_VERSION } from './version.ts'
 
 type Json = Record<string, unknown>
 type Io = 'input' | 'output'

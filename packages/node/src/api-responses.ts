@@ -41,6 +41,7 @@ const JobResult = z.strictObject({
   at: z.number(),
   runMs: z.number(),
   cachedFrom: z.string().optional(),
+  provenance: z.string().optional(),
   fetched: z.strictObject({ bytes: z.number(), objects: z.number() }).optional()
 })
 
@@ -124,6 +125,8 @@ export const SyntheticAnswer = z.strictObject({ id: z.string(), ids: z.array(z.s
 export const TeamAnswer = z.strictObject({ name: z.string().optional(), mode: z.enum(['open', 'strict']), members: z.record(z.string(), Role) })
 export const RunAnswer = z.strictObject({
   run: z.string(), repo: z.string(), dir: z.string(), commit: z.string(), tree: z.string(), ref: z.string(),
+  /** True when this peer had announced the same run before: the answer is that run, nothing new was written. */
+  existing: z.boolean(),
   jobs: z.array(z.strictObject({ id: z.string(), pipelineJob: z.string(), needs: z.array(z.string()) }))
 })
 export const RunJobsAnswer = z.strictObject({ run: z.string(), jobs: z.array(JobViewSchema) })

@@ -15,6 +15,8 @@ import {
   ConnectedAnswer, JobPriorityAnswer, JobStateSchema, JobStatusAnswer, JobViewSchema, OutlineAnswer, PullAnswer, RunAnswer, RunJobsAnswer,
   StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TicketAnswer
 } from './api-responses.ts'
+import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
+import { DigestQuery } from './api-provenance.ts'
 
 /** What one status of a route answers: a JSON schema, a text body, or a switch to the WebSocket protocol. */
 export type RouteAnswer = z.ZodType | 'text' | 'websocket'
@@ -50,7 +52,7 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/jobs/:id/priority', summary: 'Change a job\'s priority', params: JobParams, body: PriorityRequest, bodyName: 'PriorityRequest', responses: { 200: JobPriorityAnswer } },
   { method: 'GET', path: '/v1/jobs/:id/log', summary: 'A job attempt\'s log as text (live with follow=1)', params: JobParams, query: LogQuery, responses: { 200: 'text' } },
   { method: 'GET', path: '/v1/jobs/:id/outline', summary: 'The structure of a job attempt\'s log', params: JobParams, query: LogQuery, responses: { 200: OutlineAnswer } },
-  { method: 'POST', path: '/v1/runs', summary: 'Announce a commit\'s pipeline', body: RunRequest, bodyName: 'RunRequest', responses: { 201: RunAnswer } },
+  { method: 'POST', path: '/v1/runs', summary: 'Announce a commit\'s pipeline', body: RunRequest, bodyName: 'RunRequest', responses: { 200: RunAnswer, 201: RunAnswer } },
   { method: 'GET', path: '/v1/runs/:run', summary: 'The jobs of a run', params: RunParams, responses: { 200: RunJobsAnswer } },
   { method: 'POST', path: '/v1/pull', summary: 'Fetch artifacts and write them to a directory', body: PullRequest, bodyName: 'PullRequest', responses: { 200: PullAnswer } },
   { method: 'POST', path: '/v1/team/members', summary: 'Add a team member (admin only)', body: MemberRequest, bodyName: 'MemberRequest', responses: { 200: TeamAnswer } },
@@ -58,6 +60,10 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/events/ticket', summary: 'A one-time ticket for opening the event stream (valid once, for 30 s)', responses: { 201: TicketAnswer } },
   { method: 'GET', path: '/v1/events', summary: 'The event stream (WebSocket; see the stream messages in components)', query: EventsQuery, auth: 'ticket', responses: { 101: 'websocket' } },
   { method: 'GET', path: '/v1/events/stats', summary: 'How the event stream stands: seq, ring, clients, drops', responses: { 200: StreamStatsAnswer } },
+  { method: 'GET', path: '/v1/webhook/deliveries', summary: 'Where the push webhook listens, its queue and its last 50 deliveries', responses: { 200: WebhookDeliveriesAnswer } },
+  { method: 'GET', path: '/v1/jobs/:id/provenance', summary: 'A job\'s signed provenance, from this peer\'s ledger', params: JobParams, responses: { 200: ProvenanceAnswer } },
+  { method: 'GET', path: '/v1/provenance', summary: 'The provenance of every job that lists an artifact digest', query: DigestQuery, responses: { 200: DigestProvenanceAnswer } },
+  { method: 'GET', path: '/v1/doctor', summary: 'The sandbox setting and each live peer\'s clock skew', responses: { 200: DoctorAnswer } },
   { method: 'POST', path: '/v1/test/block', summary: 'Cut this node off from peers (test hooks only)', body: BlockRequest, bodyName: 'BlockRequest', testOnly: true, responses: { 200: ConnectedAnswer } },
   { method: 'POST', path: '/v1/test/unblock', summary: 'Heal a partition (test hooks only)', testOnly: true, responses: { 200: ConnectedAnswer } }
 ]

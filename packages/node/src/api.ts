@@ -7,8 +7,11 @@ import { checkApi } from './api-check.ts'
 import { eventRoutes } from './api-events.ts'
 import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } from './api-socket.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
+import { provenanceRoutes } from './api-provenance.ts'
+import { doctorRoutes } from './api-doctor.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
+import { webhookRoutes, type WebhookView } from './api-webhook.ts'
 import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
@@ -113,6 +116,8 @@ export interface ApiComponents {
   node: DevqNode
   /** Gets every unexpected error with its request id (clients see only the id). */
   logger: Logger
+  /** The push webhook, when this node runs one. */
+  webhook?: WebhookView
 }
 
 /** Where the control API listens and what it answers. */
@@ -161,6 +166,9 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
+  webhookRoutes(app, components.webhook)
+  provenanceRoutes(app, node)
+  doctorRoutes(app, node)
   if (init.testHooks === true) testRoutes(app, node)
   // Set once listening; the hook must be added before the app is ready.
   const unix: { socket?: ApiSocket } = {}

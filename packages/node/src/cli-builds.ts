@@ -10,7 +10,7 @@ type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
 interface RunJob { id: string, pipelineJob: string, needs: string[] }
-interface RunAnswer { run: string, repo: string, commit: string, ref: string, jobs: RunJob[] }
+interface RunAnswer { run: string, repo: string, commit: string, ref: string, jobs: RunJob[], existing?: boolean }
 interface JobLine {
   id: string
   pipelineJob: string
@@ -82,12 +82,16 @@ function runCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boo
     .option('--repo <dir>', 'repository directory (default: the current one)').option('--sha <rev>', 'commit to build (default HEAD)')
     .option('--ref <ref>', 'ref to announce (default: the branch HEAD is on)').option('--job <id>', 'only this job and what it needs (repeatable)', collect, [])
     .option('--priority <p>', 'critical, high, normal or low').option('--wait', 'follow the jobs until they end; exit 1 if one did not succeed')
+    .option('--again', 'announce a new run even if this peer already announced this commit (same ref and jobs)')
     .option('--data-dir <dir>').option('--json')
-    .action(async (o: { repo?: string, sha?: string, ref?: string, job: string[], priority?: string, wait?: boolean, dataDir?: string, json?: boolean }) => {
+    .action(async (o: { repo?: string, sha?: string, ref?: string, job: string[], priority?: string, wait?: boolean, again?: boolean, dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
-      const body = { dir: resolve(o.repo ?? process.cwd()), ...(o.sha === undefined ? {} : { sha: o.sha }), ...(o.ref === undefined ? {} : { ref: o.ref }), ...(o.job.length > 0 ? { jobs: o.job } : {}), ...(o.priority === undefined ? {} : { priority: o.priority }) }
+      const body = { dir: resolve(o.repo ?? process.cwd()), ...(o.sha === undefined ? {} : { sha: o.sha }), ...(o.ref === undefined ? {} : { ref: o.ref }), ...(o.job.length > 0 ? { jobs: o.job } : {}), ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.again === true ? { again: true } : {}) }
       const run = await api.post<RunAnswer>('/v1/runs', body)
-      const lines = [`run ${run.run}: ${run.jobs.length} job(s) of ${shortId(run.commit)} (${run.ref || 'detached'})`, ...run.jobs.map((j) => `  ${j.id}  ${j.pipelineJob}${j.needs.length > 0 ? ` (needs ${j.needs.join(', ')})` : ''}`)]
+      const head = run.existing === true
+        ? `run ${run.run}: already announced for ${shortId(run.commit)} (${run.ref || 'detached'}), ${run.jobs.length} job(s); this is that run (devq retry <job> reruns a failed job, devq run --again builds the commit anew)`
+        : `run ${run.run}: ${run.jobs.length} job(s) of ${shortId(run.commit)} (${run.ref || 'detached'})`
+      const lines = [head, ...run.jobs.map((j) => `  ${j.id}  ${j.pipelineJob}${j.needs.length > 0 ? ` (needs ${j.needs.join(', ')})` : ''}`)]
       printer(o.json === true)(lines.join('\n'), run)
       if (o.wait !== true) return
       const ok = await waitForRun(api, run.run, (line) => { if (o.json !== true) process.stdout.write(`  ${line}\n`) })
@@ -99,7 +103,7 @@ function runCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boo
  * A job id from what the user typed: a full id, an id prefix, or a pipeline job name (the most
  * recently announced job of that name).
  */
-async function resolveJob (api: ApiClient, what: string): Promise<string> {
+export async function resolveJob (api: ApiClient, what: string): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(what)) return what
   const jobs = await api.get<{ id: string, pipelineJob: string }[]>('/v1/jobs?limit=10000')
   const hit = jobs.find((j) => j.pipelineJob === what) ?? (/^[0-9a-f]{4,63}$/.test(what) ? jobs.find((j) => j.id.startsWith(what)) : undefined)

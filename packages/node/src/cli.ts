@@ -1,14 +1,21 @@
 import { Command } from 'commander'
-import { resolveConfig } from './config.ts'
 import { MAX_SYNTHETIC_BURST } from './api-schemas.ts'
 import { connectApi } from './client.ts'
 import { buildCommands } from './cli-builds.ts'
+import { configCommands } from './cli-config.ts'
 import { teamCommands } from './cli-team.ts'
+import { hookCommands } from './cli-hook.ts'
+import { provenanceCommands } from './cli-provenance.ts'
+import { doctorCommand } from './cli-doctor.ts'
+import { initCommand } from './cli-init.ts'
+import { locateNode } from './paths.ts'
+import { DEVQ_VERSION } from './version.ts'
 
 type Out = (text: string, json: unknown) => void
 
+/** The data dir of the node a command talks to (see locateNode for the order). */
 function dataDirOf (opts: { dataDir?: string }): string {
-  return resolveConfig(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }, process.env, process.cwd()).dataDir
+  return locateNode(opts.dataDir, process.env, process.cwd()).dataDir
 }
 
 function printer (json: boolean): Out {
@@ -44,10 +51,15 @@ function jobCommands (program: Command): void {
 
 /** The `devq` command line. Errors print `devq: <message>` and exit 2. */
 export async function runCli (argv: string[]): Promise<void> {
-  const program = new Command('devq').description('DevQ: a build grid for small teams that needs no server')
+  const program = new Command('devq').description('DevQ: a build grid for small teams that needs no server').version(DEVQ_VERSION)
   teamCommands(program, dataDirOf, printer)
+  configCommands(program, printer)
   jobCommands(program)
   buildCommands(program, dataDirOf, printer)
+  hookCommands(program, dataDirOf, printer)
+  provenanceCommands(program, dataDirOf, printer)
+  doctorCommand(program, dataDirOf, printer)
+  initCommand(program, dataDirOf, printer)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

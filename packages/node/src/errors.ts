@@ -74,3 +74,28 @@ export class ApiSocketError extends DevqError<{ path: string, reason: 'not_socke
 export class ApiResponseError extends DevqError<{ route: string, status: number, issue: string }> {
   readonly name = 'ApiResponseError'
 }
+
+/**
+ * The push webhook refused a delivery: `status` is the HTTP status it answers with, `field` the
+ * payload field at fault when one is.
+ */
+export class WebhookError extends DevqError<{ status: number, detail: 'event' | 'signature' | 'too_large' | 'payload' | 'busy' | 'no_route' | 'internal', field?: string }> {
+  readonly name = 'WebhookError'
+}
+
+/**
+ * A pushed commit could not be fetched from its forge into this peer's mirror; `url` never holds
+ * credentials.
+ */
+export class ForgeFetchError extends DevqError<{ url: string, ref: string, commit: string, detail: string }> {
+  readonly name = 'ForgeFetchError'
+}
+
+/**
+ * `devq hook install` or `uninstall` left a hook file alone: not a repository, a hook that is not
+ * a shell script or has no `#!` line, one git does not run (not executable), a symbolic link, or a
+ * DevQ block that was edited out of shape. Nothing was written.
+ */
+export class HookError extends DevqError<{ reason: 'not_a_repository' | 'binary' | 'no_shebang' | 'not_shell' | 'damaged_block' | 'not_executable' | 'symlink' | 'not_a_file' | 'too_large', path: string, detail: string }> {
+  readonly name = 'HookError'
+}

@@ -1,7 +1,9 @@
 /** @devq/node: the devq-node daemon and devq CLI. This file is the package's only public face. */
 export * from './errors.ts'
-export { NodeConfig, resolveConfig, defaultConfig, envKeys, type RawConfig } from './config.ts'
-export { startDevqNode, DEVQ_VERSION, type DevqNode } from './node.ts'
+export { NodeConfig, resolveConfig, resolveSettings, defaultConfig, envKeys, FILE_KEYS, TEST_ONLY_KEYS, type RawConfig, type ResolvedConfig, type ResolveOptions, type SettingSource } from './config.ts'
+export { locateNode, resolveLocation, type NodeDirs, type NodeLocation } from './paths.ts'
+export { startDevqNode, type DevqNode } from './node.ts'
+export { DEVQ_VERSION } from './version.ts'
 export { startDaemon, runDaemon, daemonCommand, type RunningDaemon, type ReadyInfo } from './daemon.ts'
 export { startApi, statusOf, MAX_API_BODY, type ApiComponents, type ApiInit } from './api.ts'
 export { connectApi, type ApiClient } from './client.ts'

@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ReadyInfo } from './daemon.ts'
 
-const BIN = fileURLToPath(new URL('../bin/devq-node.ts', import.meta.url))
+// An installed release runs compiled modules: the bin beside them has the same extension.
+const BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../bin/devq-node.ts' : '../bin/devq-node.js', import.meta.url))
 
 /**
  * How a devq-node runs by default (also in the bin's shebang and the root `npm start` script): one
@@ -27,7 +28,8 @@ export interface LaunchedNode {
 }
 
 export interface LaunchOptions {
-  dataDir: string
+  /** Its `--data-dir`; without one the node finds its directories itself (paths.ts: platform or systemd). */
+  dataDir?: string
   /** More devq-node flags; the default listens on 127.0.0.1 with a free port for both mesh and API. */
   args?: readonly string[]
   /** The child's environment (default this process's), over DEVQ_NODE_ENV. */
@@ -44,7 +46,7 @@ export interface LaunchOptions {
  * it does not get ready in time.
  */
 export async function launchDevqNode (options: LaunchOptions): Promise<LaunchedNode> {
-  const args = [...(options.nodeArgs ?? DEVQ_NODE_FLAGS), BIN, '--data-dir', options.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
+  const args = [...(options.nodeArgs ?? DEVQ_NODE_FLAGS), BIN, ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]), '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...DEVQ_NODE_ENV, ...(options.env ?? process.env) } })
   let stderr = ''
   proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8_000) })

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type ArtifactRef, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
@@ -18,10 +17,10 @@ import { createRetention } from './retention.ts'
 import { createOwnChainGuard } from './own-chain.ts'
 import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
+import { createRunAnnouncer, type RunAnnouncer } from './run-announcer.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
-
-/** Version this node reports in its presence. */
-export const DEVQ_VERSION = '0.1.0'
+import { DEVQ_VERSION } from './version.ts'
+import { dataPath, distinctDirs } from './paths.ts'
 
 /** How long a clean stop waits for running attempts before handing them back (ms). */
 const DRAIN_MS = 5_000
@@ -45,6 +44,8 @@ export interface DevqNode {
   readonly origin: OriginSync
   /** Where this peer's repositories are, by repo id. */
   readonly repos: RepoRegistry
+  /** Announces the runs of commits, once per commit, ref and job set (see run-announcer.ts). */
+  readonly runs: RunAnnouncer
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
   stop(): Promise<void>
 }
@@ -60,7 +61,7 @@ async function ensureTeam (dataDir: string, peerId: string): Promise<{ team: Tea
 
 /** Starts a node from its configuration. The caller stops it (SIGTERM handling lives in the CLI). */
 export async function startDevqNode (config: NodeConfig, logger: Logger): Promise<DevqNode> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  for (const dir of distinctDirs(config)) await mkdir(dir, { recursive: true, mode: 0o700 })
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
   const time = createNodeClock({ logger: log }, { fault: config.clockFault })
@@ -73,7 +74,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
   const ownChain = await createOwnChainGuard({ logger: log }, { dataDir: config.dataDir, peerId: key.peerId })
-  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
+  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: dataPath(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
   await ledger.open()
   ownChain.noteHead(ledger.versionVector()[key.peerId] ?? 0)
   ledger.onAccepted((events) => { ownChain.observe(events) })
@@ -108,7 +109,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   }
   const cores = cpus().length
   const scheduler = createScheduler(
-    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock, logger: log },
+    { view: fold, publish, presence, executor: runner.executor, results: runner.results, signer: key.signer, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
@@ -133,6 +134,17 @@ interface Parts {
   runner: RunnerServices
   repos: RepoRegistry
   closeClock: () => void
+}
+
+/** This node's run announcer: its own runs, announced through its ledger, served from its repositories. */
+function runAnnouncerOf (p: Parts): RunAnnouncer {
+  return createRunAnnouncer({
+    fold: p.fold,
+    peerId: p.key.peerId,
+    append: async (type, body) => await p.ledger.append(p.key.signer, type, body),
+    addresses: () => p.mesh.addresses(),
+    remember: async (repo, path) => { await p.repos.remember(repo, path) }
+  })
 }
 
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
@@ -194,7 +206,7 @@ function wire (p: Parts): DevqNode {
     arrivals,
     runner: p.runner,
     origin,
-    repos: p.repos,
+    repos: p.repos, runs: runAnnouncerOf(p),
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

@@ -4,7 +4,6 @@
  * use: `git` (source), `artifacts`, `logs` and `secrets`.
  */
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
 import {
   SANDBOX_LABEL, type AttemptReport, type ByteStream, type Clock, type Fold, type JobExecutor, type JobState, type LocalStatus, type Logger,
   type PresenceTable, type ResultAvailability
@@ -16,6 +15,7 @@ import {
   type ArtifactStore, type LogStore, type Mirrors, type PipelineExecutor, type RunnerProtocol
 } from '@devq/runner'
 import type { NodeConfig } from './config.ts'
+import { dataPath, distinctDirs, logsDir, scratchDir, workspacesDir } from './paths.ts'
 import { createAccessIndex, type AccessIndex } from './access.ts'
 import type { RepoRegistry } from './repos.ts'
 import { secretsFor } from './secret-access.ts'
@@ -81,7 +81,7 @@ function dialer (d: RunnerDeps, handlers: Map<string, Handler>): (peer: string, 
 
 async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, sandbox: PipelineExecutorSandbox, dial: (peer: string, protocol: RunnerProtocol) => Promise<ByteStream>): Promise<{ pipeline: PipelineExecutor, containment: string, warm: () => Promise<string[]> }> {
   const containment = await detectContainment()
-  const workspaces = createWorkspaces({ root: join(d.config.dataDir, 'workspaces'), mirrors: parts.mirrors, budgetBytes: d.config.workspaceBudgetMb * MIB, logger: d.logger })
+  const workspaces = createWorkspaces({ root: workspacesDir(d.config), mirrors: parts.mirrors, budgetBytes: d.config.workspaceBudgetMb * MIB, logger: d.logger })
   const pipeline = createPipelineExecutor({
     ...parts,
     workspaces,
@@ -93,12 +93,12 @@ async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogSt
     clock: d.clock
   }, {
     peerId: d.peerId,
-    scratchDir: join(d.config.dataDir, 'scratch'),
+    scratchDir: scratchDir(d.config),
     sandbox,
     limits: { maxProcesses: d.config.stepMaxProcesses, maxMemoryBytes: d.config.stepMaxMemoryMb * MIB },
     baseEnv: process.env,
     // Its keys, tokens, secrets and other jobs' files; the user's own files and sockets.
-    hiddenPaths: [resolve(d.config.dataDir), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
+    hiddenPaths: [...distinctDirs(d.config), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
   })
   return { pipeline, containment: `${containment.mode}: ${containment.reason}`, warm: async () => await workspaces.warmWorkspaces() }
 }
@@ -134,9 +134,9 @@ async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirr
 
 /** Creates the runner side and registers its servers on `mesh` (call before `mesh.start()`). */
 export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServices> {
-  const mirrors = createMirrors({ root: join(d.config.dataDir, 'mirrors') })
-  const logs = createLogStore({ dir: join(d.config.dataDir, 'logs'), capBytes: d.config.logCapMb * MIB })
-  const artifacts = createArtifactStore({ dir: join(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
+  const mirrors = createMirrors({ root: dataPath(d.config.dataDir, 'mirrors') })
+  const logs = createLogStore({ dir: logsDir(d.config), capBytes: d.config.logCapMb * MIB })
+  const artifacts = createArtifactStore({ dir: dataPath(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
   const sandbox = await sandboxMode(d.config)
   const access = createAccessIndex({ fold: d.fold }, { self: d.peerId })
   const handlers = await serve(d, access, { mirrors, logs, artifacts })

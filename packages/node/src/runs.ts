@@ -20,7 +20,7 @@ export interface RunRequest {
   dir: string
   /** Commit to build (full or short sha, branch, tag); default HEAD. */
   sha?: string
-  /** Ref to announce; default the branch HEAD is on (or the rev given). */
+  /** Ref to announce; default the branch HEAD is on (or the rev given); `''` announces it detached. */
   ref?: string
   /** Only these jobs (a job id under `jobs:` selects all its matrix combinations), with what they need. */
   jobs?: string[]
@@ -128,11 +128,22 @@ function announceBody (job: PlannedJob, ctx: { repo: string, ref: string, commit
   }
 }
 
+/** A commit's run as planned, before anything is written: what `writeRun` announces. */
+export interface PlannedRun {
+  repo: GitRepo
+  repoId: string
+  commit: string
+  tree: string
+  ref: string
+  /** The selected jobs, needs first. */
+  jobs: PlannedJob[]
+}
+
 /**
- * Announces the run of one commit. Throws RunError (not a repository, no commit, no pipeline with
- * a starter, a located pipeline error, an unknown job) before anything is written.
+ * Reads and plans the run of one commit without writing anything. Throws RunError (not a
+ * repository, no commit, no pipeline with a starter, a located pipeline error, an unknown job).
  */
-export async function announceRun (deps: RunDeps, req: RunRequest): Promise<AnnouncedRun> {
+export async function planRun (req: RunRequest): Promise<PlannedRun> {
   const repo = await openRepo(req.dir)
   let resolved: Awaited<ReturnType<typeof resolveCommit>>
   try {
@@ -147,13 +158,27 @@ export async function announceRun (deps: RunDeps, req: RunRequest): Promise<Anno
   const plan = planPipeline(file, { ref, repo: repoId })
   const jobs = needsFirst(selectJobs(plan.jobs, req.jobs))
   if (jobs.length > PIPELINE_LIMITS.maxPlannedJobs) throw new RunError(`the run has ${jobs.length} jobs; at most ${PIPELINE_LIMITS.maxPlannedJobs}`, { reason: 'too_many_jobs', detail: String(jobs.length) })
+  return { repo, repoId, commit, tree, ref, jobs }
+}
+
+/** Announces a planned run: every job in one ledger write, needs first, under a new run id. */
+export async function writeRun (deps: RunDeps, planned: PlannedRun, priority?: Priority): Promise<AnnouncedRun> {
+  const { repo, repoId, commit, tree, ref, jobs } = planned
   await deps.remember(repoId, repo.dir)
   const run = randomBytes(16).toString('hex')
-  const ctx = { repo: repoId, ref, commit, tree, run, addrs: deps.addresses(), ...(req.priority === undefined ? {} : { priority: req.priority }) }
+  const ctx = { repo: repoId, ref, commit, tree, run, addrs: deps.addresses(), ...(priority === undefined ? {} : { priority }) }
   // Appended together, the announces share one ledger write, in this order (needs first).
   const events = await Promise.all(jobs.map(async (job) => await deps.append('job.announced', announceBody(job, ctx))))
   return {
     run, repo: repoId, dir: repo.dir, commit, tree, ref,
     jobs: jobs.map((job, i) => ({ id: events[i]!.id, pipelineJob: job.id, needs: job.needs }))
   }
+}
+
+/**
+ * Announces the run of one commit. Throws RunError (not a repository, no commit, no pipeline with
+ * a starter, a located pipeline error, an unknown job) before anything is written.
+ */
+export async function announceRun (deps: RunDeps, req: RunRequest): Promise<AnnouncedRun> {
+  return await writeRun(deps, await planRun(req), req.priority)
 }

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '../ports.ts'
+import type { Clock, Logger, Signer } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
 import { fitPresence, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import { honouredClaims, type ClaimMemory } from './claims.ts'
@@ -21,6 +21,8 @@ export interface SchedulerComponents {
   clock: Clock
   logger: Logger
   results?: ResultAvailability
+  /** This peer's key: with it, every finish this peer writes as a runner carries its provenance signature. */
+  signer?: Signer
 }
 
 export interface SchedulerInit extends RunnerProfile {
