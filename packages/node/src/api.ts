@@ -5,6 +5,7 @@ import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState,
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
+import { viewRoutes } from './api-views.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
@@ -74,6 +75,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   })
   app.post('/v1/jobs/:id/priority', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}; its priority no longer matters`, { status: 409, detail: 'terminal' })
     await append('job.priority_changed', { job: job.id, priority: parseRequest(PriorityRequest, req.body, 'body').priority })
     return { id: job.id, priority: node.fold.job(job.id)?.priority }
   })
@@ -146,6 +148,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
+  viewRoutes(app, node, logger)
   if (init.testHooks === true) testRoutes(app, node)
   await app.listen({ host: init.host, port: init.port })
   return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }

@@ -57,3 +57,16 @@ export class SecretError extends DevqError<{ name: string, detail: string }> {
 export class RunError extends DevqError<{ reason: 'not_a_repository' | 'no_commit' | 'no_pipeline' | 'bad_pipeline' | 'unknown_job' | 'too_many_jobs', detail: string, starter?: string }> {
   readonly name = 'RunError'
 }
+
+/**
+ * What the user typed names no job or run (`detail` `none`), or more than one (`ambiguous`;
+ * `matches` lists them, a line each, as the message does).
+ */
+export class IdResolveError extends DevqError<{ query: string, detail: 'none' | 'ambiguous', matches: string[] }> {
+  readonly name = 'IdResolveError'
+}
+
+/** A command line argument or flag of `devq` is invalid; `arg` names it. */
+export class CliUsageError extends DevqError<{ arg: string, detail: string }> {
+  readonly name = 'CliUsageError'
+}
