@@ -33,6 +33,14 @@ export function progressText (bytes: number, total: number, elapsedMs: number, b
   return `${drawn}${String(Math.round(done * 100)).padStart(3)}%  ${formatBytes(bytes)} / ${formatBytes(total)}  ${formatBytes(Math.round(rate))}/s  ETA ${eta}`
 }
 
+function parseLine (line: string): unknown {
+  try {
+    return JSON.parse(line)
+  } catch (err) {
+    throw new ApiRequestError(`the node sent a progress line that is not JSON: ${JSON.stringify(line.slice(0, 80))}`, { status: 502, detail: 'POST /v1/pull/stream' }, { cause: err })
+  }
+}
+
 /** NDJSON lines of a streamed answer, each at most MAX_LINE characters. */
 async function * lines (body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<unknown> {
   const decoder = new TextDecoder()
@@ -43,7 +51,7 @@ async function * lines (body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>):
     while ((nl = text.indexOf('\n')) !== -1) {
       const line = text.slice(0, nl)
       text = text.slice(nl + 1)
-      if (line.trim() !== '') yield JSON.parse(line)
+      if (line.trim() !== '') yield parseLine(line)
     }
     if (text.length > MAX_LINE) throw new ApiRequestError(`the node sent a progress line over ${MAX_LINE} characters`, { status: 502, detail: 'POST /v1/pull/stream' })
   }

@@ -80,6 +80,8 @@ describe('a run of real jobs', () => {
 
     const listed = validJson<{ runs: RunLine[] }>('runs', await devqOk(on(['runs', '--json']))).runs
     expect(listed).toEqual([expect.objectContaining({ run, repoName: basename(repo), ref: 'refs/heads/main', subject: 'first commit', status: 'failed', jobs: { total: 3, succeeded: 0, failed: 1, cancelled: 1, skipped: 1, active: 0 } })])
+    for (const repoArg of [basename(repo), listed[0]!.repo.slice(0, 8)]) expect(validJson<{ runs: RunLine[] }>('runs', await devqOk(on(['runs', '--repo', repoArg, '--json']))).runs.map((r) => r.run)).toEqual([run])
+    expect(validJson<{ runs: RunLine[] }>('runs', await devqOk(on(['runs', '--repo', 'no-such-repo', '--json']))).runs).toEqual([])
     expect(await devqOk(on(['runs']))).toMatch(new RegExp(`^${run.slice(0, 12)} +${basename(repo)} +main +[0-9a-f]{10} +first commit +failed +0/3 succeeded, 1 failed, 1 cancelled, 1 skipped`))
 
     const retried = validJson<ActionOutput>('action', await devqOk(on(['retry', run.slice(0, 6), '--failed', '--json'])))
@@ -161,6 +163,10 @@ describe('a run of real jobs', () => {
     const none = await devq(on(['run', '--repo', bare]))
     expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/no \.devq\.yml in commit [0-9a-f]{12} \(DevQ reads it from the commit, not the working tree\)\. A starter/)
+    await writeFile(join(bare, '.devq.yml'), 'version: 1\njobs:\n  x:\n    steps: [make]\n')
+    const uncommitted = await devq(on(['run', '--repo', bare]))
+    expect(uncommitted.code).toBe(2)
+    expect(uncommitted.stderr).toContain(`The .devq.yml in ${bare} is not in that commit yet: git add .devq.yml && git commit, then run again.`)
     const broken = await newRepo('cli-broken', { '.devq.yml': 'version: 1\njobs:\n  build:\n    steps: make\n' })
     const bad = await devq(on(['run', '--repo', broken]))
     expect(bad.code).toBe(2)
