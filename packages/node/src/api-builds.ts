@@ -7,7 +7,7 @@ import { Readable } from 'node:stream'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import { Digest, EventId, Priority, type ArtifactRef, type JobState } from '@devq/core'
+import { Digest, EventId, Priority, type ArtifactRef, type ByteStream, type JobState } from '@devq/core'
 import { createGroupParser, ensureArtifact, exportArtifact, fetchLog, fileOf, sourcesOf } from '@devq/runner'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
@@ -68,17 +68,34 @@ function refsOf (node: DevqNode, req: { job?: string, digest?: string }): { refs
   return { refs: [ref], jobs }
 }
 
-async function pull (node: DevqNode, body: unknown): Promise<object> {
+/** What a pull reports while it works (for a progress display); every hook is optional. */
+export interface PullProgress {
+  /** The artifacts it will bring, once the request checked out and there is room. */
+  planned?: (refs: readonly ArtifactRef[]) => void
+  /** Wraps each stream to a peer an artifact is fetched over (to count its bytes). */
+  stream?: (stream: ByteStream, ref: ArtifactRef) => ByteStream
+  /** One artifact is in this peer's store (fetched, or held already). */
+  stored?: (ref: ArtifactRef) => void
+}
+
+/** `POST /v1/pull`: fetches the artifacts a request names into the store and writes them to `out`. */
+export async function pull (node: DevqNode, body: unknown, progress: PullProgress = {}): Promise<{ files: object[] }> {
   const req = parseRequest(PullRequest, body, 'body')
   const { refs, jobs } = refsOf(node, req)
   const live = node.presence.live(performance.now(), node.config.leaseMs).map((p) => p.peer)
   const sources = [...new Set(jobs.flatMap((j) => sourcesOf(j, live, node.peerId)))]
   const full = await roomFor(node.runner.artifacts, node.config.dataDir, refs, node.config.artifactBudgetMb * 1024 * 1024)
   if (full !== undefined) throw new ApiRequestError(full, { status: 507, detail: 'no room' })
+  progress.planned?.(refs)
   await mkdir(req.out, { recursive: true })
   const files = []
   for (const ref of refs) {
-    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial: async (p) => await node.mesh.openStream(p, 'artifacts'), peers: () => live, selfId: node.peerId }, ref, sources)
+    const dial = async (p: string): Promise<ByteStream> => {
+      const stream = await node.mesh.openStream(p, 'artifacts')
+      return progress.stream === undefined ? stream : progress.stream(stream, ref)
+    }
+    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial, peers: () => live, selfId: node.peerId }, ref, sources)
+    progress.stored?.(ref)
     const path = join(resolve(req.out), fileOf(ref))
     await exportArtifact(node.runner.artifacts, ref.digest, path, { kind: ref.kind })
     files.push({ name: ref.name, kind: ref.kind, digest: ref.digest, size: ref.size, path })

@@ -12,7 +12,7 @@ import { ApiInternalError, ApiRequestError } from './errors.ts'
 const REMOTE_FAILURES = new Set(['ArtifactError', 'LogError', 'RemoteError', 'StreamError', 'StreamStalledError', 'ProtocolError'])
 
 /** The status a DevqError maps to, or undefined when it is not one a client should see. */
-function statusOf (err: DevqError<object>): number | undefined {
+export function statusOf (err: DevqError<object>): number | undefined {
   const data = err.data as { reason?: unknown }
   // This peer's own event was refused by its own ledger: in a strict team, it is not a member yet.
   if (err.name === 'LedgerAppendError' && data.reason === 'not_member') return 403

@@ -1,6 +1,6 @@
 /**
- * Answer schemas of the routes around the build itself: push webhook deliveries, provenance, and
- * the doctor's view. The route table (api-routes.ts) names them.
+ * Answer schemas of the routes around the build itself: push webhook deliveries, provenance, the
+ * doctor's view, and id resolution (the CLI's views answer its own schemas, cli-schemas.ts). The route table (api-routes.ts) names them.
  */
 import { z } from 'zod'
 import { JobStatusSchema } from './event-schemas.ts'
@@ -50,4 +50,12 @@ export const DigestProvenanceAnswer = z.strictObject({ digest: z.string(), jobs:
 export const DoctorAnswer = z.strictObject({
   sandbox: z.enum(['auto', 'on', 'off']),
   clocks: z.array(z.strictObject({ peer: z.string(), skewMs: z.number() }))
+})
+
+export const ResolveAnswer = z.strictObject({
+  query: z.string(),
+  matches: z.array(z.strictObject({
+    kind: z.enum(['job', 'run']), id: z.string(), pipelineJob: z.string().optional(), repo: z.string(), ref: z.string(), status: z.string(), announcedAt: z.number()
+  })),
+  total: z.number().int()
 })

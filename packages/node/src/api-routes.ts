@@ -15,7 +15,10 @@ import {
   ConnectedAnswer, JobPriorityAnswer, JobStateSchema, JobStatusAnswer, JobViewSchema, OutlineAnswer, PullAnswer, RunAnswer, RunJobsAnswer,
   StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TicketAnswer
 } from './api-responses.ts'
-import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
+import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, ResolveAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
+import { JobsViewQuery, ResolveQuery, RunsViewQuery } from './api-views.ts'
+import { CancelRunRequest, RetryRunRequest } from './api-run-actions.ts'
+import { ActionOutput, JobsOutput, RunsOutput, ShowJobOutput, ShowRunOutput, StatusOutput } from './cli-schemas.ts'
 import { DigestQuery } from './api-provenance.ts'
 
 /** What one status of a route answers: a JSON schema, a text body, or a switch to the WebSocket protocol. */
@@ -64,6 +67,15 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/jobs/:id/provenance', summary: 'A job\'s signed provenance, from this peer\'s ledger', params: JobParams, responses: { 200: ProvenanceAnswer } },
   { method: 'GET', path: '/v1/provenance', summary: 'The provenance of every job that lists an artifact digest', query: DigestQuery, responses: { 200: DigestProvenanceAnswer } },
   { method: 'GET', path: '/v1/doctor', summary: 'The sandbox setting and each live peer\'s clock skew', responses: { 200: DoctorAnswer } },
+  { method: 'POST', path: '/v1/pull/stream', summary: 'The same pull, answered as NDJSON progress lines', body: PullRequest, responses: { 200: 'text' } },
+  { method: 'GET', path: '/v1/resolve', summary: 'What a job or run id prefix or a pipeline job name names', query: ResolveQuery, responses: { 200: ResolveAnswer } },
+  { method: 'GET', path: '/v1/views/status', summary: 'The devq status view: peers (live and offline), queue with estimates', responses: { 200: StatusOutput } },
+  { method: 'GET', path: '/v1/views/jobs', summary: 'Job lines, newest first', query: JobsViewQuery, responses: { 200: JobsOutput } },
+  { method: 'GET', path: '/v1/views/jobs/:id', summary: 'One job with attempts, artifacts and provenance', params: JobParams, responses: { 200: ShowJobOutput } },
+  { method: 'GET', path: '/v1/views/runs', summary: 'Run lines, newest first', query: RunsViewQuery, responses: { 200: RunsOutput } },
+  { method: 'GET', path: '/v1/views/runs/:run', summary: 'One run with its jobs and needs', params: RunParams, responses: { 200: ShowRunOutput } },
+  { method: 'POST', path: '/v1/runs/:run/retry', summary: 'Retry the failed (and cancelled) jobs of a run', params: RunParams, body: RetryRunRequest, bodyName: 'RetryRunRequest', responses: { 200: ActionOutput } },
+  { method: 'POST', path: '/v1/runs/:run/cancel', summary: 'Cancel every job of a run not yet ended', params: RunParams, body: CancelRunRequest, bodyName: 'CancelRunRequest', responses: { 200: ActionOutput } },
   { method: 'POST', path: '/v1/test/block', summary: 'Cut this node off from peers (test hooks only)', body: BlockRequest, bodyName: 'BlockRequest', testOnly: true, responses: { 200: ConnectedAnswer } },
   { method: 'POST', path: '/v1/test/unblock', summary: 'Heal a partition (test hooks only)', testOnly: true, responses: { 200: ConnectedAnswer } }
 ]

@@ -9,6 +9,7 @@ import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } fro
 import { buildRoutes, jobView } from './api-builds.ts'
 import { provenanceRoutes } from './api-provenance.ts'
 import { doctorRoutes } from './api-doctor.ts'
+import { viewRoutes } from './api-views.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { webhookRoutes, type WebhookView } from './api-webhook.ts'
@@ -79,6 +80,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   })
   app.post('/v1/jobs/:id/priority', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}; its priority no longer matters`, { status: 409, detail: 'terminal' })
     await append('job.priority_changed', { job: job.id, priority: parseRequest(PriorityRequest, req.body, 'body').priority })
     return { id: job.id, priority: node.fold.job(job.id)?.priority }
   })
@@ -169,6 +171,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   webhookRoutes(app, components.webhook)
   provenanceRoutes(app, node)
   doctorRoutes(app, node)
+  viewRoutes(app, node, logger)
   if (init.testHooks === true) testRoutes(app, node)
   // Set once listening; the hook must be added before the app is ready.
   const unix: { socket?: ApiSocket } = {}

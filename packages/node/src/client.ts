@@ -11,8 +11,11 @@ export interface ApiClient {
   get<T = unknown>(path: string): Promise<T>
   post<T = unknown>(path: string, body?: unknown): Promise<T>
   delete<T = unknown>(path: string): Promise<T>
-  /** A GET whose body is read by the caller (logs). Throws the node's error for an error status. */
-  raw(path: string): Promise<Response>
+  /**
+   * A request whose answer the caller reads as it streams in (logs, pull progress): a GET, or a
+   * POST of `body` when one is given. Throws the node's error for an error status.
+   */
+  raw(path: string, body?: unknown): Promise<Response>
 }
 
 /** The socket when a node answers on it, else TCP from node.json with the token from api.token. */
@@ -20,7 +23,7 @@ async function transportFor (dataDir: string): Promise<{ transport: Transport, v
   const socket = apiSocketPath(dataDir)
   if (await probeSocket(socket) === 'answers') return { transport: socketTransport(socket), via: socket }
   const info = await readRuntime(dataDir)
-  if (info === undefined) throw new NodeNotRunningError(`no devq-node is running on ${dataDir} (start one with devq-node --data-dir ${dataDir})`, { dataDir })
+  if (info === undefined) throw new NodeNotRunningError(`no devq-node is running on ${dataDir}: start one with devq-node --data-dir ${dataDir} (in a DevQ checkout, npm start runs one on .devq/node: pass --data-dir .devq/node)`, { dataDir })
   const token = await readApiToken(dataDir)
   if (token === undefined) throw new ApiTokenError(`no valid token in ${tokenPath(dataDir)}: the node running on ${dataDir} writes one at start; restart it`, { path: tokenPath(dataDir), detail: 'missing' })
   return { transport: tcpTransport(info.api, token), via: info.api }
@@ -38,7 +41,8 @@ export async function connectApi (dataDir: string): Promise<ApiClient> {
     try {
       return await transport(method, path, body === undefined ? undefined : JSON.stringify(body))
     } catch (err) {
-      throw new NodeNotRunningError(`the devq-node of ${dataDir} does not answer at ${via}: ${(err as Error).message}`, { dataDir }, { cause: err })
+      // node.json outlives a node that was killed: say so, and how to start it again.
+      throw new NodeNotRunningError(`the devq-node of ${dataDir} does not answer at ${via} (${(err as Error).message}); if it stopped, start it again with devq-node --data-dir ${dataDir}`, { dataDir }, { cause: err })
     }
   }
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
@@ -52,9 +56,10 @@ export async function connectApi (dataDir: string): Promise<ApiClient> {
     get: async (path) => await call('GET', path),
     post: async (path, body) => await call('POST', path, body ?? {}),
     delete: async (path) => await call('DELETE', path),
-    async raw (path) {
-      const res = await exchange('GET', path)
-      if (!res.ok) throw errorFromAnswer(res.status, 'GET', path, await res.json().catch(() => undefined))
+    async raw (path, body) {
+      const method = body === undefined ? 'GET' : 'POST'
+      const res = await exchange(method, path, body)
+      if (!res.ok) throw errorFromAnswer(res.status, method, path, await res.json().catch(() => undefined))
       return res
     }
   }

@@ -99,3 +99,16 @@ export class ForgeFetchError extends DevqError<{ url: string, ref: string, commi
 export class HookError extends DevqError<{ reason: 'not_a_repository' | 'binary' | 'no_shebang' | 'not_shell' | 'damaged_block' | 'not_executable' | 'symlink' | 'not_a_file' | 'too_large', path: string, detail: string }> {
   readonly name = 'HookError'
 }
+
+/**
+ * What the user typed names no job or run (`detail` `none`), or more than one (`ambiguous`;
+ * `matches` lists them, a line each, as the message does).
+ */
+export class IdResolveError extends DevqError<{ query: string, detail: 'none' | 'ambiguous', matches: string[] }> {
+  readonly name = 'IdResolveError'
+}
+
+/** A command line argument or flag of `devq` is invalid; `arg` names it. */
+export class CliUsageError extends DevqError<{ arg: string, detail: string }> {
+  readonly name = 'CliUsageError'
+}

@@ -4,6 +4,8 @@
  * one ledger write, needs before the jobs that need them.
  */
 import { randomBytes } from 'node:crypto'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import {
   formatIssue, plannedJobKey, PIPELINE_LIMITS, planPipeline, starterPipeline, validatePipeline,
   type BodyOf, type DecodedEvent, type PipelineFile, type PlannedJob, type Priority
@@ -61,7 +63,9 @@ async function pipelineAt (repo: GitRepo, commit: string): Promise<PipelineFile>
   const text = await readFileAtCommit(repo, commit, PIPELINE_FILE, PIPELINE_LIMITS.maxBytes)
   if (text === undefined) {
     const { buildSystem, text: starter } = starterPipeline(await listTopLevel(repo, commit))
-    throw new RunError(`no ${PIPELINE_FILE} in commit ${commit.slice(0, 12)} (DevQ reads it from the commit, not the working tree). A starter for this ${buildSystem} project; save it as ${PIPELINE_FILE} and commit it:\n\n${starter}`, { reason: 'no_pipeline', detail: `no ${PIPELINE_FILE} at ${commit}`, starter })
+    const uncommitted = !repo.bare && await stat(join(repo.dir, PIPELINE_FILE)).then((st) => st.isFile(), () => false)
+    const hint = uncommitted ? ` The ${PIPELINE_FILE} in ${repo.dir} is not in that commit yet: git add ${PIPELINE_FILE} && git commit, then run again.` : ''
+    throw new RunError(`no ${PIPELINE_FILE} in commit ${commit.slice(0, 12)} (DevQ reads it from the commit, not the working tree).${hint} A starter for this ${buildSystem} project; save it as ${PIPELINE_FILE} and commit it:\n\n${starter}`, { reason: 'no_pipeline', detail: `no ${PIPELINE_FILE} at ${commit}`, starter })
   }
   const checked = validatePipeline(text, { file: PIPELINE_FILE })
   if (!checked.ok) throw new RunError(checked.issues.slice(0, 20).map(formatIssue).join('\n'), { reason: 'bad_pipeline', detail: formatIssue(checked.issues[0]!) })
