@@ -167,7 +167,7 @@ export function createSourceServer (components: SourceServerComponents, init: So
         ? await sendWithGit(stream, choice, req, controller.signal, init.gitPath)
         : await sendWithIso(stream, choice, req, controller.signal)
       await stream.end()
-      log.info({ peer, repo: req.repo, want: req.want, haves: choice.haves.length, thin: req.thin, git: useGit, bytes, ms: Math.round(performance.now() - started) }, 'source served')
+      log.info({ peer, repo: req.repo, want: req.want, haves: choice.haves.length, thin: req.thin, git: useGit, bytes, duration_ms: Math.round(performance.now() - started) }, 'source served')
     } catch (err) {
       log.warn({ peer, repo: req.repo, want: req.want, err }, 'source serving failed')
       stream.abort(err instanceof Error ? err : new Error(String(err)))

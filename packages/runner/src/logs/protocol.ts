@@ -97,7 +97,7 @@ export function createLogServer (init: LogServerInit): (stream: ByteStream, peer
     }
     const verdict = verdictOf(init, peer, req.job)
     if (verdict !== true) {
-      log.info({ peer, job: req.job, attempt: req.attempt, reason: verdict }, 'log read refused')
+      log.info({ peer, job_id: req.job, attempt: req.attempt, reason: verdict }, 'log read refused')
       await answerError(stream, new LogError(`log ${req.job}/${req.attempt}: refused: ${verdict}`, { job: req.job, attempt: req.attempt, reason: 'refused', detail: verdict }))
       return
     }
@@ -115,7 +115,7 @@ export function createLogServer (init: LogServerInit): (stream: ByteStream, peer
       if (gone.signal.aborted) stream.abort(new Error('the client went away'))
       else await stream.end()
     } catch (err) {
-      log.debug({ peer, job: req.job, attempt: req.attempt, err: err instanceof Error ? err.message : String(err) }, 'log stream ended early')
+      log.debug({ peer, job_id: req.job, attempt: req.attempt, err: err instanceof Error ? err.message : String(err) }, 'log stream ended early')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       gone.abort()
