@@ -51,7 +51,8 @@ function sampleOf (node: DevqNode): MetricsSample {
     peers: peersByStatus(node, own.status),
     slots: { used: Math.min(own.slots, node.scheduler.executing().length), free: own.freeSlots },
     mesh: node.mesh.stats(),
-    ledgerEvents: node.ledger.size()
+    ledgerEvents: node.ledger.size(),
+    refusedFrames: node.runner.refusedFrames()
   }
 }
 

@@ -27,6 +27,8 @@ export interface MetricsSample {
   mesh: MeshStats
   /** Chain events in the ledger. */
   ledgerEvents: number
+  /** Requests of the runner's stream protocols refused for their framing. */
+  refusedFrames: number
 }
 
 /** The families `observeJobs` feeds as jobs change. */
@@ -56,8 +58,11 @@ const REASON = /^[a-z][a-z0-9_]{0,47}$/
 /** Incoming streams refused for a reason that says nothing about the input (this peer was stopping). */
 const NOT_REJECTIONS = new Set(['stopped'])
 
-/** Every rejection the mesh counted, summed by reason across gossip, sync and direct streams. */
-export function rejectionsByReason (mesh: MeshStats): Map<string, number> {
+/**
+ * Every rejection counted, summed by reason across gossip, sync, direct streams (refused by the
+ * mesh) and the requests on them (refused by the runner's servers as `bad_frame`).
+ */
+export function rejectionsByReason (mesh: MeshStats, refusedFrames: number): Map<string, number> {
   const out = new Map<string, number>()
   const add = (reason: string, n: number): void => {
     const key = REASON.test(reason) ? reason : 'other'
@@ -69,6 +74,7 @@ export function rejectionsByReason (mesh: MeshStats): Map<string, number> {
   for (const stream of Object.values(mesh.streams)) {
     for (const [reason, n] of Object.entries(stream.refused)) if (!NOT_REJECTIONS.has(reason)) add(reason, n)
   }
+  add('bad_frame', refusedFrames)
   return out
 }
 
@@ -139,7 +145,10 @@ function sampleCounters (registry: Registry, sample: () => MetricsSample, protoc
     return Object.entries(topics).flatMap(([topic, c]) => [[{ topic, direction: 'in' }, c.in], [{ topic, direction: 'out' }, c.out]] as Series<'topic' | 'direction'>)
   })
   mirroredCounter(registry, 'devq_rejected_total', 'Inputs refused at a boundary (ledger events, gossip, sync, direct streams), by reason', ['reason'],
-    () => [...rejectionsByReason(sample().mesh)].map(([reason, n]) => [{ reason }, n]))
+    () => {
+      const s = sample()
+      return [...rejectionsByReason(s.mesh, s.refusedFrames)].map(([reason, n]) => [{ reason }, n])
+    })
   mirroredCounter(registry, 'devq_ledger_events_total', 'Chain events in the ledger', [], () => [[{}, sample().ledgerEvents]])
 }
 

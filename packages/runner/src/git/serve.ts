@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import * as git from 'isomorphic-git'
 import type { ByteStream, Logger } from '@devq/core'
 import { SourceError, StreamStalledError } from '../errors.ts'
-import { answerError, FrameReader, writeFrame, writeWithin } from '../wire.ts'
+import { answerError, FrameReader, noteRefusedFrame, writeFrame, writeWithin, type RefusedFrame } from '../wire.ts'
 import { failureOf, hasGitBinary, runGit, spawnGit } from './exec.ts'
 import { objectsBetween } from './iso.ts'
 import { repoAtDir } from './read.ts'
@@ -26,6 +26,7 @@ export interface SourceServerComponents {
   /** Whether the ledger knows `commit` as a commit of `repoId`. Called for the want and every have. */
   announced(repoId: string, commit: string): boolean
   logger: Logger
+  refusedFrame?: RefusedFrame
 }
 
 /** Options of `createSourceServer`. */
@@ -149,6 +150,7 @@ export function createSourceServer (components: SourceServerComponents, init: So
       req = await readRequest(stream, reader, timeoutMs)
     } catch (err) {
       log.debug({ peer, err }, 'bad source request')
+      noteRefusedFrame(err, components.refusedFrame)
       await answerError(stream, err)
       return
     }

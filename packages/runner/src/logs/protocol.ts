@@ -15,7 +15,7 @@ import { z } from 'zod'
 import type { ByteStream, Logger } from '@devq/core'
 import { checkLogId, MAX_ATTEMPT, type LogStore } from './store.ts'
 import { LogError, ProtocolError } from '../errors.ts'
-import { answerError, beforeDeadline, FrameReader, withIdleTimeout, writeFrame } from '../wire.ts'
+import { answerError, beforeDeadline, FrameReader, noteRefusedFrame, withIdleTimeout, writeFrame, type RefusedFrame } from '../wire.ts'
 
 /** Protocol name, for errors and for the mesh's protocol id. */
 export const LOGS_PROTOCOL = 'logs'
@@ -46,6 +46,7 @@ export interface LogServerInit {
   /** Whether `peer` may read `job`'s logs: true, or false / a reason for refusing. Must not block. */
   mayRead: (peer: string, job: string) => boolean | string
   logger: Logger
+  refusedFrame?: RefusedFrame
   /** Overrides LOGS_IDLE_MS for the request. */
   requestTimeoutMs?: number
 }
@@ -92,6 +93,7 @@ export function createLogServer (init: LogServerInit): (stream: ByteStream, peer
         () => new ProtocolError(`${LOGS_PROTOCOL}: no request within ${requestMs} ms`, { protocol: LOGS_PROTOCOL, detail: 'no request' }))
     } catch (err) {
       log.warn({ peer, err: err instanceof Error ? err.message : String(err) }, 'bad log request')
+      noteRefusedFrame(err, init.refusedFrame)
       await answerError(stream, err)
       return
     }
