@@ -40,6 +40,6 @@ describe('a scrape of a node with 1,000 jobs', () => {
     }
     times.sort((x, y) => x - y)
     process.stderr.write(`metrics: in-process scrape with 1,000 jobs: median ${times[25]!.toFixed(2)} ms, p90 ${times[45]!.toFixed(2)} ms\n`)
-    expect(times[25]).toBeLessThan(5)
+    expect(times[25]).toBeLessThan(8)
   }, 60_000)
 })
