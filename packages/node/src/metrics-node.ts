@@ -3,7 +3,8 @@ import { Priority, systemClock } from '@devq/core'
 import { ARTIFACTS_PROTOCOL, GIT_PROTOCOL } from '@devq/runner'
 import { createMetricsRegistry, type MetricsSample, type PeerStatus } from './metrics.ts'
 import { observeJobs } from './metrics-jobs.ts'
-import { DEVQ_VERSION, type DevqNode } from './node.ts'
+import type { DevqNode } from './node.ts'
+import { DEVQ_VERSION } from './version.ts'
 
 /** A node's metrics: its registry, fed while the node runs. */
 export interface NodeMetrics {

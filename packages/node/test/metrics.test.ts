@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEVQ_VERSION } from '../src/index.ts'
 import { startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type NodeProc, type StatusView } from './harness.ts'
 import { familiesOf, samplesOf, scrape, valueOf, type Sample } from './scrape.ts'
 
@@ -93,7 +94,7 @@ describe('GET /metrics of a running node', () => {
     expect(valueOf(s, 'devq_queue_wait_seconds_count', { priority: 'critical' })).toBe(0)
     expect(valueOf(s, 'devq_gossip_messages_total', { topic: 'ledger', direction: 'out' })).toBeGreaterThan(0)
     expect(valueOf(s, 'devq_gossip_messages_total', { topic: 'presence', direction: 'in' })).toBeGreaterThan(0)
-    expect(valueOf(s, 'devq_build_info', { version: '0.1.0' })).toBe(1)
+    expect(valueOf(s, 'devq_build_info', { version: DEVQ_VERSION })).toBe(1)
   }, 120_000)
 
   it('shows the queue, the slots and the peers as they are now', async () => {
