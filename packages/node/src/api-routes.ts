@@ -76,6 +76,7 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/views/runs/:run', summary: 'One run with its jobs and needs', params: RunParams, responses: { 200: ShowRunOutput } },
   { method: 'POST', path: '/v1/runs/:run/retry', summary: 'Retry the failed (and cancelled) jobs of a run', params: RunParams, body: RetryRunRequest, bodyName: 'RetryRunRequest', responses: { 200: ActionOutput } },
   { method: 'POST', path: '/v1/runs/:run/cancel', summary: 'Cancel every job of a run not yet ended', params: RunParams, body: CancelRunRequest, bodyName: 'CancelRunRequest', responses: { 200: ActionOutput } },
+  { method: 'GET', path: '/metrics', summary: 'Prometheus metrics of this node (text exposition format 0.0.4)', responses: { 200: 'text' } },
   { method: 'POST', path: '/v1/test/block', summary: 'Cut this node off from peers (test hooks only)', body: BlockRequest, bodyName: 'BlockRequest', testOnly: true, responses: { 200: ConnectedAnswer } },
   { method: 'POST', path: '/v1/test/unblock', summary: 'Heal a partition (test hooks only)', testOnly: true, responses: { 200: ConnectedAnswer } }
 ]

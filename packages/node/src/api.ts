@@ -13,6 +13,7 @@ import { viewRoutes } from './api-views.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { webhookRoutes, type WebhookView } from './api-webhook.ts'
+import { metricsRoutes } from './api-metrics.ts'
 import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
@@ -172,6 +173,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   provenanceRoutes(app, node)
   doctorRoutes(app, node)
   viewRoutes(app, node, logger)
+  metricsRoutes(app, node)
   if (init.testHooks === true) testRoutes(app, node)
   // Set once listening; the hook must be added before the app is ready.
   const unix: { socket?: ApiSocket } = {}

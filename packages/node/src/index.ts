@@ -17,3 +17,6 @@ export { readRuntime, loadOrCreateToken, apiSocketPath, type RuntimeInfo } from 
 export { launchDevqNode, DEVQ_NODE_FLAGS, DEVQ_NODE_ENV, type LaunchedNode, type LaunchOptions } from './launcher.ts'
 export { cliOutputs, renderCliJsonSchema } from './cli-schemas.ts'
 export { ExitCode } from './cli-exit.ts'
+export { createProcessLogger, type ProcessLoggerOptions } from './logger.ts'
+export { createNodeMetrics, type NodeMetrics } from './metrics-node.ts'
+export { createMetricsRegistry, PEER_STATUSES, type MetricsSample, type PeerStatus } from './metrics.ts'

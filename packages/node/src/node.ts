@@ -10,6 +10,7 @@ import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
 import { createNodeClock } from './clock.ts'
+import { libp2pLogLevel } from './logger.ts'
 import { createOriginSync, type OriginSync } from './origin-sync.ts'
 import { roomFor as checkRoom } from './room.ts'
 import { openRepoRegistry, type RepoRegistry } from './repos.ts'
@@ -82,7 +83,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   if (created || (team.admin === key.peerId && fold.team().name === undefined && !ownChain.wroteBefore)) {
     await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })
   }
-  const mesh = createMesh({ ledger, logger: log, clock }, {
+  const mesh = createMesh({ ledger, logger, clock }, {
     privateKey: key.privateKey,
     teamKey: parseTeamKey(team.key),
     team: team.name,
@@ -92,6 +93,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     mdns: config.mdns,
     isMember,
     faults: config.faults,
+    libp2pLog: libp2pLogLevel(config.logLevel),
     ...await stampsFrom(config.dataDir, log)
   })
   // Known to the ledger: listed in the team, or the author of events (in an open team too).

@@ -39,6 +39,8 @@ export interface RunnerServices {
   artifacts: ArtifactStore
   /** How steps are held together and sandboxed here, for status and logs. */
   describe(): { containment: string, sandbox: string }
+  /** Requests from other peers the four servers refused for their framing, since start. */
+  refusedFrames(): number
 }
 
 /** What creating the runner side takes. */
@@ -112,19 +114,21 @@ async function sandboxMode (config: NodeConfig): Promise<{ mode: PipelineExecuto
 }
 
 /** Registers the four servers on the mesh (before it starts); returns them by protocol for local dials. */
-async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }): Promise<Map<string, Handler>> {
+async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, refusedFrame: () => void): Promise<Map<string, Handler>> {
   const logger = d.logger.child({ component: 'runner-serve' })
   const handlers = new Map<string, Handler>([
     [GIT_PROTOCOL, createSourceServer({
       locate: async (repo, commit) => [access.announcedHere(repo, commit) ? d.repos.pathOf(repo) : undefined, parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
       announced: access.announced,
-      logger
+      logger,
+      refusedFrame
     })],
-    [ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger })],
-    [LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger })],
+    [ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger, refusedFrame })],
+    [LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger, refusedFrame })],
     ['secrets', createSecretServer({
       secretsFor: async (peer, job, attempt) => await secretsFor({ fold: d.fold, peerId: d.peerId, repos: d.repos, dataDir: d.config.dataDir }, peer, job, attempt),
-      logger
+      logger,
+      refusedFrame
     })]
   ])
   const inbound: Record<string, number> = { [GIT_PROTOCOL]: 8, [ARTIFACTS_PROTOCOL]: 16, [LOGS_PROTOCOL]: 32, secrets: 8 }
@@ -139,7 +143,8 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   const artifacts = createArtifactStore({ dir: dataPath(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
   const sandbox = await sandboxMode(d.config)
   const access = createAccessIndex({ fold: d.fold }, { self: d.peerId })
-  const handlers = await serve(d, access, { mirrors, logs, artifacts })
+  let refusedFrames = 0
+  const handlers = await serve(d, access, { mirrors, logs, artifacts }, () => { refusedFrames++ })
   const dial = dialer(d, handlers)
   const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dial)
   const synthetic = createSyntheticExecutor()
@@ -165,6 +170,7 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
     mirrors,
     logs,
     artifacts,
-    describe: () => ({ containment, sandbox: sandbox.note })
+    describe: () => ({ containment, sandbox: sandbox.note }),
+    refusedFrames: () => refusedFrames
   }
 }

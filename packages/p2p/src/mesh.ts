@@ -7,6 +7,7 @@ import { resolveInit, type ResolvedInit } from './config.ts'
 import { MeshConfigError, MeshStateError, StreamError, SyncError } from './errors.ts'
 import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts'
 import { createKeeper, type Keeper } from './keeper.ts'
+import { libp2pLogger } from './libp2p-logger.ts'
 import { bundleSize } from './ledger-bundle.ts'
 import { ownEventPublisher } from './ledger-gossip.ts'
 import { GOSSIP_RATE, PEX_RATE, PRESENCE_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
@@ -103,6 +104,7 @@ class P2pMesh implements Mesh {
     this.presence.noteOwn(this.peerId, stamp)
     await node.services.pubsub.publish(this.init.names.presence, bytes)
     this.counters.gossip.out++
+    this.counters.gossip.topics.presence.out++
   }
 
   presenceStamps (): PresenceStamps {
@@ -200,7 +202,8 @@ class P2pMesh implements Mesh {
   private async boot (): Promise<void> {
     const { ledger, clock } = this.components
     const { names } = this.init
-    const node = await createMeshNode({ ...this.init, gater: this.gater(), topics: [names.ledger, names.presence] })
+    const logger = libp2pLogger(this.components.logger.child({ component: 'libp2p', peer_id: this.peerId }), this.init.libp2pLog ?? 'off')
+    const node = await createMeshNode({ ...this.init, gater: this.gater(), topics: [names.ledger, names.presence], logger })
     const syncer = createSyncer({
       ledger, stats: this.counters, logger: this.logger,
       open: async (peer, signal) => await node.dialProtocol(peer, names.sync, { signal })
@@ -223,6 +226,7 @@ class P2pMesh implements Mesh {
       if (this.state !== 'started') return
       await pubsub.publish(names.ledger, data)
       this.counters.gossip.out++
+      this.counters.gossip.topics.ledger.out++
       this.counters.gossip.ledgerOut++
       this.counters.gossip.eventsOut += bundleSize(data)
     }

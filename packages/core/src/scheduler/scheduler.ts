@@ -177,7 +177,7 @@ class PeerScheduler implements Scheduler {
     const self = this.presence()
     const live = presence.live(mono, this.policy.leaseMs).filter((p) => p.peer !== peerId)
     const fence = this.fence.check(mono)
-    if (fence.isolatedSinceMs === mono) this.logger.warn({ quietMs: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
+    if (fence.isolatedSinceMs === mono) this.logger.warn({ quiet_ms: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
     if (fence.rejoined) this.rejoin(mono)
     const scope = this.scope(fence.isolatedSinceMs)
     if (scope !== view) this.executions.stopAll('cut_off', (id) => scope.job(id) === undefined)
