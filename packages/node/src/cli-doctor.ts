@@ -2,13 +2,12 @@
  * `devq doctor`: one line per check of this peer's setup (files, team, node, peers, clock, git,
  * hook, sandbox, disk), each ok, warn or fail with how to fix it. Exit 0 without a fail, else 1.
  */
-import { join } from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
-import { PEER_KEY_FILE } from '@devq/p2p'
 import { resolveConfig } from './config.ts'
 import { checkClock, checkMembership, checkPeers, checkPrivateFile, type CheckResult, type NodeReport } from './doctor-checks.ts'
 import { checkDisk, checkGit, checkHook, checkSandbox, createCommandRunner } from './doctor-system.ts'
+import { dataPath } from './paths.ts'
 import { readApiToken, readRuntime, tokenPath } from './runtime.ts'
 import { readTeam, teamPath, type TeamFile } from './team.ts'
 
@@ -87,7 +86,7 @@ function sandboxSetting (ctx: DoctorContext, report: NodeReport | undefined): 'a
 /** Every check, in report order. Changes nothing. */
 export async function runDoctor (ctx: DoctorContext): Promise<CheckResult[]> {
   const run = createCommandRunner(ctx.env)
-  const identity = await checkPrivateFile('identity', join(ctx.dataDir, PEER_KEY_FILE), 'this peer\'s private key', { level: 'fail', message: `no peer key in ${ctx.dataDir}`, fix: `devq init --data-dir ${ctx.dataDir}` })
+  const identity = await checkPrivateFile('identity', dataPath(ctx.dataDir, 'peerKey'), 'this peer\'s private key', { level: 'fail', message: `no peer key in ${ctx.dataDir}`, fix: `devq init --data-dir ${ctx.dataDir}` })
   const teamFile = await checkPrivateFile('team file', teamPath(ctx.dataDir), 'the team key', { level: 'fail', message: `no team file in ${ctx.dataDir}: this peer is in no team`, fix: `devq init --data-dir ${ctx.dataDir}` })
   const team = teamFile.level === 'ok' ? await teamOf(ctx.dataDir) : undefined
   const node = await checkNode(ctx.dataDir)

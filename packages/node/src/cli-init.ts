@@ -5,7 +5,6 @@
  */
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
-import { loadOrCreatePeerKey } from '@devq/p2p'
 import { TeamError } from './errors.ts'
 import { readTeam } from './team.ts'
 import { createTeam, joinTeam, joinTokenText } from './team-setup.ts'
@@ -90,6 +89,7 @@ export function initCommand (program: Command, dataDirOf: DataDirOf, printer: (j
         process.exitCode = 2
         return
       }
+      const { loadOrCreatePeerKey } = await import('@devq/p2p')
       const { peerId, created } = await loadOrCreatePeerKey(dataDir)
       const hadKey = !created
       const lines = [`${hadKey ? 'identity' : 'new identity'}: peer ${peerId}`]

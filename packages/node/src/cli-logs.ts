@@ -6,11 +6,9 @@
  * a green or red line with its duration, DevQ's other notes are dim, and a last line sums up the
  * steps. Markers are recognised as runner/src/logs/groups.ts defines them: at the start of a line.
  */
-import { stepHeaderLine } from '@devq/runner'
 import type { ApiClient } from './client.ts'
 import type { Style } from './cli-style.ts'
 
-const STEP_HEADER = stepHeaderLine('').trimEnd()
 const NOTE = '[devq] '
 const MARKERS = ['::group::', '::endgroup::', '+++ ', '--- ', NOTE]
 
@@ -33,15 +31,24 @@ function stepEnd (line: string): StepEnd | undefined {
   return { name: m[1]!, ok: m[2] === 'succeeded', ...(took === undefined ? {} : { took }) }
 }
 
-/** A renderer drawing with `st` (see the module comment). */
-export function createLogRenderer (st: Style): LogRenderer {
+/**
+ * The start of the runner's step header lines. The runner package (and libp2p-free as it is, its
+ * git and artifact code) loads only when a log is drawn, so every other `devq` command starts fast.
+ */
+export async function stepHeaderPrefix (): Promise<string> {
+  const { stepHeaderLine } = await import('@devq/runner')
+  return stepHeaderLine('').trimEnd()
+}
+
+/** A renderer drawing with `st` (see the module comment); `stepHeader` is `stepHeaderPrefix()`. */
+export function createLogRenderer (st: Style, stepHeader: string): LogRenderer {
   const decoder = new TextDecoder('utf-8')
   const steps: StepEnd[] = []
   let line = ''
   let raw = false
 
   const render = (text: string): string | undefined => {
-    if (text.startsWith(STEP_HEADER) && text.length > STEP_HEADER.length) return st.bold(st.cyan(`▶ ${text.slice(STEP_HEADER.length).trim()}`))
+    if (text.startsWith(stepHeader) && text.length > stepHeader.length) return st.bold(st.cyan(`▶ ${text.slice(stepHeader.length).trim()}`))
     if (text.trimEnd() === '::endgroup::') return undefined
     if (text.startsWith('::group::')) return st.bold(`▸ ${text.slice(9).trim()}`)
     if ((text.startsWith('--- ') || text.startsWith('+++ ')) && text.slice(4).trim() !== '') return st.bold(`${text.startsWith('+') ? '▶' : '▸'} ${text.slice(4).trim()}`)
@@ -107,7 +114,7 @@ export interface LogRequest {
 export async function printLog (api: ApiClient, req: LogRequest): Promise<void> {
   const q = new URLSearchParams({ ...(req.follow ? { follow: '1' } : {}), ...(req.attempt === undefined ? {} : { attempt: req.attempt }) })
   const res = await api.raw(`/v1/jobs/${req.job}/log?${q.toString()}`)
-  const renderer = req.style.enabled ? createLogRenderer(req.style) : undefined
+  const renderer = req.style.enabled ? createLogRenderer(req.style, await stepHeaderPrefix()) : undefined
   for await (const chunk of res.body ?? []) {
     const bytes = chunk as Uint8Array
     process.stdout.write(renderer === undefined ? bytes : renderer.push(bytes))

@@ -95,7 +95,7 @@ export async function pullFiles (api: ApiClient, o: PullRequestOptions): Promise
       const line = shaped(Line, value, 'POST /v1/pull/stream')
       if (line.type === 'start') { total = line.totalBytes; bar.draw(0, total, true) }
       if (line.type === 'progress') bar.draw(line.bytes, line.totalBytes, line.bytes >= line.totalBytes)
-      if (line.type === 'error') throw errorFromAnswer(line.status, 'POST', '/v1/pull/stream', line.error)
+      if (line.type === 'error') throw await errorFromAnswer(line.status, 'POST', '/v1/pull/stream', line.error)
       if (line.type === 'done') return shaped(PullOutput, { files: line.files }, 'POST /v1/pull/stream')
     }
   } finally {

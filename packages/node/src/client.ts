@@ -48,7 +48,7 @@ export async function connectApi (dataDir: string): Promise<ApiClient> {
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     const res = await exchange(method, path, body)
     const payload: unknown = await res.json().catch(() => undefined)
-    if (!res.ok) throw errorFromAnswer(res.status, method, path, payload)
+    if (!res.ok) throw await errorFromAnswer(res.status, method, path, payload)
     return (payload ?? {}) as T
   }
   return {
@@ -59,7 +59,7 @@ export async function connectApi (dataDir: string): Promise<ApiClient> {
     async raw (path, body) {
       const method = body === undefined ? 'GET' : 'POST'
       const res = await exchange(method, path, body)
-      if (!res.ok) throw errorFromAnswer(res.status, method, path, await res.json().catch(() => undefined))
+      if (!res.ok) throw await errorFromAnswer(res.status, method, path, await res.json().catch(() => undefined))
       return res
     }
   }

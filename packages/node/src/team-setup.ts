@@ -5,7 +5,6 @@
  */
 import { Readable } from 'node:stream'
 import { TeamName } from '@devq/core'
-import { formatTeamKey, generateTeamKey, loadOrCreatePeerKey } from '@devq/p2p'
 import { JoinTokenError, TeamError } from './errors.ts'
 import { readPrivateFile } from './private-file.ts'
 import { readRuntime } from './runtime.ts'
@@ -75,6 +74,8 @@ export async function createTeam (dataDir: string, options: { name?: string, mod
   if (await readTeam(dataDir) !== undefined) throw new TeamError(`${dataDir} already belongs to a team`, { path: dataDir, detail: 'exists' })
   const mode = options.mode
   if (mode !== 'open' && mode !== 'strict') throw new TeamError('--mode is open or strict', { path: dataDir, detail: 'mode' })
+  // libp2p's keys load only for the commands that make or read the identity (see client-errors.ts).
+  const { loadOrCreatePeerKey, formatTeamKey, generateTeamKey } = await import('@devq/p2p')
   const key = await loadOrCreatePeerKey(dataDir)
   const name = options.name ?? `devq-${key.peerId.slice(-8).toLowerCase()}`
   const valid = TeamName.safeParse(name)
@@ -98,6 +99,7 @@ export interface JoinedTeam {
 export async function joinTeam (dataDir: string, text: string): Promise<JoinedTeam> {
   const t = decodeJoinToken(text)
   if (await readTeam(dataDir) !== undefined) throw new TeamError(`${dataDir} already belongs to a team`, { path: dataDir, detail: 'exists' })
+  const { loadOrCreatePeerKey } = await import('@devq/p2p')
   const key = await loadOrCreatePeerKey(dataDir)
   await writeTeam(dataDir, { v: 1, name: t.name, mode: t.mode, key: t.key, admin: t.admin, bootstrap: t.addrs })
   return { team: t.name, mode: t.mode, peerId: key.peerId, bootstrap: t.addrs }

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { CommanderError } from 'commander'
 import { ApiRequestError, IdResolveError, NodeNotRunningError, RunError } from '../src/index.ts'
 import { estimateStarts, typicalDurations } from '../src/queue-estimate.ts'
-import { createLogRenderer } from '../src/cli-logs.ts'
+import { createLogRenderer, stepHeaderPrefix } from '../src/cli-logs.ts'
 import { colorWanted, columns, createStyle } from '../src/cli-style.ts'
 import { ExitCode, exitCodeOf } from '../src/cli-exit.ts'
 import { renderCliJsonSchema } from '../src/cli-schemas.ts'
@@ -47,10 +47,11 @@ describe('queue estimate', () => {
   })
 })
 
-describe('log renderer', () => {
+describe('log renderer', async () => {
   const st = createStyle(true)
+  const stepHeader = await stepHeaderPrefix()
   const render = (chunks: readonly Uint8Array[]): string => {
-    const r = createLogRenderer(st)
+    const r = createLogRenderer(st, stepHeader)
     return chunks.map((c) => r.push(c)).join('') + r.end()
   }
   const log = '+++ [devq] step: compile\n\u001b[1mbold from the build\u001b[0m über\n::group::details\ninside\n::endgroup::\n[devq] step compile succeeded in 1.2 s\n+++ [devq] step: test\n[devq] step test failed: exit code 3 after 0.4 s\n'
@@ -76,7 +77,7 @@ describe('log renderer', () => {
   })
 
   it('shows a line that cannot be a marker before its end arrives', () => {
-    const r = createLogRenderer(st)
+    const r = createLogRenderer(st, stepHeader)
     expect(r.push(Buffer.from('Compiling 3 files'))).toBe('Compiling 3 files')
     expect(r.push(Buffer.from('... done\n'))).toBe('... done\n')
     expect(r.push(Buffer.from('::gro'))).toBe('')
