@@ -114,6 +114,8 @@ export async function logSource (node: DevqNode, job: JobState, attempt: number,
   }
   const runner = job.attempts.find((a) => a.n === attempt)?.runner
   if (runner === undefined) throw new ApiRequestError(`job ${job.id} has no attempt ${attempt} yet`, { status: 404, detail: 'no attempt' })
+  // This peer ran it and stored nothing: the attempt printed nothing (a synthetic job without output).
+  if (runner === node.peerId) return Readable.from([])
   return remoteLog(node, runner, job.id, attempt, from, follow, signal)
 }
 

@@ -35,6 +35,8 @@ function requestFault (err: Error & { statusCode?: unknown, code?: unknown }): A
 /** Sets the API's error and not-found handlers; `logger` gets every unexpected error with its request id. */
 export function answerErrors (app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler(async (err: Error, req: FastifyRequest, reply: FastifyReply) => {
+    // A route that failed after choosing a text answer (a log) still answers its error as JSON.
+    reply.removeHeader('content-type')
     if (err instanceof ApiRequestError) return await reply.code(err.data.status).send(err.toJSON())
     const status = err instanceof DevqError ? statusOf(err) : undefined
     if (status !== undefined) return await reply.code(status).send((err as DevqError<object>).toJSON())

@@ -15,6 +15,7 @@ import { RunId, terminalStatuses, type JobState } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { parseRequest } from './api-schemas.ts'
+import { ensureMayControl } from './control.ts'
 import type { ActionOutput } from './cli-schemas.ts'
 
 const RunParams = z.strictObject({ run: RunId })
@@ -24,6 +25,13 @@ export const CancelRunRequest = z.strictObject({ reason: z.string().max(256).opt
 function runJobs (node: DevqNode, run: string): JobState[] {
   const jobs = [...node.fold.jobs()].filter((j) => j.run === run).sort((a, b) => a.announceLamport - b.announceLamport)
   if (jobs.length === 0) throw new ApiRequestError(`no run ${run}`, { status: 404, detail: 'unknown run' })
+  return jobs
+}
+
+/** The run's jobs, after checking this peer may act on them (one origin announces a whole run). */
+function controlledRunJobs (node: DevqNode, run: string, verb: string): JobState[] {
+  const jobs = runJobs(node, run)
+  for (const j of jobs) ensureMayControl(node, j, verb)
   return jobs
 }
 
@@ -48,7 +56,7 @@ async function requestRetries (node: DevqNode, jobs: readonly JobState[]): Promi
  */
 async function retryRun (node: DevqNode, run: string, onlyFailed: boolean): Promise<ActionOutput> {
   const retried = new Set<string>()
-  const before = new Map(runJobs(node, run).map((j) => [j.id, j]))
+  const before = new Map(controlledRunJobs(node, run, 'retry').map((j) => [j.id, j]))
   const rounds = before.size
   for (let round = 0; round < rounds; round++) {
     const picked = runJobs(node, run).filter((j) => !retried.has(j.id) && retryExclusion(j, onlyFailed) === undefined)
@@ -71,7 +79,7 @@ async function retryRun (node: DevqNode, run: string, onlyFailed: boolean): Prom
  * that job is retried (a cancel of its own would outlast the retry).
  */
 async function cancelRun (node: DevqNode, run: string, reason: string | undefined): Promise<ActionOutput> {
-  const jobs = runJobs(node, run)
+  const jobs = controlledRunJobs(node, run, 'cancel')
   const picked = jobs.filter((j) => !terminalStatuses.has(j.status) && j.status !== 'waiting')
   await Promise.all(picked.map(async (j) => await node.ledger.append(node.signer, 'job.cancel_requested', { job: j.id, ...(reason === undefined ? {} : { reason }) })))
   const ids = new Set(picked.map((j) => j.id))

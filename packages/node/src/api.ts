@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError, ApiSocketError } from './errors.ts'
+import { ensureMayControl } from './control.ts'
 import { checkApi } from './api-check.ts'
 import { eventRoutes } from './api-events.ts'
 import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } from './api-socket.ts'
@@ -68,12 +69,14 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/jobs/:id/cancel', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
     const body = parseRequest(CancelRequest, req.body, 'body')
+    ensureMayControl(node, job, 'cancel')
     if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}`, { status: 409, detail: 'terminal' })
     await append('job.cancel_requested', { job: job.id, ...(body.reason === undefined ? {} : { reason: body.reason }) })
     return { id: job.id, status: node.fold.job(job.id)?.status }
   })
   app.post('/v1/jobs/:id/retry', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    ensureMayControl(node, job, 'retry')
     if (job.status === 'skipped') throw new ApiRequestError(`job ${job.id} was skipped (${job.skippedBecause ?? 'a job it needs did not succeed'}); retry that job instead and this one follows`, { status: 409, detail: 'not retryable' })
     if (!['failed', 'cancelled', 'superseded'].includes(job.status)) throw new ApiRequestError(`job ${job.id} is ${job.status}; only failed, cancelled or superseded jobs are retried`, { status: 409, detail: 'not retryable' })
     await append('job.retry_requested', { job: job.id })
@@ -81,6 +84,7 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   })
   app.post('/v1/jobs/:id/priority', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    ensureMayControl(node, job, 'change the priority of')
     if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}; its priority no longer matters`, { status: 409, detail: 'terminal' })
     await append('job.priority_changed', { job: job.id, priority: parseRequest(PriorityRequest, req.body, 'body').priority })
     return { id: job.id, priority: node.fold.job(job.id)?.priority }

@@ -33,7 +33,8 @@ export function hookCommands (program: Command, dataDirOf: DataDirOf, printer: (
       printer(o.json === true)(describeInstall(result), result)
     })
   hook.command('uninstall').description('take DevQ\'s block out of the repository\'s hooks (a hook file that held nothing else is deleted)')
-    .option('--repo <dir>', 'repository directory (default: the current one)').option('--json')
+    .option('--repo <dir>', 'repository directory (default: the current one)')
+    .option('--data-dir <dir>', 'accepted as for install: the block is found by its markers, whatever node it names').option('--json')
     .action(async (o: { repo?: string, json?: boolean }) => {
       const result = await uninstallHooks({ dir: resolve(o.repo ?? process.cwd()) })
       printer(o.json === true)(describeUninstall(result), result)

@@ -5,7 +5,7 @@
  * atomically and keeps its mode (a new one is 0644: settings are not secrets, and under systemd
  * the node's user must read a file root wrote).
  */
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, realpath, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Document, isMap, isNode, isScalar, type Node, type YAMLMap } from 'yaml'
 import type { z } from 'zod'
@@ -49,10 +49,12 @@ function render (doc: Document): string {
   return comments.flatMap((c) => c.split('\n')).map((line) => line === '' ? '' : `#${line}`).join('\n') + '\n'
 }
 
-async function save (path: string, doc: Document): Promise<void> {
+async function save (given: string, doc: Document): Promise<void> {
   const text = render(doc)
   // The file as it will be must check out whole: a change never leaves a file the node refuses.
-  parseConfigText(text, path, fileRules)
+  parseConfigText(text, given, fileRules)
+  // A config file that is a link (to /etc/devq, say) stays one: the file it points to changes.
+  const path = await realpath(given).catch(() => given)
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o644)
   await mkdir(dirname(path), { recursive: true, mode: 0o755 })
   await writeFileAtomically(path, text, mode)

@@ -1,5 +1,5 @@
 /** `devq config` and how the CLI finds the node it talks to, run as the real CLI process. */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -70,6 +70,15 @@ describe('devq config', () => {
     const text = await cli(['config', 'set', 'labels', 'linux,gpu', '--data-dir', root], undefined, { env })
     expect(text).toBe(`labels = linux,gpu in ${path}; a devq-node started from now on reads it\n`)
     expect(await readFile(path, 'utf8')).toContain('labels: [linux, gpu]\n')
+  })
+
+  it('writes through a config file that is a link, which stays a link', async () => {
+    const target = join(root, 'managed.yml')
+    await writeFile(target, 'slots: 1\n')
+    await symlink(target, join(root, 'config.yml'))
+    await cli(['config', 'set', 'slots', '5', '--data-dir', root], undefined, { env })
+    expect((await lstat(join(root, 'config.yml'))).isSymbolicLink()).toBe(true)
+    expect(await readFile(target, 'utf8')).toBe('slots: 5\n')
   })
 
   it('refuses a bad value or an unknown setting and leaves the file as it was', async () => {

@@ -134,6 +134,27 @@ describe('devq show, retry, cancel, priority', () => {
     expect(again.stderr).toMatch(/already cancelled/)
   }, 120_000)
 
+  it('cancel, retry and priority from a peer that is neither the origin nor an admin are refused, and sign nothing', async () => {
+    const [parked] = await submit(a, { durationMs: 10, labels: ['no-peer-runs-this'] })
+    await waitFor('B to know the job', async () => (await b.get<{ id: string }[]>('/v1/jobs?limit=10000')).some((j) => j.id === parked))
+    const size = async (): Promise<number> => (await b.get<{ ledger: { size: number } }>('/v1/status')).ledger.size
+    const before = await size()
+    for (const args of [['cancel', parked!], ['priority', parked!, 'high']]) {
+      const r = await devq(on(b, args))
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(new RegExp(`only the origin of job ${parked!} \\(${a.peerId}\\) or a team admin may`))
+    }
+    expect(await size()).toBe(before)
+    expect(await a.get<{ status: string, priority: string }>(`/v1/jobs/${parked!}`)).toMatchObject({ status: 'queued', priority: 'normal' })
+    await devqOk(on(a, ['cancel', parked!]))
+  })
+
+  it('logs of a job that printed nothing are empty, on its runner and elsewhere', async () => {
+    const [quiet] = await submit(a, { durationMs: 10 })
+    await waitSettled(cluster.nodes, [quiet!], 60_000)
+    for (const node of [b, a]) expect(await devq(on(node, ['logs', quiet!]))).toMatchObject({ code: 0, stdout: '' })
+  })
+
   it('an ambiguous prefix lists the matches and exits 2; an unknown one and a too short one exit 2 too', async () => {
     // 1000 ids of 64 hex digits share a 4-digit prefix somewhere with near certainty (1 - e^-7.6).
     const ids = await submit(a, { durationMs: 10, labels: ['no-peer-has-this'], count: 1000 })

@@ -43,4 +43,15 @@ describe('the hook queue on disk', () => {
     expect(await readQueued(data, '0000000000001-00000009.json')).toBeUndefined()
     expect(await readdir(queueDir(data))).toContain('notes.txt')
   })
+
+  it('sets aside a directory that took an entry\'s name, so it leaves the queue', async () => {
+    const data = await tempDataDir('queue')
+    dirs.push(data)
+    const name = '0000000000004-00000004.json'
+    await mkdir(join(queueDir(data), name), { recursive: true })
+    expect(await readQueued(data, name)).toEqual({ invalid: 'not a regular file' })
+    await settle(data, name, { kind: 'refused', reason: 'invalid', detail: 'not a regular file' })
+    expect(await listQueued(data)).toEqual([])
+    expect(await readdir(failedDir(data))).toEqual([name])
+  })
 })

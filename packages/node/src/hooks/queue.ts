@@ -7,7 +7,7 @@
  * Imports no more than zod: the hook's command loads this on every commit.
  */
 import { randomBytes } from 'node:crypto'
-import { lstat, readdir, readFile, stat, unlink } from 'node:fs/promises'
+import { lstat, readFile, readdir, rm, stat, unlink } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { z } from 'zod'
 import { writePrivateFile } from '../private-file.ts'
@@ -111,7 +111,8 @@ export async function setAside (dataDir: string, name: string, reason: string, d
     entry = JSON.parse(text)
   } catch { /* kept as text */ }
   await writePrivateFile(join(failedDir(dataDir), name), JSON.stringify({ reason, detail: detail.slice(0, 4000), at: nowMs, entry }, null, 2) + '\n')
-  await unlink(path).catch(() => {})
+  // Whatever took the entry's name (a directory, say) leaves the queue too, or it is set aside forever.
+  await (info.isDirectory() ? rm(path, { recursive: true, force: true }) : unlink(path)).catch(() => {})
   const failed = (await readdir(failedDir(dataDir)).catch(() => [] as string[])).filter((n) => ENTRY_NAME.test(n)).sort()
   for (const old of failed.slice(0, Math.max(0, failed.length - MAX_FAILED))) await unlink(join(failedDir(dataDir), old)).catch(() => {})
 }
