@@ -99,8 +99,8 @@ describe('devq-node under the unit\'s directories', () => {
     expect((await lstat(join(state, 'node.json'))).isSymbolicLink()).toBe(true)
     expect(await readlink(join(state, 'node.json'))).toBe(join(env.RUNTIME_DIRECTORY!, 'node.json'))
 
-    const status = JSON.parse(await cli(['status', '--json', '--data-dir', state], undefined, { env: cleanEnv() })) as { peer: { slots: number } }
-    expect(status.peer.slots).toBe(3)
+    const status = JSON.parse(await cli(['status', '--json', '--data-dir', state], undefined, { env: cleanEnv() })) as { peer: { slots: { total: number } } }
+    expect(status.peer.slots).toMatchObject({ total: 3 })
     const set = await cli(['config', 'set', 'slots', '2', '--data-dir', state], undefined, { env: cleanEnv() })
     expect(set).toBe(`slots = 2 in ${configFile}; the node running now (pid ${node.proc.pid}) reads it when it restarts\n`)
     expect(await readFile(configFile, 'utf8')).toBe('# set by the admin\nslots: 2\n')
