@@ -7,28 +7,29 @@ import { Readable } from 'node:stream'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import { Digest, EventId, Priority, type ArtifactRef, type JobState } from '@devq/core'
+import { Digest, EventId, Priority, type ArtifactRef, type ByteStream, type JobState } from '@devq/core'
 import { createGroupParser, ensureArtifact, exportArtifact, fetchLog, fileOf, sourcesOf } from '@devq/runner'
 import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { parseRequest } from './api-schemas.ts'
-import { announceRun } from './runs.ts'
 import { roomFor } from './room.ts'
 
-const RunRequest = z.strictObject({
+export const RunRequest = z.strictObject({
   dir: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
   sha: z.string().min(1).max(256).optional(),
-  ref: z.string().min(1).max(256).optional(),
+  /** `''` announces the commit detached (as `devq run` on a detached HEAD does). */
+  ref: z.string().max(256).optional(),
   jobs: z.array(z.string().min(1).max(200)).max(256).optional(),
-  priority: Priority.optional()
+  priority: Priority.optional(),
+  again: z.boolean().optional()
 })
-const RunParams = z.strictObject({ run: z.string().regex(/^[0-9a-f]{32}$/) })
-const LogQuery = z.strictObject({
+export const RunParams = z.strictObject({ run: z.string().regex(/^[0-9a-f]{32}$/) })
+export const LogQuery = z.strictObject({
   attempt: z.coerce.number().int().min(1).max(1000).optional(),
   follow: z.enum(['0', '1', 'true', 'false']).optional(),
   from: z.coerce.number().int().min(0).optional()
 })
-const PullRequest = z.strictObject({
+export const PullRequest = z.strictObject({
   job: EventId.optional(),
   digest: Digest.optional(),
   out: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path')
@@ -67,17 +68,34 @@ function refsOf (node: DevqNode, req: { job?: string, digest?: string }): { refs
   return { refs: [ref], jobs }
 }
 
-async function pull (node: DevqNode, body: unknown): Promise<object> {
+/** What a pull reports while it works (for a progress display); every hook is optional. */
+export interface PullProgress {
+  /** The artifacts it will bring, once the request checked out and there is room. */
+  planned?: (refs: readonly ArtifactRef[]) => void
+  /** Wraps each stream to a peer an artifact is fetched over (to count its bytes). */
+  stream?: (stream: ByteStream, ref: ArtifactRef) => ByteStream
+  /** One artifact is in this peer's store (fetched, or held already). */
+  stored?: (ref: ArtifactRef) => void
+}
+
+/** `POST /v1/pull`: fetches the artifacts a request names into the store and writes them to `out`. */
+export async function pull (node: DevqNode, body: unknown, progress: PullProgress = {}): Promise<{ files: object[] }> {
   const req = parseRequest(PullRequest, body, 'body')
   const { refs, jobs } = refsOf(node, req)
   const live = node.presence.live(performance.now(), node.config.leaseMs).map((p) => p.peer)
   const sources = [...new Set(jobs.flatMap((j) => sourcesOf(j, live, node.peerId)))]
   const full = await roomFor(node.runner.artifacts, node.config.dataDir, refs, node.config.artifactBudgetMb * 1024 * 1024)
   if (full !== undefined) throw new ApiRequestError(full, { status: 507, detail: 'no room' })
+  progress.planned?.(refs)
   await mkdir(req.out, { recursive: true })
   const files = []
   for (const ref of refs) {
-    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial: async (p) => await node.mesh.openStream(p, 'artifacts'), peers: () => live, selfId: node.peerId }, ref, sources)
+    const dial = async (p: string): Promise<ByteStream> => {
+      const stream = await node.mesh.openStream(p, 'artifacts')
+      return progress.stream === undefined ? stream : progress.stream(stream, ref)
+    }
+    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial, peers: () => live, selfId: node.peerId }, ref, sources)
+    progress.stored?.(ref)
     const path = join(resolve(req.out), fileOf(ref))
     await exportArtifact(node.runner.artifacts, ref.digest, path, { kind: ref.kind })
     files.push({ name: ref.name, kind: ref.kind, digest: ref.digest, size: ref.size, path })
@@ -85,21 +103,29 @@ async function pull (node: DevqNode, body: unknown): Promise<object> {
   return { files }
 }
 
-async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogQuery>): Promise<void> {
-  const attempt = q.attempt ?? job.attempt
-  const follow = q.follow === '1' || q.follow === 'true'
-  const from = q.from ?? 0
-  void reply.header('content-type', 'text/plain; charset=utf-8')
+/**
+ * The log of `attempt` of `job` from byte `from`: from this peer's store when it holds it, else
+ * relayed from the attempt's runner; live with `follow`, until the log closes or `signal` aborts.
+ * Throws ApiRequestError (404) when the attempt has no runner yet.
+ */
+export async function logSource (node: DevqNode, job: JobState, attempt: number, from: number, follow: boolean, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
   if (await node.runner.logs.has(job.id, attempt)) {
-    return await reply.send(Readable.from(follow ? node.runner.logs.follow(job.id, attempt, from) : node.runner.logs.read(job.id, attempt, from)))
+    return follow ? node.runner.logs.follow(job.id, attempt, from, signal) : node.runner.logs.read(job.id, attempt, from)
   }
   const runner = job.attempts.find((a) => a.n === attempt)?.runner
   if (runner === undefined) throw new ApiRequestError(`job ${job.id} has no attempt ${attempt} yet`, { status: 404, detail: 'no attempt' })
-  return await reply.send(Readable.from(remoteLog(node, runner, job.id, attempt, from, follow)))
+  // This peer ran it and stored nothing: the attempt printed nothing (a synthetic job without output).
+  if (runner === node.peerId) return Readable.from([])
+  return remoteLog(node, runner, job.id, attempt, from, follow, signal)
+}
+
+async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogQuery>): Promise<void> {
+  const source = await logSource(node, job, q.attempt ?? job.attempt, q.from ?? 0, q.follow === '1' || q.follow === 'true')
+  return await reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(source))
 }
 
 /** A log held by another peer, relayed chunk by chunk (live with `follow`), never buffered whole. */
-async function * remoteLog (node: DevqNode, runner: string, job: string, attempt: number, from: number, follow: boolean): AsyncGenerator<Uint8Array> {
+async function * remoteLog (node: DevqNode, runner: string, job: string, attempt: number, from: number, follow: boolean, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   const queue: Uint8Array[] = []
   let wake: (() => void) | undefined
   let done = false
@@ -111,6 +137,8 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
     // Waits until the reply took the chunk, so a slow client slows the runner, not this peer's memory.
     onChunk: async (chunk) => { queue.push(chunk); wake?.(); await new Promise<void>((resolve) => { resume = resolve }) }
   }).then(() => { done = true }, (err: unknown) => { failure = err; done = true }).finally(() => wake?.())
+  const onAbort = (): void => { done = true; stop.abort(); wake?.() }
+  signal?.addEventListener('abort', onAbort, { once: true })
   try {
     while (true) {
       const chunk = queue.shift()
@@ -124,6 +152,7 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
     }
   } finally {
     // The client went away (or all was sent): stop reading from the runner.
+    signal?.removeEventListener('abort', onAbort)
     stop.abort()
     resume?.()
   }
@@ -134,13 +163,8 @@ async function * remoteLog (node: DevqNode, runner: string, job: string, attempt
 /** Registers the build routes. */
 export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/runs', async (req, reply) => {
-    const body = parseRequest(RunRequest, req.body, 'body')
-    const run = await announceRun({
-      append: async (type, b) => await node.ledger.append(node.signer, type, b),
-      addresses: () => node.mesh.addresses(),
-      remember: async (repo, path) => { await node.repos.remember(repo, path) }
-    }, body)
-    return await reply.code(201).send(run)
+    const run = await node.runs.announce(parseRequest(RunRequest, req.body, 'body'))
+    return await reply.code(run.existing ? 200 : 201).send(run)
   })
   app.get('/v1/runs/:run', async (req) => {
     const { run } = parseRequest(RunParams, req.params, 'path')

@@ -7,7 +7,11 @@
  * - `Origin`, which browsers send on cross-origin and on non-GET requests, must be the API's own
  *   origin (the dashboard this node serves) or one the config allows. Clients that are not browsers
  *   (the CLI, curl) send none.
- * - Then the bearer token of api.token.
+ * - Then the bearer token of api.token, except on routes whose config says `auth: 'ticket'` (the
+ *   event stream, which browsers open without headers: it checks its own one-time ticket).
+ *
+ * A request over the unix socket skips all three: the socket's file mode (0600) already says who
+ * may connect, as with docker.sock.
  *
  * Refusals are 403 (401 for the token) in the API's error shape and name the flag that would allow
  * the request.
@@ -29,6 +33,13 @@ export interface GuardInit {
   allowedHosts: readonly string[]
   /** More browser origins (`scheme://host[:port]`, lower case) that may call the API. */
   allowedOrigins: readonly string[]
+  /** Whether a request came over the unix socket, and so passes without checks. */
+  viaSocket: (req: FastifyRequest['raw']) => boolean
+}
+
+/** Route config of a route that checks a ticket of its own instead of the bearer token. */
+export interface RouteAuthConfig {
+  auth?: 'token' | 'ticket'
 }
 
 /** `name` and `port` of a Host header value (`[::1]:80` keeps its brackets); port undefined when absent. */
@@ -66,6 +77,7 @@ function check (req: FastifyRequest, init: GuardInit, expected: Buffer): ApiRequ
   if (host === undefined || !hostAllowed(host, port, init.allowedHosts)) return refuseHost(req.headers.host, port)
   const origin = req.headers.origin
   if (origin !== undefined && !originAllowed(origin.toLowerCase(), host, init.allowedOrigins)) return refuseOrigin(origin, host)
+  if ((req.routeOptions.config as RouteAuthConfig).auth === 'ticket') return undefined
   const got = Buffer.from(req.headers.authorization ?? '')
   if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
     return new ApiRequestError('missing or wrong bearer token (see api.token in the data dir)', { status: 401, detail: 'unauthorized' })
@@ -77,6 +89,7 @@ function check (req: FastifyRequest, init: GuardInit, expected: Buffer): ApiRequ
 export function guardRequests (app: FastifyInstance, init: GuardInit): void {
   const expected = Buffer.from(`Bearer ${init.token}`)
   app.addHook('onRequest', async (req, reply) => {
+    if (init.viaSocket(req.raw)) return
     const refusal = check(req, init, expected)
     if (refusal !== undefined) await reply.code(refusal.data.status).send(refusal.toJSON())
   })

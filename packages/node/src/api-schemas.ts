@@ -42,6 +42,8 @@ export const JobsQuery = z.strictObject({
   status: z.enum(jobStatuses as [JobStatus, ...JobStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(200)
 })
+/** Body of `POST /v1/test/block` (test hooks only). */
+export const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
 
 /**
  * Fastify's schema compilers, replaced: routes here validate with zod (`parseRequest`), so ajv and

@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { z } from 'zod'
-import { PeerIdString, queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
+import { queueOrder, systemClock, terminalStatuses, type JobState, type Logger } from '@devq/core'
 import type { DevqNode } from './node.ts'
-import { ApiRequestError } from './errors.ts'
+import { ApiRequestError, ApiSocketError } from './errors.ts'
+import { ensureMayControl } from './control.ts'
+import { checkApi } from './api-check.ts'
+import { eventRoutes } from './api-events.ts'
+import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } from './api-socket.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
 import { shareRoutes } from './api-share.ts'
+import { provenanceRoutes } from './api-provenance.ts'
+import { doctorRoutes } from './api-doctor.ts'
+import { viewRoutes } from './api-views.ts'
 import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
-import { CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, noSchemaCompilers, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+import { webhookRoutes, type WebhookView } from './api-webhook.ts'
+import { metricsRoutes } from './api-metrics.ts'
+import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, noSchemaCompilers, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
@@ -62,12 +70,14 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   app.post('/v1/jobs/:id/cancel', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
     const body = parseRequest(CancelRequest, req.body, 'body')
+    ensureMayControl(node, job, 'cancel')
     if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}`, { status: 409, detail: 'terminal' })
     await append('job.cancel_requested', { job: job.id, ...(body.reason === undefined ? {} : { reason: body.reason }) })
     return { id: job.id, status: node.fold.job(job.id)?.status }
   })
   app.post('/v1/jobs/:id/retry', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    ensureMayControl(node, job, 'retry')
     if (job.status === 'skipped') throw new ApiRequestError(`job ${job.id} was skipped (${job.skippedBecause ?? 'a job it needs did not succeed'}); retry that job instead and this one follows`, { status: 409, detail: 'not retryable' })
     if (!['failed', 'cancelled', 'superseded'].includes(job.status)) throw new ApiRequestError(`job ${job.id} is ${job.status}; only failed, cancelled or superseded jobs are retried`, { status: 409, detail: 'not retryable' })
     await append('job.retry_requested', { job: job.id })
@@ -75,6 +85,8 @@ function routes (app: FastifyInstance, node: DevqNode): void {
   })
   app.post('/v1/jobs/:id/priority', async (req) => {
     const job = jobOr404(node, parseRequest(JobParams, req.params, 'path').id)
+    ensureMayControl(node, job, 'change the priority of')
+    if (terminalStatuses.has(job.status)) throw new ApiRequestError(`job ${job.id} is already ${job.status}; its priority no longer matters`, { status: 409, detail: 'terminal' })
     await append('job.priority_changed', { job: job.id, priority: parseRequest(PriorityRequest, req.body, 'body').priority })
     return { id: job.id, priority: node.fold.job(job.id)?.priority }
   })
@@ -91,8 +103,6 @@ function routes (app: FastifyInstance, node: DevqNode): void {
     return node.fold.team()
   })
 }
-
-const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
 
 /**
  * Fault hooks for tests and the chaos suite, only with `--test-hooks`: cut this node off from
@@ -114,41 +124,86 @@ export interface ApiComponents {
   node: DevqNode
   /** Gets every unexpected error with its request id (clients see only the id). */
   logger: Logger
+  /** The push webhook, when this node runs one. */
+  webhook?: WebhookView
 }
 
 /** Where the control API listens and what it answers. */
 export interface ApiInit {
-  /** The bearer token every request must carry (api.token). */
+  /** The bearer token every request over TCP must carry (api.token). */
   token: string
   /** A loopback address: 127.0.0.1 or ::1. */
   host: string
   /** 0 picks a free port. */
   port: number
+  /** The unix socket to listen on as well (see api-socket.ts); none without it. */
+  socketPath?: string
   /** More `Host` values the API answers to besides loopback (see api-guard.ts). */
   allowedHosts?: readonly string[]
   /** More browser origins that may call it besides its own dashboard. */
   allowedOrigins?: readonly string[]
   /** The fault routes under /v1/test/ (partitions), for tests and the chaos suite only. */
   testHooks?: boolean
+  /** Check the routes and every JSON answer against the route table (api-check.ts): tests only. */
+  check?: boolean
+}
+
+/** The running API: fastify, its TCP URL and its unix socket (when it listens on one). */
+export interface RunningApi {
+  app: FastifyInstance
+  url: string
+  socket?: string
 }
 
 /**
- * The local control API: fastify on loopback, every route behind the Host and Origin checks and the
- * bearer token (api-guard.ts).
+ * The local control API: fastify on loopback and on the unix socket, every route behind the Host
+ * and Origin checks and the bearer token over TCP (api-guard.ts).
  */
-export async function startApi (components: ApiComponents, init: ApiInit): Promise<{ app: FastifyInstance, url: string }> {
+export async function startApi (components: ApiComponents, init: ApiInit): Promise<RunningApi> {
   const { node, logger } = components
-  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex'), schemaController: noSchemaCompilers })
+  const servers = createApiServers(init.socketPath !== undefined)
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex'), serverFactory: servers.serverFactory, schemaController: noSchemaCompilers })
   const listening = (): number => {
     const addr = app.server.address()
     return typeof addr === 'object' && addr !== null ? addr.port : init.port
   }
-  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [] })
+  const check = init.check === true ? checkApi(app) : undefined
+  // First: @fastify/websocket's hook marks upgrade requests before the guard may refuse one.
+  await eventRoutes(app, { node, logger, viaSocket: servers.viaSocket })
+  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [], viaSocket: servers.viaSocket })
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
   shareRoutes(app, node)
+  webhookRoutes(app, components.webhook)
+  provenanceRoutes(app, node)
+  doctorRoutes(app, node)
+  viewRoutes(app, node, logger)
+  metricsRoutes(app, node)
   if (init.testHooks === true) testRoutes(app, node)
+  // Set once listening; the hook must be added before the app is ready.
+  const unix: { socket?: ApiSocket } = {}
+  app.addHook('onClose', async () => { await unix.socket?.close() })
+  await app.ready()
+  check?.verifyRoutes(init.testHooks === true)
   await app.listen({ host: init.host, port: init.port })
-  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}` }
+  const socket = await listenOnSocketIfPossible(servers, init.socketPath, logger).catch(async (err: unknown) => {
+    await app.close()
+    throw err
+  })
+  if (socket !== undefined) unix.socket = socket
+  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}`, ...(socket === undefined ? {} : { socket: socket.path }) }
+}
+
+/** The unix socket, or undefined (with a warning) when its path is too long for one: TCP still serves. */
+async function listenOnSocketIfPossible (servers: ApiServers, path: string | undefined, logger: Logger): Promise<ApiSocket | undefined> {
+  const server = servers.socketServer()
+  if (path === undefined || server === undefined) return undefined
+  try {
+    return await listenOnSocket(server, path)
+  } catch (err) {
+    if (!(err instanceof ApiSocketError) || err.data.reason !== 'too_long') throw err
+    logger.warn({ err }, 'the control API listens on TCP only')
+    return undefined
+  }
 }

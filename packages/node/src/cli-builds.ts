@@ -5,12 +5,17 @@ import type { Command } from 'commander'
 import { terminalStatuses, type JobStatus } from '@devq/core'
 import { connectApi, type ApiClient } from './client.ts'
 import { listSecrets, setSecret } from './secrets.ts'
+import { resolveTarget } from './cli-resolve.ts'
+import { printLog } from './cli-logs.ts'
+import { pullFiles } from './cli-pull.ts'
+import { colorWanted, createStyle } from './cli-style.ts'
+import { ExitCode } from './cli-exit.ts'
 
 type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
 interface RunJob { id: string, pipelineJob: string, needs: string[] }
-interface RunAnswer { run: string, repo: string, commit: string, ref: string, jobs: RunJob[] }
+interface RunAnswer { run: string, repo: string, commit: string, ref: string, jobs: RunJob[], existing?: boolean }
 interface JobLine {
   id: string
   pipelineJob: string
@@ -82,54 +87,61 @@ function runCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boo
     .option('--repo <dir>', 'repository directory (default: the current one)').option('--sha <rev>', 'commit to build (default HEAD)')
     .option('--ref <ref>', 'ref to announce (default: the branch HEAD is on)').option('--job <id>', 'only this job and what it needs (repeatable)', collect, [])
     .option('--priority <p>', 'critical, high, normal or low').option('--wait', 'follow the jobs until they end; exit 1 if one did not succeed')
+    .option('--again', 'announce a new run even if this peer already announced this commit (same ref and jobs)')
     .option('--data-dir <dir>').option('--json')
-    .action(async (o: { repo?: string, sha?: string, ref?: string, job: string[], priority?: string, wait?: boolean, dataDir?: string, json?: boolean }) => {
+    .action(async (o: { repo?: string, sha?: string, ref?: string, job: string[], priority?: string, wait?: boolean, again?: boolean, dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
-      const body = { dir: resolve(o.repo ?? process.cwd()), ...(o.sha === undefined ? {} : { sha: o.sha }), ...(o.ref === undefined ? {} : { ref: o.ref }), ...(o.job.length > 0 ? { jobs: o.job } : {}), ...(o.priority === undefined ? {} : { priority: o.priority }) }
+      const body = { dir: resolve(o.repo ?? process.cwd()), ...(o.sha === undefined ? {} : { sha: o.sha }), ...(o.ref === undefined ? {} : { ref: o.ref }), ...(o.job.length > 0 ? { jobs: o.job } : {}), ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.again === true ? { again: true } : {}) }
       const run = await api.post<RunAnswer>('/v1/runs', body)
-      const lines = [`run ${run.run}: ${run.jobs.length} job(s) of ${shortId(run.commit)} (${run.ref || 'detached'})`, ...run.jobs.map((j) => `  ${j.id}  ${j.pipelineJob}${j.needs.length > 0 ? ` (needs ${j.needs.join(', ')})` : ''}`)]
+      const head = run.existing === true
+        ? `run ${run.run}: already announced for ${shortId(run.commit)} (${run.ref || 'detached'}), ${run.jobs.length} job(s); this is that run (devq retry <job> reruns a failed job, devq run --again builds the commit anew)`
+        : `run ${run.run}: ${run.jobs.length} job(s) of ${shortId(run.commit)} (${run.ref || 'detached'})`
+      const lines = [head, ...run.jobs.map((j) => `  ${j.id}  ${j.pipelineJob}${j.needs.length > 0 ? ` (needs ${j.needs.join(', ')})` : ''}`)]
       printer(o.json === true)(lines.join('\n'), run)
       if (o.wait !== true) return
       const ok = await waitForRun(api, run.run, (line) => { if (o.json !== true) process.stdout.write(`  ${line}\n`) })
-      if (!ok) process.exitCode = 1
+      if (!ok) process.exitCode = ExitCode.failed
     })
 }
 
 /**
- * A job id from what the user typed: a full id, an id prefix, or a pipeline job name (the most
- * recently announced job of that name).
+ * A job id from what the user typed: a full id, a unique prefix of 4 or more digits, or a
+ * pipeline job name (the most recently announced job of that name). The node resolves it; an
+ * ambiguous prefix is an IdResolveError listing the matches.
  */
-async function resolveJob (api: ApiClient, what: string): Promise<string> {
-  if (/^[0-9a-f]{64}$/.test(what)) return what
-  const jobs = await api.get<{ id: string, pipelineJob: string }[]>('/v1/jobs?limit=10000')
-  const hit = jobs.find((j) => j.pipelineJob === what) ?? (/^[0-9a-f]{4,63}$/.test(what) ? jobs.find((j) => j.id.startsWith(what)) : undefined)
-  if (hit === undefined) throw new Error(`no job matches ${JSON.stringify(what)}: give a job id (or its first digits) as devq run prints it, or a pipeline job name`)
-  return hit.id
+export async function resolveJob (api: ApiClient, what: string): Promise<string> {
+  return (await resolveTarget(api, what, ['job'])).id
 }
 
 function pullAndLogs (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
   program.command('pull <what>').description('fetch a job\'s artifacts (a job id or name, or one artifact by sha256:digest) from any peer that has them, verified')
-    .option('-o, --out <dir>', 'where to write them', '.').option('--data-dir <dir>').option('--json')
-    .action(async (what: string, o: { out: string, dataDir?: string, json?: boolean }) => {
+    .option('-o, --out <dir>', 'where to write them', '.').option('--progress', 'show progress on stderr even when it is not a terminal').option('--no-progress', 'no progress display')
+    .option('--data-dir <dir>').option('--json')
+    .action(async (what: string, o: { out: string, progress?: boolean, dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
       const job = what.startsWith('sha256:') ? undefined : await resolveJob(api, what)
       const body = { ...(job === undefined ? { digest: what } : { job }), out: resolve(o.out) }
-      const res = await api.post<{ files: { name: string, path: string, size: number, digest: string }[] }>('/v1/pull', body)
+      const res = await pullFiles(api, { body, progress: o.progress, json: o.json === true })
       if (res.files.length === 0 && job !== undefined) {
         const state = await api.get<{ pipelineJob: string, status: string }>(`/v1/jobs/${job}`)
-        process.exitCode = state.status === 'succeeded' || state.status === 'cached' ? 0 : 1
+        process.exitCode = state.status === 'succeeded' || state.status === 'cached' ? ExitCode.ok : ExitCode.failed
         printer(o.json === true)(`${state.pipelineJob} (${job.slice(0, 12)}) is ${state.status} and has no artifacts`, res)
         return
       }
       printer(o.json === true)(res.files.map((f) => `${f.path}  ${f.size} bytes  ${f.digest}`).join('\n'), res)
     })
-  program.command('logs <job>').description('print a job\'s log (a job id or name); -f follows it live')
-    .option('-f, --follow', 'keep printing until the attempt ends').option('--attempt <n>', 'which attempt (default the latest)').option('--data-dir <dir>')
-    .action(async (job: string, o: { follow?: boolean, attempt?: string, dataDir?: string }) => {
-      const q = new URLSearchParams({ ...(o.follow === true ? { follow: '1' } : {}), ...(o.attempt === undefined ? {} : { attempt: o.attempt }) })
+  program.command('logs <job>').description('print a job\'s log (a job id, 4+ digit prefix or name); -f follows it live')
+    .option('-f, --follow', 'keep printing until the attempt ends').option('--attempt <n>', 'which attempt (default the latest)')
+    .option('--exit-status', 'exit 1 when the job did not succeed (after the log, with -f once it ended)')
+    .option('--no-color', 'the log as stored, no colours or drawn groups (also NO_COLOR=1; the default when stdout is not a terminal)').option('--data-dir <dir>')
+    .action(async (job: string, o: { follow?: boolean, attempt?: string, exitStatus?: boolean, color?: boolean, dataDir?: string }) => {
       const api = await connectApi(dataDirOf(o))
-      const res = await api.raw(`/v1/jobs/${await resolveJob(api, job)}/log?${q.toString()}`)
-      for await (const chunk of res.body ?? []) process.stdout.write(chunk)
+      const id = await resolveJob(api, job)
+      await printLog(api, { job: id, follow: o.follow === true, ...(o.attempt === undefined ? {} : { attempt: o.attempt }), style: createStyle(colorWanted(process.stdout, o.color)) })
+      if (o.exitStatus === true) {
+        const state = await api.get<{ status: string }>(`/v1/jobs/${id}`)
+        if (state.status !== 'succeeded' && state.status !== 'cached') process.exitCode = ExitCode.failed
+      }
     })
 }
 

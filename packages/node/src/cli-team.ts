@@ -1,81 +1,54 @@
-/**
- * `devq team`: create a team, print and use its join token, manage members. The join token holds
- * the team key, so `join` also takes it from stdin (`-`) or a file, where neither `ps` nor the
- * shell's history sees it.
- */
-import { createReadStream } from 'node:fs'
-import type { Readable } from 'node:stream'
+/** `devq team`: create a team, print and use its join token, list and manage members. */
 import type { Command } from 'commander'
-import { TeamName } from '@devq/core'
-import { formatTeamKey, generateTeamKey, loadOrCreatePeerKey } from '@devq/p2p'
 import { connectApi } from './client.ts'
-import { JoinTokenError, TeamError } from './errors.ts'
-import { readRuntime } from './runtime.ts'
-import { decodeJoinToken, encodeJoinToken, MAX_JOIN_TOKEN, readTeam, writeTeam } from './team.ts'
+import { createTeam, joinTeam, joinTokenText, tokenFor } from './team-setup.ts'
 
 type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
+interface TeamStatus {
+  peer: { id: string }
+  team: { name: string, mode: 'open' | 'strict', members: Record<string, string> }
+  peers: { id: string, status: string }[]
+}
+
+/** One row of `devq team list`. */
+interface MemberRow { peer: string, role: string, listed: boolean, live: boolean, self: boolean }
+
 /**
- * The first line of `input` (a join token is one line), read until a newline or the end and at
- * most a little over the longest token. Throws JoinTokenError when it is longer or empty.
+ * The team's members from the running node: listed ones with their roles, and in an open team
+ * also the live peers no one listed (any peer with the key is a member there).
  */
-async function firstLine (input: Readable, from: string): Promise<string> {
-  let text = ''
-  for await (const chunk of input) {
-    text += String(chunk)
-    const line = text.trimStart()
-    if (line.includes('\n')) { text = line.slice(0, line.indexOf('\n')); break }
-    if (text.length > MAX_JOIN_TOKEN + 2) throw new JoinTokenError(`the join token from ${from} is longer than ${MAX_JOIN_TOKEN} characters`, { detail: 'too long' })
+function memberRows (s: TeamStatus): MemberRow[] {
+  const live = new Map(s.peers.map((p) => [p.id, p.status]))
+  const isLive = (peer: string): boolean => peer === s.peer.id || live.has(peer)
+  const rows: MemberRow[] = Object.entries(s.team.members).map(([peer, role]) => ({ peer, role, listed: true, live: isLive(peer), self: peer === s.peer.id }))
+  if (s.team.mode === 'open') {
+    for (const peer of [s.peer.id, ...live.keys()]) if (!rows.some((r) => r.peer === peer)) rows.push({ peer, role: 'member', listed: false, live: true, self: peer === s.peer.id })
   }
-  input.destroy()
-  if (text.trim() === '') throw new JoinTokenError(`no join token in ${from}`, { detail: 'empty' })
-  return text.trim()
+  const rank: Record<string, number> = { admin: 0, trusted: 1, member: 2 }
+  return rows.sort((a, b) => (rank[a.role] ?? 3) - (rank[b.role] ?? 3) || (a.peer < b.peer ? -1 : 1))
 }
 
-/** The join token's text: from the argument, from stdin when it is `-`, or from `--token-file`. */
-async function joinTokenText (arg: string | undefined, file: string | undefined): Promise<string> {
-  if (arg !== undefined && file !== undefined) throw new JoinTokenError('give the join token either as an argument (- for stdin) or with --token-file, not both', { detail: 'two sources' })
-  if (file !== undefined) {
-    try {
-      return await firstLine(createReadStream(file, { encoding: 'utf8' }), file)
-    } catch (err) {
-      if (err instanceof JoinTokenError) throw err
-      throw new JoinTokenError(`cannot read the join token from ${file}: ${(err as Error).message}`, { detail: 'unreadable' }, { cause: err })
-    }
-  }
-  if (arg === '-') {
-    if (process.stdin.isTTY) process.stderr.write('paste the join token and press Enter: ')
-    return await firstLine(process.stdin, 'stdin')
-  }
-  if (arg === undefined) throw new JoinTokenError('no join token: pipe it in with devq team join -, or give --token-file <path>', { detail: 'missing' })
-  return arg
+function listCommand (team: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  team.command('list').description('the team\'s members with their roles, this peer marked, and who is live').option('--data-dir <dir>').option('--json')
+    .action(async (o: { dataDir?: string, json?: boolean }) => {
+      const s = await (await connectApi(dataDirOf(o))).get<TeamStatus>('/v1/status')
+      const rows = memberRows(s)
+      const lines = [`team ${s.team.name} (${s.team.mode}): ${rows.length} member(s), ${rows.filter((r) => r.live).length} live`,
+        ...rows.map((r) => `  ${r.peer}  ${r.role.padEnd(7)}  ${r.live ? 'live' : '-   '}${r.self ? '  (this peer)' : ''}${r.listed ? '' : '  (not listed: open team)'}`)]
+      printer(o.json === true)(lines.join('\n'), { team: s.team.name, mode: s.team.mode, self: s.peer.id, members: rows })
+    })
 }
 
-/** The join token for the team of `dataDir`, with the running node's addresses when it runs. */
-async function tokenFor (dataDir: string): Promise<{ token: string, addrs: string[] }> {
-  const team = await readTeam(dataDir)
-  if (team === undefined) throw new TeamError(`no team in ${dataDir}; run devq team init or devq team join first`, { path: dataDir, detail: 'no team' })
-  const addrs = (await readRuntime(dataDir))?.addresses ?? []
-  return { token: encodeJoinToken({ name: team.name, mode: team.mode, key: team.key, admin: team.admin, addrs }), addrs }
-}
-
-/** Adds `devq team init|token|join|add|remove` to the program. */
+/** Adds `devq team init|token|join|list|add|remove` to the program. */
 export function teamCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
   const team = program.command('team').description('create, join and manage the team')
   team.command('init').description('create a new team with this peer as its admin')
     .option('--name <name>', 'team name').option('--mode <mode>', 'open or strict', 'open').option('--data-dir <dir>').option('--json')
     .action(async (o: { name?: string, mode: string, dataDir?: string, json?: boolean }) => {
-      const dataDir = dataDirOf(o)
-      if (await readTeam(dataDir) !== undefined) throw new TeamError(`${dataDir} already belongs to a team`, { path: dataDir, detail: 'exists' })
-      if (o.mode !== 'open' && o.mode !== 'strict') throw new TeamError('--mode is open or strict', { path: dataDir, detail: 'mode' })
-      const key = await loadOrCreatePeerKey(dataDir)
-      const name = o.name ?? `devq-${key.peerId.slice(-8).toLowerCase()}`
-      const valid = TeamName.safeParse(name)
-      if (!valid.success) throw new TeamError(`--name: ${valid.error.issues[0]!.message}`, { path: dataDir, detail: 'name' })
-      await writeTeam(dataDir, { v: 1, name, mode: o.mode, key: formatTeamKey(generateTeamKey()), admin: key.peerId, bootstrap: [] })
-      const { token } = await tokenFor(dataDir)
-      printer(o.json === true)(`team ${name} created (${o.mode}); admin ${key.peerId}\njoin token (start devq-node, then run devq team token for one with addresses):\n${token}`, { team: name, mode: o.mode, admin: key.peerId, token })
+      const made = await createTeam(dataDirOf(o), o)
+      printer(o.json === true)(`team ${made.team} created (${made.mode}); admin ${made.admin}\njoin token (start devq-node, then run devq team token for one with addresses):\n${made.token}`, made)
     })
   team.command('token').description('print the join token (with the running node\'s addresses)').option('--data-dir <dir>').option('--json')
     .action(async (o: { dataDir?: string, json?: boolean }) => {
@@ -85,13 +58,10 @@ export function teamCommands (program: Command, dataDirOf: DataDirOf, printer: (
   team.command('join [token]').description('store the team key and bootstrap addresses from a join token (- reads it from stdin)')
     .option('--token-file <path>', 'read the join token from this file').option('--data-dir <dir>').option('--json')
     .action(async (arg: string | undefined, o: { tokenFile?: string, dataDir?: string, json?: boolean }) => {
-      const dataDir = dataDirOf(o)
-      const t = decodeJoinToken(await joinTokenText(arg, o.tokenFile))
-      if (await readTeam(dataDir) !== undefined) throw new TeamError(`${dataDir} already belongs to a team`, { path: dataDir, detail: 'exists' })
-      const key = await loadOrCreatePeerKey(dataDir)
-      await writeTeam(dataDir, { v: 1, name: t.name, mode: t.mode, key: t.key, admin: t.admin, bootstrap: t.addrs })
-      printer(o.json === true)(`joined team ${t.name} (${t.mode}) as ${key.peerId}; start devq-node to connect`, { team: t.name, mode: t.mode, peerId: key.peerId, bootstrap: t.addrs })
+      const joined = await joinTeam(dataDirOf(o), await joinTokenText(arg, o.tokenFile))
+      printer(o.json === true)(`joined team ${joined.team} (${joined.mode}) as ${joined.peerId}; start devq-node to connect`, joined)
     })
+  listCommand(team, dataDirOf, printer)
   team.command('add <peer>').description('add a member (admin only)').option('--trusted', 'may run sensitive jobs').option('--admin').option('--data-dir <dir>').option('--json')
     .action(async (peer: string, o: { trusted?: boolean, admin?: boolean, dataDir?: string, json?: boolean }) => {
       const role = o.admin === true ? 'admin' : o.trusted === true ? 'trusted' : 'member'
@@ -104,4 +74,3 @@ export function teamCommands (program: Command, dataDirOf: DataDirOf, printer: (
       printer(o.json === true)(`${peer} removed`, res)
     })
 }
-

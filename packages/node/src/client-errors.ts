@@ -5,8 +5,6 @@
  */
 import { z } from 'zod'
 import * as core from '@devq/core'
-import * as p2p from '@devq/p2p'
-import * as runner from '@devq/runner'
 import * as node from './errors.ts'
 import { ApiRequestError } from './errors.ts'
 
@@ -22,28 +20,39 @@ const ErrorBody = z.object({
 
 type ErrorClass = new (message: string, data: never, options?: { cause?: unknown, retryable?: boolean }) => core.DevqError<object>
 
-/**
- * Every error class the packages export, by name. Each class's own name is its literal `name`
- * (house rule), and `revive` checks that the instance it made says the same.
- */
-const classes: ReadonlyMap<string, ErrorClass> = new Map(
-  [core, p2p, runner, node].flatMap((module) => Object.values(module))
+const classesOf = (modules: readonly object[]): Map<string, ErrorClass> => new Map(
+  modules.flatMap((module) => Object.values(module))
     .filter((value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof core.DevqError)
     .map((cls) => [cls.name, cls])
 )
+
+/**
+ * Every error class the packages export, by name. Each class's own name is its literal `name`
+ * (house rule), and `errorFromAnswer` checks that the instance it made says the same. The p2p and
+ * runner packages (libp2p, git, archives) load only when an answer names a class neither core nor
+ * this package has: loading them costs a CLI command most of its start-up time.
+ */
+const nearClasses = classesOf([core, node])
+let farClasses: Promise<Map<string, ErrorClass>> | undefined
+async function classNamed (name: string): Promise<ErrorClass | undefined> {
+  const near = nearClasses.get(name)
+  if (near !== undefined) return near
+  farClasses ??= Promise.all([import('@devq/p2p'), import('@devq/runner')]).then(classesOf)
+  return (await farClasses).get(name)
+}
 
 /**
  * The error to throw for an error answer of `status` to `method path`. An answer that is not an
  * error body, or names a class this client does not know, becomes an ApiRequestError (which keeps
  * the server's name and data under `data.remote`).
  */
-export function errorFromAnswer (status: number, method: string, path: string, payload: unknown): Error {
+export async function errorFromAnswer (status: number, method: string, path: string, payload: unknown): Promise<Error> {
   const where = `${method} ${path}`
   const exchange = new ApiRequestError(`HTTP ${status} from ${where}`, { status, detail: where })
   const parsed = ErrorBody.safeParse(payload)
   if (!parsed.success) return exchange
   const body = parsed.data
-  const cls = classes.get(body.name)
+  const cls = await classNamed(body.name)
   if (cls !== undefined) {
     const err = new cls(body.message, body.data as never, { cause: exchange, ...(body.retryable === undefined ? {} : { retryable: body.retryable }) })
     if (err.name === body.name) return err

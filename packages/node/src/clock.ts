@@ -25,10 +25,10 @@ export function createNodeClock ({ logger }: { logger: Logger }, { fault }: { fa
   const log = logger.child({ component: 'clock' })
   const step = (): void => {
     offsetMs += fault.stepMs
-    log.warn({ offsetMs }, 'wall clock stepped')
+    log.warn({ offset_ms: offsetMs }, 'wall clock stepped')
   }
   if (fault.stepMs !== 0) process.on('SIGUSR2', step)
-  log.warn({ offsetMs, stepMs: fault.stepMs }, 'running on a wall clock set off on purpose')
+  log.warn({ offset_ms: offsetMs, step_ms: fault.stepMs }, 'running on a wall clock set off on purpose')
   return {
     clock: { monotonicMs: () => systemClock.monotonicMs(), wallMs: () => systemClock.wallMs() + offsetMs },
     close: () => { process.off('SIGUSR2', step) }

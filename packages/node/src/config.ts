@@ -1,8 +1,9 @@
 import { cpus, arch, platform, totalmem } from 'node:os'
-import { join } from 'node:path'
 import { z } from 'zod'
 import { Label, SANDBOX_LABEL, ShareMode } from '@devq/core'
 import { ConfigError } from './errors.ts'
+import { describeIssue, issuePathName, loadConfigFile, settingName, type ConfigFile } from './config-file.ts'
+import { nonEmpty, resolveLocation, type NodeDirs, type NodeLocation } from './paths.ts'
 
 const Multiaddr = z.string().min(4).max(512).regex(/^\//, 'a multiaddr starts with /')
 /** A Host header value the API may answer to: `name` or `name:port`, an IPv6 address in brackets. */
@@ -11,14 +12,23 @@ const ApiHost = z.string().max(256).regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-
 /** A browser origin: scheme, host and port, nothing after. */
 const ApiOrigin = z.string().max(256).regex(/^https?:\/\/[^/?#\s]+$/i, 'an origin such as https://dash.example:8443 (no path)')
   .transform((o) => o.toLowerCase())
+/** Where the push webhook listens: `host:port`, an IPv6 address in brackets; port 0 picks one. */
+const WebhookListen = z.string().max(300).regex(/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?):\d{1,5}$/i, 'host:port, such as 0.0.0.0:8471 or [::]:8471')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'a port up to 65535')
 
 /** Labels DevQ sets itself start with this; none may be given in the config. */
 const RESERVED_LABEL_PREFIX = 'devq:'
 
 /** Everything a devq-node needs to start, after flags, environment and defaults are merged. */
 export const NodeConfig = z.strictObject({
-  /** Holds the peer key, the ledger, the team file and the API token. */
+  /** Holds the peer key, the ledger, the team file and the API token (see paths.ts for the layout). */
   dataDir: z.string().min(1),
+  /** Workspaces and scratch dirs; the data dir unless the platform's split layout applies (paths.ts). */
+  cacheDir: z.string().min(1),
+  /** Job logs; as cacheDir. */
+  stateDir: z.string().min(1),
+  /** node.json while the node runs; as cacheDir. */
+  runtimeDir: z.string().min(1),
   listen: z.array(Multiaddr).min(1).max(16),
   announce: z.array(Multiaddr).max(16),
   bootstrap: z.array(Multiaddr).max(64),
@@ -42,6 +52,13 @@ export const NodeConfig = z.strictObject({
   apiAllowHosts: z.array(ApiHost).max(64),
   /** Browser origins besides the node's own dashboard that may call the API. */
   apiAllowOrigins: z.array(ApiOrigin).max(64),
+  /**
+   * The push webhook for a git forge (webhook.ts): off unless set. Its own listener, which may be a
+   * LAN address since the forge calls it; it serves only `POST /hooks/push`.
+   */
+  webhookListen: WebhookListen.optional(),
+  /** File (0600) holding the webhook's shared secret; required with `webhookListen`. */
+  webhookSecretFile: z.string().min(1).max(4096).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /**
    * Lease (ms): a peer heard within it is live. A runner that hears no peer for three quarters of
@@ -104,6 +121,8 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_API_PORT: 'apiPort',
   DEVQ_API_ALLOW_HOSTS: 'apiAllowHosts',
   DEVQ_API_ALLOW_ORIGINS: 'apiAllowOrigins',
+  DEVQ_WEBHOOK_LISTEN: 'webhookListen',
+  DEVQ_WEBHOOK_SECRET_FILE: 'webhookSecretFile',
   DEVQ_LOG_LEVEL: 'logLevel',
   DEVQ_LEASE_MS: 'leaseMs',
   DEVQ_SANDBOX: 'sandbox',
@@ -114,10 +133,26 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_STEP_MAX_MEMORY_MB: 'stepMaxMemoryMb'
 }
 
-/** Defaults: a loopback-only node with data under `.devq/` of the working directory. */
-export function defaultConfig (cwd: string): NodeConfig {
+/**
+ * Keys only flags or code set: test switches and one-start actions. The config file never sets
+ * them, so a forgotten line cannot open fault routes or rebuild a ledger at every start.
+ */
+export const TEST_ONLY_KEYS: ReadonlySet<keyof NodeConfig> = new Set(['testHooks', 'rebuildLedger', 'faults', 'clockFault'])
+
+/** Keys chosen by how a node is started (flag, environment, systemd; see paths.ts), never by its config file. */
+export const LOCATION_KEYS: ReadonlySet<keyof NodeConfig> = new Set(['dataDir', 'cacheDir', 'stateDir', 'runtimeDir'])
+
+/** Keys the config file may set: every NodeConfig key but the test-only and location ones. */
+export const FILE_KEYS: readonly (keyof NodeConfig)[] = (Object.keys(NodeConfig.shape) as (keyof NodeConfig)[])
+  .filter((k) => !TEST_ONLY_KEYS.has(k) && !LOCATION_KEYS.has(k))
+
+/** Defaults: a loopback-only node in `dirs`. */
+export function defaultConfig (dirs: NodeDirs): NodeConfig {
   return {
-    dataDir: join(cwd, '.devq', 'node'),
+    dataDir: dirs.dataDir,
+    cacheDir: dirs.cacheDir,
+    stateDir: dirs.stateDir,
+    runtimeDir: dirs.runtimeDir,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     announce: [],
     bootstrap: [],
@@ -146,42 +181,119 @@ export function defaultConfig (cwd: string): NodeConfig {
   }
 }
 
-const lists = new Set<keyof NodeConfig>(['listen', 'announce', 'bootstrap', 'labels', 'apiAllowHosts', 'apiAllowOrigins'])
-const numbers = new Set<keyof NodeConfig>(['slots', 'apiPort', 'leaseMs', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'idleAfterS'])
-const decimals = new Set<keyof NodeConfig>(['idleLoad'])
+/** How a string from a flag, the environment or `devq config set` is read for `key`, from its schema. */
+function kindOf (key: keyof NodeConfig): 'list' | 'number' | 'boolean' | 'text' {
+  const field: unknown = NodeConfig.shape[key]
+  if (field instanceof z.ZodArray) return 'list'
+  if (field instanceof z.ZodNumber) return 'number'
+  if (field instanceof z.ZodBoolean) return 'boolean'
+  return 'text'
+}
 
-/** Turns a string from a flag or the environment into the type its key expects. */
-function coerce (key: keyof NodeConfig, value: unknown): unknown {
+/** Turns a string from a flag, the environment or `devq config set` into the type its key expects. */
+export function coerce (key: keyof NodeConfig, value: unknown): unknown {
   if (typeof value !== 'string') return value
-  if (lists.has(key)) return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-  if (numbers.has(key)) return /^\d+$/.test(value.trim()) ? Number(value.trim()) : value
-  if (decimals.has(key)) return /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value.trim()) : value
-  if (key === 'mdns') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value
+  const kind = kindOf(key)
+  if (kind === 'list') return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  if (kind === 'number') return /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value.trim()) : value
+  if (kind === 'boolean') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value
   return value
 }
 
+/** Where an effective setting came from: `from` names the flag, variable or `file:line:col`. */
+export interface SettingSource {
+  kind: 'default' | 'file' | 'env' | 'flag'
+  from?: string
+}
+
+/** A resolved config with where each value came from, the node's location and its config file. */
+export interface ResolvedConfig {
+  config: NodeConfig
+  sources: Record<keyof NodeConfig, SettingSource>
+  location: NodeLocation
+  file: ConfigFile
+}
+
+/** How resolveSettings finds the node's location and config file. */
+export interface ResolveOptions {
+  /** `--config FILE`: wins over `DEVQ_CONFIG` and the location's own config file. */
+  configFile?: string | undefined
+  /** The file a running node of this location read (node.json says), when neither of the above names one. */
+  runningConfigFile?: string | undefined
+  /**
+   * The caller's own defaults, below the file, the environment and flags (`npm start` gives its
+   * `.devq/node` and a quieter log level); a `dataDir` here is a data dir given explicitly.
+   */
+  defaults?: RawConfig
+}
+
+/** Why the config file may not set a schema key, or undefined when it may. */
+export function refusedInFile (key: string): string | undefined {
+  if (TEST_ONLY_KEYS.has(key as keyof NodeConfig)) return 'it is for tests and one-off starts, set by its flag only'
+  if (LOCATION_KEYS.has(key as keyof NodeConfig)) return 'where a node keeps its files comes from --data-dir, DEVQ_DATA_DIR or the systemd unit'
+  return undefined
+}
+
+/** The rules the config file is checked by. */
+export const fileRules = { schema: NodeConfig, keys: FILE_KEYS, refused: refusedInFile }
+
 /**
- * Merges defaults, then environment (`DEVQ_*`), then flags; validates the result. Throws
- * ConfigError naming the source and the key of the first bad value.
+ * The node's location (paths.ts) from the data-dir flag, DEVQ_DATA_DIR or the caller's default,
+ * and where each of its directories came from.
  */
-export function resolveConfig (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: string): NodeConfig {
-  const merged: Record<string, unknown> = { ...defaultConfig(cwd) }
-  const sources: Record<string, string> = {}
+export function resolveNodeLocation (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: string, options: ResolveOptions = {}): NodeLocation & { sources: Partial<Record<keyof NodeDirs, SettingSource>> } {
+  const configFile = options.configFile ?? nonEmpty(env.DEVQ_CONFIG) ?? options.runningConfigFile
+  const flag = typeof flags.dataDir === 'string' ? flags.dataDir : undefined
+  const fromEnv = nonEmpty(env.DEVQ_DATA_DIR)
+  const byCaller = typeof options.defaults?.dataDir === 'string' ? options.defaults.dataDir : undefined
+  const source: SettingSource | undefined = flag !== undefined ? { kind: 'flag', from: '--data-dir' } : fromEnv !== undefined ? { kind: 'env', from: 'DEVQ_DATA_DIR' } : byCaller !== undefined ? { kind: 'default' } : undefined
+  const location = resolveLocation({ dataDir: flag ?? fromEnv ?? byCaller, configFile }, env, cwd)
+  if (source !== undefined) return { ...location, sources: { dataDir: source, cacheDir: source, stateDir: source, runtimeDir: source } }
+  const systemd = { dataDir: 'STATE_DIRECTORY', cacheDir: 'CACHE_DIRECTORY', stateDir: 'STATE_DIRECTORY', runtimeDir: 'RUNTIME_DIRECTORY' } as const
+  const sources: Partial<Record<keyof NodeDirs, SettingSource>> = {}
+  for (const [key, name] of Object.entries(systemd) as [keyof NodeDirs, string][]) if (nonEmpty(env[name]) !== undefined) sources[key] = { kind: 'env', from: name }
+  return { ...location, sources }
+}
+
+/**
+ * Merges defaults, then the config file, then environment (`DEVQ_*`), then flags; validates the
+ * result. Throws ConfigError naming the source (the file's `path:line:col`, the variable or the
+ * flag) and the key of the first bad value.
+ */
+export function resolveSettings (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: string, options: ResolveOptions = {}): ResolvedConfig {
+  const location = resolveNodeLocation(flags, env, cwd, options)
+  const explicitFile = options.configFile !== undefined || nonEmpty(env.DEVQ_CONFIG) !== undefined
+  const file = loadConfigFile(location.configFile, explicitFile, fileRules)
+  const merged: Record<string, unknown> = { ...defaultConfig(location) }
+  for (const [key, value] of Object.entries(options.defaults ?? {})) if (value !== undefined && !LOCATION_KEYS.has(key as keyof NodeConfig)) merged[key] = coerce(key as keyof NodeConfig, value)
+  const sources = Object.fromEntries(Object.keys(merged).map((k) => [k, { kind: 'default' }])) as Record<keyof NodeConfig, SettingSource>
+  Object.assign(sources, location.sources)
+  for (const [key, value] of Object.entries(file.values)) {
+    merged[key] = value
+    sources[key as keyof NodeConfig] = { kind: 'file', from: file.where([key]) }
+  }
   for (const [name, key] of Object.entries(envKeys)) {
     const value = env[name]
-    if (value === undefined || value === '') continue
+    if (value === undefined || value === '' || LOCATION_KEYS.has(key)) continue
     merged[key] = coerce(key, value)
-    sources[key] = `environment ${name}`
+    sources[key] = { kind: 'env', from: name }
   }
   for (const [key, value] of Object.entries(flags)) {
-    if (value === undefined) continue
+    if (value === undefined || LOCATION_KEYS.has(key as keyof NodeConfig)) continue
     merged[key] = coerce(key as keyof NodeConfig, value)
-    sources[key] = `flag --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`
+    sources[key as keyof NodeConfig] = { kind: 'flag', from: `--${settingName(key)}` }
   }
   const parsed = NodeConfig.safeParse(merged)
-  if (parsed.success) return parsed.data
+  if (parsed.success) return { config: parsed.data, sources, location, file }
   const issue = parsed.error.issues[0]!
-  const key = String(issue.path[0] ?? '')
-  const source = sources[key] ?? 'defaults'
-  throw new ConfigError(`${source}: ${issue.path.join('.')}: ${issue.message}`, { source, key, detail: issue.message })
+  const key = String(issue.path[0] ?? '') as keyof NodeConfig
+  const from = sources[key] ?? { kind: 'default' }
+  const source = from.kind === 'file' ? file.where(issue.path) : from.kind === 'env' ? `environment ${from.from}` : from.kind === 'flag' ? `flag ${from.from}` : 'defaults'
+  const detail = describeIssue(issue, NodeConfig.shape[key], merged[key])
+  throw new ConfigError(`${source}: ${from.kind === 'file' ? issuePathName(issue.path) : issue.path.join('.')}: ${detail}`, { source, key, detail })
+}
+
+/** The config a node starts with (see resolveSettings). */
+export function resolveConfig (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: string, options: ResolveOptions = {}): NodeConfig {
+  return resolveSettings(flags, env, cwd, options).config
 }

@@ -1,46 +1,79 @@
 import { Command, Option } from 'commander'
 import type { FastifyInstance } from 'fastify'
-import { ShareMode } from '@devq/core'
-import { resolveConfig, type NodeConfig, type RawConfig } from './config.ts'
+import { ShareMode, type Logger } from '@devq/core'
+import { resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
-import { loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
+import { apiSocketIn, loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
+import { readWebhookSecret, startWebhook } from './webhook.ts'
+import { startHookQueue } from './hooks/drain.ts'
+import { DEVQ_VERSION } from './version.ts'
 
 /** A node with its control API, as the daemon runs it. */
 export interface RunningDaemon {
   node: DevqNode
   api: FastifyInstance
   url: string
+  /** Where the push webhook listens, when it is on. */
+  webhook?: string
   stop(): Promise<void>
 }
 
-/** Starts a node and its API, and records how to reach it in the data dir. */
-export async function startDaemon (config: NodeConfig): Promise<RunningDaemon> {
+/** Starts a node and its API, and records how to reach it (and the config file it read, if any) in its runtime dir. */
+export async function startDaemon (config: NodeConfig, init: { configFile?: string } = {}): Promise<RunningDaemon> {
   const logger = createProcessLogger(config.logLevel)
+  // Checked before the node starts, so a bad secret file stops nothing half-started.
+  const hook = config.webhookListen === undefined ? undefined : { listen: config.webhookListen, secret: await readWebhookSecret(config.webhookSecretFile) }
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
-  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }) }, {
-    token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks
+  const webhook = hook === undefined ? undefined : await startWebhook({ node, logger: logger.child({ component: 'webhook', peer_id: node.peerId }) }, hook)
+  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), ...(webhook === undefined ? {} : { webhook }) }, {
+    token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks,
+    socketPath: apiSocketIn(config.runtimeDir),
+    // Test-only: routes and answers checked against the route table (api-check.ts).
+    check: process.env.DEVQ_API_CHECK === '1'
   })
-  await writeRuntime(config.dataDir, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now() })
+  await writeRuntime(config, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now(), ...init })
+  // Commits the git hooks queued while no node ran, now that the API and the repositories are up.
+  const offShare = init.configFile === undefined ? () => {} : keepShareMode(node, init.configFile, logger)
+  const hookQueue = startHookQueue({ runs: node.runs, logger: logger.child({ component: 'hook-queue', peer_id: node.peerId }) }, { dataDir: config.dataDir })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
+      offShare()
+      await webhook?.close()
+      await hookQueue.close()
       await app.close()
       await node.stop()
-      await removeRuntime(config.dataDir)
+      await removeRuntime(config)
     })()
     await stopping
   }
-  return { node, api: app, url, stop }
+  return { node, api: app, url, ...(webhook === undefined ? {} : { webhook: webhook.url }), stop }
+}
+
+/**
+ * Writes each share mode change (`devq share`, the desktop app) to the config file, so the node
+ * lends itself the same way after a restart. A flag or DEVQ_SHARE_MODE still wins at the next start.
+ */
+function keepShareMode (node: DevqNode, configFile: string, logger: Logger): () => void {
+  let writing = Promise.resolve()
+  return node.sharing.onModeChanged((mode) => {
+    writing = writing.then(async () => {
+      const { setSetting } = await import('./config-edit.ts')
+      await setSetting(configFile, 'share-mode', mode)
+    }).catch((err: unknown) => { logger.warn({ err, file: configFile }, 'the new share mode holds until the node stops: the config file could not be written') })
+  })
 }
 
 /** Flags of devq-node; each can also come from a DEVQ_* environment variable (see config.ts). */
 export function daemonCommand (): Command {
   return new Command('devq-node')
     .description('Run a DevQ node: join the team mesh, bid for builds, run them, serve the control API')
-    .option('--data-dir <dir>', 'data directory (peer key, ledger, team file, API token)')
+    .version(DEVQ_VERSION)
+    .option('--data-dir <dir>', 'data directory (peer key, ledger, team file, API token); with it, everything lives in it')
+    .option('--config <file>', 'YAML config file (default: config.yml in the config dir, or in --data-dir)')
     .option('--listen <addrs>', 'comma-separated multiaddrs to listen on')
     .option('--announce <addrs>', 'comma-separated multiaddrs to announce')
     .option('--bootstrap <addrs>', 'comma-separated multiaddrs (with /p2p/) to dial')
@@ -53,6 +86,8 @@ export function daemonCommand (): Command {
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
     .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
     .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
+    .option('--webhook-listen <host:port>', 'serve the push webhook for a git forge there (may be a LAN address; off by default)')
+    .option('--webhook-secret-file <path>', 'file (0600) holding the webhook\'s shared secret')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--lease-ms <ms>', 'ms without presence after which a runner loses its attempt')
     .addOption(new Option('--sandbox <mode>', 'bubblewrap for steps: auto, on (required) or off').choices(['auto', 'on', 'off']))
@@ -73,7 +108,7 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (gossip faults become one object, clock faults another). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'idleAfterS', 'idleLoad', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'logLevel', 'leaseMs',
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'idleAfterS', 'idleLoad', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'webhookListen', 'webhookSecretFile', 'logLevel', 'leaseMs',
     'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks', 'rebuildLedger'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {
@@ -93,6 +128,8 @@ export interface ReadyInfo {
   addresses: string[]
   dataDir: string
   team: string
+  /** Where the push webhook listens, when it is on. */
+  webhook?: string
 }
 
 function printReady (ready: ReadyInfo): void {
@@ -102,12 +139,13 @@ function printReady (ready: ReadyInfo): void {
 /**
  * The devq-node process: starts, prints one JSON line `{"event":"ready",...}` on stdout, and stops
  * cleanly on SIGTERM or SIGINT (drains, hands back running attempts, flushes the ledger).
+ * `defaults` are the caller's own, below the config file, environment and flags.
  */
 export async function runDaemon (argv: string[], defaults: RawConfig = {}, announce: (ready: ReadyInfo) => void = printReady): Promise<void> {
   const cmd = daemonCommand().parse(argv, { from: 'user' })
-  const config = resolveConfig({ ...defaults, ...flagsToRaw(cmd.opts()) }, process.env, process.cwd())
-  const daemon = await startDaemon(config)
-  announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name })
+  const { config, file } = resolveSettings(flagsToRaw(cmd.opts()), process.env, process.cwd(), { configFile: cmd.opts<{ config?: string }>().config, defaults })
+  const daemon = await startDaemon(config, { configFile: file.path })
+  announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name, ...(daemon.webhook === undefined ? {} : { webhook: daemon.webhook }) })
   let signalled = false
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) return

@@ -3,7 +3,10 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ReadyInfo } from './daemon.ts'
 
-const BIN = fileURLToPath(new URL('../bin/devq-node.mjs', import.meta.url))
+// An installed release runs compiled modules: the bin beside them has the same extension, and
+// there are no types to strip.
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const BIN = fileURLToPath(new URL(FROM_SOURCE ? '../bin/devq-node.ts' : '../bin/devq-node.js', import.meta.url))
 const TS_CACHE = new URL('../bin/ts-cache.mjs', import.meta.url).href
 
 /**
@@ -14,7 +17,7 @@ const TS_CACHE = new URL('../bin/ts-cache.mjs', import.meta.url).href
  * `--import` of the stripped-TypeScript cache (bin/ts-cache.mjs) keeps Node's type stripper out
  * of memory, about 16 MB more, in the node and in its worker threads, which inherit the flag.
  */
-export const DEVQ_NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-semi-space-size=2', `--import=${TS_CACHE}`]
+export const DEVQ_NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-semi-space-size=2', ...(FROM_SOURCE ? [`--import=${TS_CACHE}`] : [])]
 export const DEVQ_NODE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
 
 /** A devq-node child process that said it is ready. */
@@ -30,7 +33,8 @@ export interface LaunchedNode {
 }
 
 export interface LaunchOptions {
-  dataDir: string
+  /** Its `--data-dir`; without one the node finds its directories itself (paths.ts: platform or systemd). */
+  dataDir?: string
   /** More devq-node flags; the default listens on 127.0.0.1 with a free port for both mesh and API. */
   args?: readonly string[]
   /** The child's environment (default this process's), over DEVQ_NODE_ENV. */
@@ -47,7 +51,7 @@ export interface LaunchOptions {
  * it does not get ready in time.
  */
 export async function launchDevqNode (options: LaunchOptions): Promise<LaunchedNode> {
-  const args = [...(options.nodeArgs ?? DEVQ_NODE_FLAGS), BIN, '--data-dir', options.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
+  const args = [...(options.nodeArgs ?? DEVQ_NODE_FLAGS), BIN, ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]), '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...DEVQ_NODE_ENV, ...(options.env ?? process.env) } })
   let stderr = ''
   proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8_000) })

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { join } from 'node:path'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type ArtifactRef, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
@@ -12,6 +11,7 @@ import { JobArrivals } from './arrivals.ts'
 import { loadPerCore } from './load.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
 import { createNodeClock } from './clock.ts'
+import { libp2pLogLevel } from './logger.ts'
 import { createOriginSync, type OriginSync } from './origin-sync.ts'
 import { roomFor as checkRoom } from './room.ts'
 import { openRepoRegistry, type RepoRegistry } from './repos.ts'
@@ -20,10 +20,10 @@ import { createOwnChainGuard } from './own-chain.ts'
 import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
 import { createSharing, type Sharing } from './sharing.ts'
+import { createRunAnnouncer, type RunAnnouncer } from './run-announcer.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
-
-/** Version this node reports in its presence. */
-export const DEVQ_VERSION = '0.1.0'
+import { DEVQ_VERSION } from './version.ts'
+import { dataPath, distinctDirs } from './paths.ts'
 
 /** How long a clean stop waits for running attempts before handing them back (ms). */
 const DRAIN_MS = 5_000
@@ -49,6 +49,8 @@ export interface DevqNode {
   readonly repos: RepoRegistry
   /** How this peer is lent now and whether its user is around. */
   readonly sharing: Sharing
+  /** Announces the runs of commits, once per commit, ref and job set (see run-announcer.ts). */
+  readonly runs: RunAnnouncer
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
   stop(): Promise<void>
 }
@@ -64,7 +66,7 @@ async function ensureTeam (dataDir: string, peerId: string): Promise<{ team: Tea
 
 /** Starts a node from its configuration. The caller stops it (SIGTERM handling lives in the CLI). */
 export async function startDevqNode (config: NodeConfig, logger: Logger): Promise<DevqNode> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  for (const dir of distinctDirs(config)) await mkdir(dir, { recursive: true, mode: 0o700 })
   const key = await loadOrCreatePeerKey(config.dataDir)
   const log = logger.child({ peer_id: key.peerId })
   const time = createNodeClock({ logger: log }, { fault: config.clockFault })
@@ -77,7 +79,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const mayHaveWritten = (peer: string): boolean => isMember(peer) || fold.wasListed(peer)
   const verifier: WorkerVerifier = createWorkerVerifier({ threads: 2 })
   const ownChain = await createOwnChainGuard({ logger: log }, { dataDir: config.dataDir, peerId: key.peerId })
-  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: join(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
+  const ledger = createLedger({ fold, verifier, clock, logger: log }, { path: dataPath(config.dataDir, 'ledger'), isMember: mayHaveWritten, mayAppend: ownChain.mayAppend, rebuild: config.rebuildLedger })
   await ledger.open()
   ownChain.noteHead(ledger.versionVector()[key.peerId] ?? 0)
   ledger.onAccepted((events) => { ownChain.observe(events) })
@@ -85,7 +87,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   if (created || (team.admin === key.peerId && fold.team().name === undefined && !ownChain.wroteBefore)) {
     await ledger.append(key.signer, 'team.created', { name: team.name, mode: team.mode })
   }
-  const mesh = createMesh({ ledger, logger: log, clock }, {
+  const mesh = createMesh({ ledger, logger, clock }, {
     privateKey: key.privateKey,
     teamKey: parseTeamKey(team.key),
     team: team.name,
@@ -95,6 +97,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     mdns: config.mdns,
     isMember,
     faults: config.faults,
+    libp2pLog: libp2pLogLevel(config.logLevel),
     ...await stampsFrom(config.dataDir, log)
   })
   // Known to the ledger: listed in the team, or the author of events (in an open team too).
@@ -114,7 +117,7 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   }
   const load = loadPerCore(clock, cores)
   const scheduler = createScheduler(
-    { view: fold, publish, presence, executor: runner.executor, results: runner.results, clock, logger: log },
+    { view: fold, publish, presence, executor: runner.executor, results: runner.results, signer: key.signer, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
@@ -149,6 +152,17 @@ async function drain (scheduler: Scheduler): Promise<void> {
   while (scheduler.executing().length > 0 && systemClock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
+/** This node's run announcer: its own runs, announced through its ledger, served from its repositories. */
+function runAnnouncerOf (p: Parts): RunAnnouncer {
+  return createRunAnnouncer({
+    fold: p.fold,
+    peerId: p.key.peerId,
+    append: async (type, body) => await p.ledger.append(p.key.signer, type, body),
+    addresses: () => p.mesh.addresses(),
+    remember: async (repo, path) => { await p.repos.remember(repo, path) }
+  })
+}
+
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
 function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
@@ -158,6 +172,8 @@ function wire (p: Parts): DevqNode {
   const livePeers = (): string[] => presence.live(systemClock.monotonicMs(), p.config.leaseMs).map((i) => i.peer).filter((id) => id !== p.key.peerId)
   const roomFor = async (refs: readonly ArtifactRef[]): Promise<string | undefined> => await checkRoom(p.runner.artifacts, p.config.dataDir, refs, p.config.artifactBudgetMb * 1024 * 1024)
   const origin = createOriginSync({ roomFor, fold: p.fold, peerId: p.key.peerId, mesh, artifacts: p.runner.artifacts, logs: p.runner.logs, livePeers, logger: log, onStored: retention.schedule })
+  const stamps = keepPresenceStamps(mesh, p.config.dataDir, log)
+  const heartbeat = startHeartbeat(mesh, scheduler, log)
   const listeners = [
     ledger.onAccepted(arrivals.record),
     ledger.onAccepted(() => { loop.soon() }),
@@ -166,12 +182,10 @@ function wire (p: Parts): DevqNode {
       origin.observe(events, changes)
       if (changes.some((c) => c.after === 'succeeded')) retention.schedule()
     }),
-    mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
+    mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) }),
+    // Peers see a new share mode with the next heartbeat: send it now rather than at the next beat.
+    p.sharing.onModeChanged(() => { heartbeat.send(); loop.soon() })
   ]
-  const stamps = keepPresenceStamps(mesh, p.config.dataDir, log)
-  const heartbeat = startHeartbeat(mesh, scheduler, log)
-  // Peers see a new share mode with the next heartbeat: send it now rather than at the next beat.
-  listeners.push(p.sharing.onModeChanged(() => { heartbeat.send(); loop.soon() }))
   loop.soon()
   let stopping: Promise<void> | undefined
   async function stop (): Promise<void> {
@@ -196,20 +210,8 @@ function wire (p: Parts): DevqNode {
     log.info({}, 'node stopped')
   }
   return {
-    peerId: p.key.peerId,
-    signer: p.key.signer,
-    ledger,
-    fold: p.fold,
-    mesh,
-    scheduler,
-    presence,
-    team: p.team,
-    config: p.config,
-    arrivals,
-    runner: p.runner,
-    origin,
-    repos: p.repos,
-    sharing: p.sharing,
+    peerId: p.key.peerId, signer: p.key.signer, ledger, fold: p.fold, mesh, scheduler, presence, team: p.team, config: p.config,
+    arrivals, runner: p.runner, origin, repos: p.repos, sharing: p.sharing, runs: runAnnouncerOf(p),
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

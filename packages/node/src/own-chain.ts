@@ -6,11 +6,9 @@
  * back, its appends are refused.
  */
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { DecodedEvent, Logger } from '@devq/core'
+import { dataPath } from './paths.ts'
 import { writePrivateFile } from './private-file.ts'
-
-const MARKER = 'own-chain'
 
 /** Guards one peer's appends; see the module comment. */
 export interface OwnChainGuard {
@@ -26,7 +24,7 @@ export interface OwnChainGuard {
 
 /** Reads the marker in `dataDir`; call before opening the ledger. */
 export async function createOwnChainGuard ({ logger }: { logger: Logger }, { dataDir, peerId }: { dataDir: string, peerId: string }): Promise<OwnChainGuard> {
-  const path = join(dataDir, MARKER)
+  const path = dataPath(dataDir, 'ownChain')
   // The marker names the peer, so a new peer key in the same directory starts a chain of its own.
   const wroteBefore = (await readFile(path, 'utf8').catch(() => '')).trim() === peerId
   let marked = wroteBefore

@@ -4,14 +4,14 @@
  * peer would look live. Read back checked in full (it is input from the disk); a file that does not
  * check out is ignored with a warning (and written anew), never trusted in part.
  */
-import { join } from 'node:path'
 import { z } from 'zod'
 import type { Logger } from '@devq/core'
 import { limits, PRESENCE_BOOT, type PresenceStamps } from '@devq/p2p'
+import { DATA_ENTRIES, dataPath } from './paths.ts'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
 
 /** The file, in the data dir. */
-export const PRESENCE_STAMPS_FILE = 'presence-stamps.json'
+export const PRESENCE_STAMPS_FILE = DATA_ENTRIES.presenceStamps
 /** How often the stamps are written while the node runs, ms (and once more as it stops). */
 export const STAMPS_SAVE_MS = 30_000
 /** Largest file read back, bytes: the tracked peers at about 300 bytes each. */
@@ -29,7 +29,7 @@ const StampsFile = z.strictObject({
 
 /** The stamps kept by an earlier run, or undefined (none, or a file that does not check out). */
 export async function loadPresenceStamps (dataDir: string, logger: Logger): Promise<PresenceStamps | undefined> {
-  const path = join(dataDir, PRESENCE_STAMPS_FILE)
+  const path = dataPath(dataDir, 'presenceStamps')
   try {
     const bytes = await readPrivateFile(path, 'heartbeat stamps', MAX_STAMPS_BYTES, (message) => new Error(message))
     if (bytes === undefined) return undefined
@@ -46,7 +46,7 @@ export async function loadPresenceStamps (dataDir: string, logger: Logger): Prom
 
 /** Writes the mesh's stamps now and then, and once more on `close`. */
 export function keepPresenceStamps (mesh: { presenceStamps: () => PresenceStamps }, dataDir: string, logger: Logger): { close: () => Promise<void> } {
-  const path = join(dataDir, PRESENCE_STAMPS_FILE)
+  const path = dataPath(dataDir, 'presenceStamps')
   let last = ''
   let writing: Promise<void> = Promise.resolve()
   const save = async (): Promise<void> => {

@@ -51,15 +51,25 @@ export async function readPrivateFile (path: string, holds: string, maxBytes: nu
  */
 export async function writePrivateFile (path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await writeFileAtomically(path, data, 0o600)
+}
+
+/**
+ * Writes `data` to `path` through a new temp file beside it, created with `mode`, synced and
+ * renamed over `path`: a reader sees the old file or the new one, never a part. The directory
+ * must exist.
+ */
+export async function writeFileAtomically (path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  const handle = await open(tmp, 'wx', 0o600)
+  const handle = await open(tmp, 'wx', mode)
   try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
+    try {
+      await handle.chmod(mode)
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
     await rename(tmp, path)
   } catch (err) {
     await unlink(tmp).catch(() => {})

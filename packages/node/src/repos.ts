@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { z } from 'zod'
+import { dataPath } from './paths.ts'
 import { writePrivateFile } from './private-file.ts'
 
 /** Most repositories a node remembers. */
@@ -26,7 +26,7 @@ export interface RepoRegistry {
 }
 
 export async function openRepoRegistry (dataDir: string): Promise<RepoRegistry> {
-  const file = join(dataDir, 'repos.json')
+  const file = dataPath(dataDir, 'repos')
   let repos: Record<string, { path: string, usedAt: number }> = {}
   try {
     const text = await readFile(file, 'utf8')

@@ -1,9 +1,9 @@
 import { appendFileSync, renameSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import type { AttemptReport, JobExecutor, JobState, Logger } from '@devq/core'
+import { dataPath } from './paths.ts'
 
 /** Where a node records the runs of its attempts: one JSON object a line. */
-export const runRecordsPath = (dataDir: string): string => join(dataDir, 'runs.jsonl')
+export const runRecordsPath = (dataDir: string): string => dataPath(dataDir, 'runRecords')
 
 /** Past this size (bytes) the record file moves to `runs.jsonl.1` (replacing it) and starts anew. */
 export const RUN_RECORDS_MAX_BYTES = 4 * 1024 * 1024

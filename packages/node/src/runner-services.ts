@@ -4,7 +4,6 @@
  * use: `git` (source), `artifacts`, `logs` and `secrets`.
  */
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
 import {
   SANDBOX_LABEL, type AttemptReport, type ByteStream, type Clock, type Fold, type JobExecutor, type JobState, type LocalStatus, type Logger,
   type PresenceTable, type ResultAvailability
@@ -16,6 +15,7 @@ import {
   type ArtifactStore, type LogStore, type Mirrors, type PipelineExecutor, type RunnerProtocol
 } from '@devq/runner'
 import type { NodeConfig } from './config.ts'
+import { dataPath, distinctDirs, logsDir, scratchDir, workspacesDir } from './paths.ts'
 import { createAccessIndex, type AccessIndex } from './access.ts'
 import type { RepoRegistry } from './repos.ts'
 import { secretsFor } from './secret-access.ts'
@@ -39,6 +39,8 @@ export interface RunnerServices {
   artifacts: ArtifactStore
   /** How steps are held together and sandboxed here, for status and logs. */
   describe(): { containment: string, sandbox: string }
+  /** Requests from other peers the four servers refused for their framing, since start. */
+  refusedFrames(): number
 }
 
 /** What creating the runner side takes. */
@@ -83,7 +85,7 @@ function dialer (d: RunnerDeps, handlers: Map<string, Handler>): (peer: string, 
 
 async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, sandbox: PipelineExecutorSandbox, dial: (peer: string, protocol: RunnerProtocol) => Promise<ByteStream>): Promise<{ pipeline: PipelineExecutor, containment: string, warm: () => Promise<string[]> }> {
   const containment = await detectContainment()
-  const workspaces = createWorkspaces({ root: join(d.config.dataDir, 'workspaces'), mirrors: parts.mirrors, budgetBytes: d.config.workspaceBudgetMb * MIB, logger: d.logger })
+  const workspaces = createWorkspaces({ root: workspacesDir(d.config), mirrors: parts.mirrors, budgetBytes: d.config.workspaceBudgetMb * MIB, logger: d.logger })
   const pipeline = createPipelineExecutor({
     ...parts,
     workspaces,
@@ -95,13 +97,13 @@ async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogSt
     clock: d.clock
   }, {
     peerId: d.peerId,
-    scratchDir: join(d.config.dataDir, 'scratch'),
+    scratchDir: scratchDir(d.config),
     sandbox,
     limits: { maxProcesses: d.config.stepMaxProcesses, maxMemoryBytes: d.config.stepMaxMemoryMb * MIB },
     baseEnv: process.env,
     ...(d.lowPriority === undefined ? {} : { lowPriority: d.lowPriority }),
     // Its keys, tokens, secrets and other jobs' files; the user's own files and sockets.
-    hiddenPaths: [resolve(d.config.dataDir), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
+    hiddenPaths: [...distinctDirs(d.config), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
   })
   return { pipeline, containment: `${containment.mode}: ${containment.reason}`, warm: async () => await workspaces.warmWorkspaces() }
 }
@@ -115,19 +117,21 @@ async function sandboxMode (config: NodeConfig): Promise<{ mode: PipelineExecuto
 }
 
 /** Registers the four servers on the mesh (before it starts); returns them by protocol for local dials. */
-async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }): Promise<Map<string, Handler>> {
+async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirrors, logs: LogStore, artifacts: ArtifactStore }, refusedFrame: () => void): Promise<Map<string, Handler>> {
   const logger = d.logger.child({ component: 'runner-serve' })
   const handlers = new Map<string, Handler>([
     [GIT_PROTOCOL, createSourceServer({
       locate: async (repo, commit) => [access.announcedHere(repo, commit) ? d.repos.pathOf(repo) : undefined, parts.mirrors.pathOf(repo)].filter((p): p is string => p !== undefined),
       announced: access.announced,
-      logger
+      logger,
+      refusedFrame
     })],
-    [ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger })],
-    [LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger })],
+    [ARTIFACTS_PROTOCOL, createArtifactServer({ store: parts.artifacts, authorize: access.mayFetchArtifact, logger, refusedFrame })],
+    [LOGS_PROTOCOL, createLogServer({ store: parts.logs, mayRead: access.mayReadLog, logger, refusedFrame })],
     ['secrets', createSecretServer({
       secretsFor: async (peer, job, attempt) => await secretsFor({ fold: d.fold, peerId: d.peerId, repos: d.repos, dataDir: d.config.dataDir }, peer, job, attempt),
-      logger
+      logger,
+      refusedFrame
     })]
   ])
   const inbound: Record<string, number> = { [GIT_PROTOCOL]: 8, [ARTIFACTS_PROTOCOL]: 16, [LOGS_PROTOCOL]: 32, secrets: 8 }
@@ -137,12 +141,13 @@ async function serve (d: RunnerDeps, access: AccessIndex, parts: { mirrors: Mirr
 
 /** Creates the runner side and registers its servers on `mesh` (call before `mesh.start()`). */
 export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServices> {
-  const mirrors = createMirrors({ root: join(d.config.dataDir, 'mirrors') })
-  const logs = createLogStore({ dir: join(d.config.dataDir, 'logs'), capBytes: d.config.logCapMb * MIB })
-  const artifacts = createArtifactStore({ dir: join(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
+  const mirrors = createMirrors({ root: dataPath(d.config.dataDir, 'mirrors') })
+  const logs = createLogStore({ dir: logsDir(d.config), capBytes: d.config.logCapMb * MIB })
+  const artifacts = createArtifactStore({ dir: dataPath(d.config.dataDir, 'artifacts'), budgetBytes: d.config.artifactBudgetMb * MIB, logger: d.logger.child({ component: 'artifacts' }) })
   const sandbox = await sandboxMode(d.config)
   const access = createAccessIndex({ fold: d.fold }, { self: d.peerId })
-  const handlers = await serve(d, access, { mirrors, logs, artifacts })
+  let refusedFrames = 0
+  const handlers = await serve(d, access, { mirrors, logs, artifacts }, () => { refusedFrames++ })
   const dial = dialer(d, handlers)
   const { pipeline, containment, warm } = await executorOf(d, { mirrors, logs, artifacts }, sandbox.mode, dial)
   const synthetic = createSyntheticExecutor()
@@ -168,6 +173,7 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
     mirrors,
     logs,
     artifacts,
-    describe: () => ({ containment, sandbox: sandbox.note })
+    describe: () => ({ containment, sandbox: sandbox.note }),
+    refusedFrames: () => refusedFrames
   }
 }

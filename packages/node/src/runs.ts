@@ -4,6 +4,8 @@
  * one ledger write, needs before the jobs that need them.
  */
 import { randomBytes } from 'node:crypto'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import {
   formatIssue, plannedJobKey, PIPELINE_LIMITS, planPipeline, starterPipeline, validatePipeline,
   type BodyOf, type DecodedEvent, type PipelineFile, type PlannedJob, type Priority
@@ -20,7 +22,7 @@ export interface RunRequest {
   dir: string
   /** Commit to build (full or short sha, branch, tag); default HEAD. */
   sha?: string
-  /** Ref to announce; default the branch HEAD is on (or the rev given). */
+  /** Ref to announce; default the branch HEAD is on (or the rev given); `''` announces it detached. */
   ref?: string
   /** Only these jobs (a job id under `jobs:` selects all its matrix combinations), with what they need. */
   jobs?: string[]
@@ -61,7 +63,9 @@ async function pipelineAt (repo: GitRepo, commit: string): Promise<PipelineFile>
   const text = await readFileAtCommit(repo, commit, PIPELINE_FILE, PIPELINE_LIMITS.maxBytes)
   if (text === undefined) {
     const { buildSystem, text: starter } = starterPipeline(await listTopLevel(repo, commit))
-    throw new RunError(`no ${PIPELINE_FILE} in commit ${commit.slice(0, 12)} (DevQ reads it from the commit, not the working tree). A starter for this ${buildSystem} project; save it as ${PIPELINE_FILE} and commit it:\n\n${starter}`, { reason: 'no_pipeline', detail: `no ${PIPELINE_FILE} at ${commit}`, starter })
+    const uncommitted = !repo.bare && await stat(join(repo.dir, PIPELINE_FILE)).then((st) => st.isFile(), () => false)
+    const hint = uncommitted ? ` The ${PIPELINE_FILE} in ${repo.dir} is not in that commit yet: git add ${PIPELINE_FILE} && git commit, then run again.` : ''
+    throw new RunError(`no ${PIPELINE_FILE} in commit ${commit.slice(0, 12)} (DevQ reads it from the commit, not the working tree).${hint} A starter for this ${buildSystem} project; save it as ${PIPELINE_FILE} and commit it:\n\n${starter}`, { reason: 'no_pipeline', detail: `no ${PIPELINE_FILE} at ${commit}`, starter })
   }
   const checked = validatePipeline(text, { file: PIPELINE_FILE })
   if (!checked.ok) throw new RunError(checked.issues.slice(0, 20).map(formatIssue).join('\n'), { reason: 'bad_pipeline', detail: formatIssue(checked.issues[0]!) })
@@ -128,11 +132,22 @@ function announceBody (job: PlannedJob, ctx: { repo: string, ref: string, commit
   }
 }
 
+/** A commit's run as planned, before anything is written: what `writeRun` announces. */
+export interface PlannedRun {
+  repo: GitRepo
+  repoId: string
+  commit: string
+  tree: string
+  ref: string
+  /** The selected jobs, needs first. */
+  jobs: PlannedJob[]
+}
+
 /**
- * Announces the run of one commit. Throws RunError (not a repository, no commit, no pipeline with
- * a starter, a located pipeline error, an unknown job) before anything is written.
+ * Reads and plans the run of one commit without writing anything. Throws RunError (not a
+ * repository, no commit, no pipeline with a starter, a located pipeline error, an unknown job).
  */
-export async function announceRun (deps: RunDeps, req: RunRequest): Promise<AnnouncedRun> {
+export async function planRun (req: RunRequest): Promise<PlannedRun> {
   const repo = await openRepo(req.dir)
   let resolved: Awaited<ReturnType<typeof resolveCommit>>
   try {
@@ -147,13 +162,27 @@ export async function announceRun (deps: RunDeps, req: RunRequest): Promise<Anno
   const plan = planPipeline(file, { ref, repo: repoId })
   const jobs = needsFirst(selectJobs(plan.jobs, req.jobs))
   if (jobs.length > PIPELINE_LIMITS.maxPlannedJobs) throw new RunError(`the run has ${jobs.length} jobs; at most ${PIPELINE_LIMITS.maxPlannedJobs}`, { reason: 'too_many_jobs', detail: String(jobs.length) })
+  return { repo, repoId, commit, tree, ref, jobs }
+}
+
+/** Announces a planned run: every job in one ledger write, needs first, under a new run id. */
+export async function writeRun (deps: RunDeps, planned: PlannedRun, priority?: Priority): Promise<AnnouncedRun> {
+  const { repo, repoId, commit, tree, ref, jobs } = planned
   await deps.remember(repoId, repo.dir)
   const run = randomBytes(16).toString('hex')
-  const ctx = { repo: repoId, ref, commit, tree, run, addrs: deps.addresses(), ...(req.priority === undefined ? {} : { priority: req.priority }) }
+  const ctx = { repo: repoId, ref, commit, tree, run, addrs: deps.addresses(), ...(priority === undefined ? {} : { priority }) }
   // Appended together, the announces share one ledger write, in this order (needs first).
   const events = await Promise.all(jobs.map(async (job) => await deps.append('job.announced', announceBody(job, ctx))))
   return {
     run, repo: repoId, dir: repo.dir, commit, tree, ref,
     jobs: jobs.map((job, i) => ({ id: events[i]!.id, pipelineJob: job.id, needs: job.needs }))
   }
+}
+
+/**
+ * Announces the run of one commit. Throws RunError (not a repository, no commit, no pipeline with
+ * a starter, a located pipeline error, an unknown job) before anything is written.
+ */
+export async function announceRun (deps: RunDeps, req: RunRequest): Promise<AnnouncedRun> {
+  return await writeRun(deps, await planRun(req), req.priority)
 }

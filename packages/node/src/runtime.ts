@@ -1,25 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { z } from 'zod'
+import { rename, rm, symlink } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { ApiTokenError } from './errors.ts'
+import { runtimeFile, type NodeDirs } from './paths.ts'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
+import { ApiToken, runtimePath, tokenPath, type RuntimeInfo } from './runtime-file.ts'
 
-/** Where a running node says how to reach it; removed on a clean stop. */
-export const runtimePath = (dataDir: string): string => join(dataDir, 'node.json')
-export const tokenPath = (dataDir: string): string => join(dataDir, 'api.token')
-
-export const RuntimeInfo = z.strictObject({
-  pid: z.number().int(),
-  peerId: z.string().max(128),
-  api: z.string().url().max(256),
-  addresses: z.array(z.string().max(512)).max(64),
-  startedAt: z.number().int()
-})
-export type RuntimeInfo = z.infer<typeof RuntimeInfo>
-
-/** The control API's bearer token as api.token holds it: 32 random bytes in hex. */
-const ApiToken = z.string().regex(/^[0-9a-f]{64}$/)
+export { apiSocketIn, apiSocketPath, readRuntime, RuntimeInfo, runtimePath, tokenPath } from './runtime-file.ts'
 
 /**
  * The token in `<dataDir>/api.token`, or undefined when there is none or it is not a token.
@@ -47,22 +34,22 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
   return token
 }
 
-/** Records how to reach the running node (0600, replaced atomically). */
-export async function writeRuntime (dataDir: string, info: RuntimeInfo): Promise<void> {
-  await writePrivateFile(runtimePath(dataDir), JSON.stringify(info, null, 2) + '\n')
+/**
+ * Records how to reach the running node (0600, replaced atomically) in its runtime dir, and links
+ * it from the data dir when that is elsewhere.
+ */
+export async function writeRuntime (dirs: NodeDirs, info: RuntimeInfo): Promise<void> {
+  const file = runtimeFile(dirs)
+  await writePrivateFile(file, JSON.stringify(info, null, 2) + '\n')
+  if (resolve(dirs.runtimeDir) === resolve(dirs.dataDir)) return
+  const link = runtimePath(dirs.dataDir)
+  const tmp = `${link}.${randomBytes(6).toString('hex')}.tmp`
+  await symlink(file, tmp)
+  await rename(tmp, link).catch(async (err: unknown) => { await rm(tmp, { force: true }); throw err })
 }
 
-export async function readRuntime (dataDir: string): Promise<RuntimeInfo | undefined> {
-  try {
-    const text = await readFile(runtimePath(dataDir), 'utf8')
-    if (text.length > 64 * 1024) return undefined
-    const parsed = RuntimeInfo.safeParse(JSON.parse(text))
-    return parsed.success ? parsed.data : undefined
-  } catch {
-    return undefined
-  }
-}
-
-export async function removeRuntime (dataDir: string): Promise<void> {
-  await rm(runtimePath(dataDir), { force: true })
+/** Removes what writeRuntime wrote. Idempotent. */
+export async function removeRuntime (dirs: NodeDirs): Promise<void> {
+  await rm(runtimePath(dirs.dataDir), { force: true })
+  await rm(runtimeFile(dirs), { force: true })
 }

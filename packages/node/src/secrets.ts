@@ -1,13 +1,14 @@
 import { chmod, mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SecretError } from './errors.ts'
+import { dataPath } from './paths.ts'
 import { writePrivateFile } from './private-file.ts'
 
 /** Largest secret value, in bytes. */
 export const MAX_SECRET_BYTES = 64 * 1024
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-const secretsDir = (dataDir: string): string => join(dataDir, 'secrets')
+const secretsDir = (dataDir: string): string => dataPath(dataDir, 'secrets')
 
 function checkName (name: string): void {
   if (!NAME.test(name) || name.length > 128) throw new SecretError(`secret name ${JSON.stringify(name)} must look like an env var name (A-Z, 0-9, _)`, { name, detail: 'bad name' })

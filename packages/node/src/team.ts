@@ -1,7 +1,7 @@
-import { join } from 'node:path'
 import { z } from 'zod'
 import { PeerIdString, TeamName } from '@devq/core'
 import { JoinTokenError, TeamError } from './errors.ts'
+import { dataPath } from './paths.ts'
 import { readPrivateFile, writePrivateFile } from './private-file.ts'
 
 /** What this peer knows of its team before any sync: enough to connect and to judge members. */
@@ -23,7 +23,7 @@ const TOKEN_PREFIX = 'devq1.'
 /** Longest join token, in characters. */
 export const MAX_JOIN_TOKEN = 16 * 1024
 
-export const teamPath = (dataDir: string): string => join(dataDir, 'team.json')
+export const teamPath = (dataDir: string): string => dataPath(dataDir, 'team')
 
 /**
  * Reads the team file, or undefined when this peer has no team yet. Throws TeamError when it is

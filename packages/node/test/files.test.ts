@@ -43,7 +43,7 @@ describe('secret files of the data dir', () => {
     expect(await cli(['team', 'token', '--data-dir', dir])).toMatch(/^devq1\./)
   })
 
-  it('an api.token others may read is refused by the CLI and by devq-node at its next start', async () => {
+  it('an api.token others may read is refused by devq-node at its next start; the CLI, over the 0600 socket, never reads it', async () => {
     const dir = await dataDir('files-token')
     const node = await startNode(dir)
     nodes.push(node)
@@ -51,7 +51,7 @@ describe('secret files of the data dir', () => {
     expect(await modeOf(token)).toBe(0o600)
     expect(await modeOf(join(dir, 'node.json'))).toBe(0o600)
     await chmod(token, 0o604)
-    expect((await rejection(cli(['status', '--data-dir', dir]))).message).toMatch(refusal(token, '0604'))
+    expect(await cli(['status', '--data-dir', dir])).toMatch(/^peer /)
     await node.stop()
     expect((await rejection(startNode(dir))).message).toMatch(refusal(token, '0604'))
     await chmod(token, 0o600)

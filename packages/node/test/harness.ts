@@ -51,7 +51,8 @@ export async function apiCalls (api: string, dataDir: string): Promise<Pick<Node
 
 /** Spawns devq-node with `args` on `dataDir` and waits for its ready line (`--test-hooks` for the fault routes). */
 export async function startNode (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const node = await launchDevqNode({ dataDir, args, env: { ...process.env, ...env } })
+  // Every test node checks its routes and answers against the API's route table (api-check.ts).
+  const node = await launchDevqNode({ dataDir, args, env: { DEVQ_API_CHECK: '1', ...process.env, ...env } })
   const { ready } = node
   return {
     peerId: ready.peerId,
@@ -67,15 +68,24 @@ export async function startNode (dataDir: string, args: string[] = [], env: Reco
   }
 }
 
-/** Runs the devq CLI (with `input` on its stdin) and returns its stdout (throws with stderr on a non-zero exit). */
-export async function cli (args: string[], input?: string): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+/** Where and how the CLI runs: its working directory and its whole environment (default this process's). */
+export interface CliOptions { cwd?: string, env?: NodeJS.ProcessEnv }
+
+/** Runs the devq CLI (with `input` on its stdin) and returns its exit code, stdout and stderr. */
+export async function cliResult (args: string[], input?: string, options: CliOptions = {}): Promise<{ code: number | null, out: string, err: string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: options.env ?? process.env })
   proc.stdin.end(input)
   let out = ''
   let err = ''
   proc.stdout.on('data', (c: Buffer) => { out += c.toString() })
   proc.stderr.on('data', (c: Buffer) => { err += c.toString() })
   const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve))
+  return { code, out, err }
+}
+
+/** Runs the devq CLI (with `input` on its stdin) and returns its stdout (throws with stderr on a non-zero exit). */
+export async function cli (args: string[], input?: string, options: CliOptions = {}): Promise<string> {
+  const { code, out, err } = await cliResult(args, input, options)
   if (code !== 0) throw new Error(`devq ${args.join(' ')} exited ${String(code)}: ${err}`)
   return out
 }

@@ -6,6 +6,7 @@ import { createEvent, generateSigner } from '@devq/core'
 import { parseTeamKey } from '@devq/p2p'
 import { createAttacker, type Attacker } from '../../p2p/test/attacker.ts'
 import { startCluster, waitFor, waitMeshed, type Cluster, type JobView, type NodeProc } from './harness.ts'
+import { samplesOf, scrape, valueOf } from './scrape.ts'
 
 interface MeshStatus {
   ledger: { stateHash: string, size: number }
@@ -31,7 +32,7 @@ async function counters (node: NodeProc): Promise<MeshStatus> {
 }
 
 describe('devq-node against a hostile peer with the team key', () => {
-  it('rejects and counts a forged event and an oversized message; nothing else changes', async () => {
+  it('rejects and counts a forged event, an oversized message and a request frame that is not JSON; nothing else changes', async () => {
     cluster = await startCluster(2, () => ['--slots', '1'])
     const [a, b] = cluster.nodes as [NodeProc, NodeProc]
     await waitMeshed([a, b])
@@ -54,5 +55,13 @@ describe('devq-node against a hostile peer with the team key', () => {
     expect(after.ledger.size).toBe(before.ledger.size)
 
     expect((await a.get<JobView[]>('/v1/jobs')).map((j) => j.origin)).not.toContain(b.peerId)
+
+    // What a dashboard shows of it, and of a request frame that is not JSON on a direct stream.
+    const rejected = async (reason: string): Promise<number> => valueOf(samplesOf((await scrape(a)).text), 'devq_rejected_total', { reason })
+    expect(await rejected('bad_signature')).toBe(after.mesh.rejected.ledger.bad_signature)
+    expect(await rejected('too_large')).toBe(after.mesh.rejected.ledger.too_large)
+    const answer = await attacker.exchange(`/devq/${team.name}/artifacts/1.0.0`, Buffer.from('\x00\x00\x00\x05hello'))
+    expect(answer.subarray(4).toString()).toMatch(/"ok":false.*"name":"ProtocolError"/)
+    expect(await rejected('bad_frame')).toBe(1)
   }, 120_000)
 })

@@ -54,6 +54,15 @@ describe('devq team join', () => {
     expect(await keyOf(dir)).toBe(await keyOf(admin.dir))
   })
 
+  it('refuses a token file that group or others may read, naming the fix', async () => {
+    const admin = await team()
+    const file = join(await dataDir('join-open-file'), 'token.txt')
+    await writeFile(file, `${admin.token}\n`, { mode: 0o644 })
+    const dir = await dataDir('join-from-open-file')
+    await expect(cli(['team', 'join', '--token-file', file, '--data-dir', dir])).rejects.toThrow(/permissions 0644 of .*token\.txt are too open: .*chmod 600/)
+    await expect(stat(join(dir, 'team.json'))).rejects.toThrow(/ENOENT/)
+  })
+
   it('says what is missing: no token, an empty stdin, an unreadable file, two sources at once', async () => {
     const admin = await team()
     const dir = await dataDir('join-bad')

@@ -58,7 +58,7 @@ jobs:
     const { files } = await back.post<{ files: { path: string }[] }>('/v1/pull', { digest: ref.digest, out })
     expect(await sha256File(files[0]!.path)).toBe(ref.digest)
 
-    const again = (await build(back, repo)).jobs
+    const again = (await build(back, repo, { again: true })).jobs
     expect(again.get('out')!.status).toBe('cached')
     expect(again.get('stamp')).toMatchObject({ status: 'succeeded', attempts: [{ outcome: 'succeeded' }] })
   }, 180_000)

@@ -56,7 +56,7 @@ describe('mDNS discovery on a LAN (two network namespaces joined by a veth pair)
     const [a, b] = nodes as [NsNode, NsNode]
     expect(a.addresses.some((addr) => addr.startsWith(`/ip4/${lan.addrs[0]}/tcp/`))).toBe(true)
 
-    const status = async (node: NsNode): Promise<StatusView> => JSON.parse(await nsCli(node.ns, ['status', '--json', '--data-dir', node.dataDir])) as StatusView
+    const status = async (node: NsNode): Promise<StatusView> => await nsApiGet<StatusView>(node.ns, node.dataDir, '/v1/status')
     const started = Date.now()
     await withLogs(nodes, async () => {
       await waitFor('A and B to connect and hear each other (mDNS)', async () => {

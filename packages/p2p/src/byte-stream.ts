@@ -18,6 +18,8 @@ export interface ByteStreamInit {
   protocol: string
   highBytes?: number
   lowBytes?: number
+  /** Counters that get the bytes read and written (the protocol's stream stats). */
+  counts?: { bytesIn: number, bytesOut: number }
 }
 
 class Libp2pByteStream implements ByteStream {
@@ -61,6 +63,7 @@ class Libp2pByteStream implements ByteStream {
     } catch (err) {
       throw this.failure ?? this.error('the stream is closed', err)
     }
+    if (this.init.counts !== undefined) this.init.counts.bytesOut += chunk.byteLength
     while (!more && this.stream.writableNeedsDrain) more = await this.drain()
   }
 
@@ -102,6 +105,7 @@ class Libp2pByteStream implements ByteStream {
       if (buf.byteLength === 0) continue
       this.queue.push(buf.byteLength * 2 < buf.buffer.byteLength ? new Uint8Array(buf) : buf)
       this.queued += buf.byteLength
+      if (this.init.counts !== undefined) this.init.counts.bytesIn += buf.byteLength
     }
     if (!this.resuming) this.maybePause()
     this.notify()

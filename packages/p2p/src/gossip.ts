@@ -75,6 +75,7 @@ function record (deps: GossipDeps, kind: Kind, judged: Judged): TopicValidatorRe
 function guarded (deps: GossipDeps, kind: Kind, judge: (from: PeerId, data: Uint8Array) => Promise<Judged>, cost: (data: Uint8Array) => number = () => 1): TopicValidatorFn {
   return async (from: PeerId, msg: Message) => {
     deps.stats.gossip.in++
+    deps.stats.gossip.topics[kind].in++
     if (deps.stopped.aborted) return record(deps, kind, { action: 'ignore', reason: 'stopped' })
     if (!deps.rates[kind].take(from.toString(), deps.clock.monotonicMs(), cost(msg.data))) {
       deps.stats.rateLimited.gossip++

@@ -6,10 +6,11 @@
  */
 export { createMesh } from './mesh.ts'
 export { PRESENCE_BOOT, type PresenceStamps } from './presence.ts'
+export { formatLibp2pLine, libp2pLogger, type Libp2pLogLevel } from './libp2p-logger.ts'
 export type {
   HandleStreamOptions, Mesh, MeshComponents, MeshFaults, MeshInit, MeshLedger, OpenStreamOptions, StreamHandler, SyncReport
 } from './types.ts'
-export type { MeshStats, ReasonCounts, StreamCounts } from './stats.ts'
+export type { MeshStats, ReasonCounts, StreamCounts, TopicCounts } from './stats.ts'
 export { loadOrCreatePeerKey, signerFromPrivateKey, PEER_KEY_FILE, type PeerKey } from './peer-key.ts'
 export { TeamKey, generateTeamKey, parseTeamKey, formatTeamKey } from './team-key.ts'
 export { teamNames, type TeamNames } from './topics.ts'

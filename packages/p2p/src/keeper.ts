@@ -55,7 +55,7 @@ export function createKeeper (deps: KeeperDeps): Keeper {
     } catch (err) {
       const delay = Math.min(REDIAL.maxBackoffMs, (backoff.get(key)?.delay ?? REDIAL.minBackoffMs / 2) * 2)
       backoff.set(key, { next: deps.now() + delay, delay })
-      if (!deps.stopped.aborted) deps.logger.debug({ err, remote: key, retryInMs: delay }, 'redial failed')
+      if (!deps.stopped.aborted) deps.logger.debug({ err, remote: key, retry_in_ms: delay }, 'redial failed')
     } finally {
       dialing.delete(key)
     }

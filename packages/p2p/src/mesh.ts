@@ -8,6 +8,7 @@ import { MeshConfigError, MeshStateError, StreamError, SyncError } from './error
 import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts'
 import { createDigestWatch, type DigestWatch } from './digest.ts'
 import { createKeeper, type Keeper } from './keeper.ts'
+import { libp2pLogger } from './libp2p-logger.ts'
 import { bundleSize } from './ledger-bundle.ts'
 import { ownEventPublisher } from './ledger-gossip.ts'
 import { GOSSIP_RATE, PEX_RATE, PRESENCE_RATE, REDIAL, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
@@ -109,6 +110,7 @@ class P2pMesh implements Mesh {
     this.presence.noteOwn(this.peerId, stamp)
     await node.services.pubsub.publish(this.init.names.presence, bytes)
     this.counters.gossip.out++
+    this.counters.gossip.topics.presence.out++
   }
 
   presenceStamps (): PresenceStamps {
@@ -207,7 +209,8 @@ class P2pMesh implements Mesh {
   private async boot (): Promise<void> {
     const { ledger, clock } = this.components
     const { names } = this.init
-    const node = await createMeshNode({ ...this.init, gater: this.gater(), topics: [names.ledger, names.presence] })
+    const logger = libp2pLogger(this.components.logger.child({ component: 'libp2p', peer_id: this.peerId }), this.init.libp2pLog ?? 'off')
+    const node = await createMeshNode({ ...this.init, gater: this.gater(), topics: [names.ledger, names.presence], logger })
     const syncer = createSyncer({
       ledger, stats: this.counters, logger: this.logger,
       open: async (peer, signal) => await node.dialProtocol(peer, names.sync, { signal })
@@ -230,6 +233,7 @@ class P2pMesh implements Mesh {
       if (this.state !== 'started') return
       await pubsub.publish(names.ledger, data)
       this.counters.gossip.out++
+      this.counters.gossip.topics.ledger.out++
       this.counters.gossip.ledgerOut++
       this.counters.gossip.eventsOut += bundleSize(data)
     }

@@ -10,7 +10,7 @@ import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
 import { GOSSIP_DEGREE, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES, YAMUX_MAX_STREAM_WINDOW } from './limits.ts'
-import type { ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
 import { teamKeyPsk, type TeamKey } from './team-key.ts'
 
 /** The libp2p node with the services a mesh uses. */
@@ -27,6 +27,8 @@ export interface NodeInit {
   gater: ConnectionGater
   /** The only gossip topics tracked; subscriptions to others are ignored. */
   topics: string[]
+  /** Where libp2p's own diagnostics go (see libp2p-logger.ts). */
+  logger: ComponentLogger
 }
 
 /** mDNS service name: one for all DevQ teams (DNS-SD names are short); the team key sorts them out. */
@@ -48,6 +50,7 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
   return await createLibp2p({
     start: false,
     privateKey: init.privateKey,
+    logger: init.logger,
     addresses: { listen: init.listen, ...(init.announce === undefined ? {} : { announce: init.announce }) },
     transports: [tcp()],
     connectionProtector: preSharedKey({ psk: teamKeyPsk(init.teamKey) }),

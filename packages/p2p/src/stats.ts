@@ -15,6 +15,15 @@ export interface StreamCounts {
   rateLimited: number
   /** Handlers that threw or rejected (their stream was aborted). */
   failed: number
+  /** Bytes received and sent on this protocol's streams with other peers, both roles. */
+  bytesIn: number
+  bytesOut: number
+}
+
+/** Gossip messages of one topic: received (before faults and rate limits) and published. */
+export interface TopicCounts {
+  in: number
+  out: number
 }
 
 /** A snapshot of the mesh counters. */
@@ -29,6 +38,8 @@ export interface MeshStats {
     eventsOut: number
     /** Messages the validators accepted (delivered and forwarded). */
     accepted: number
+    /** `in` and `out` by topic. */
+    topics: { ledger: TopicCounts, presence: TopicCounts }
   }
   /**
    * Input refused as invalid (bad signature, schema, size, membership...), by where it came from
@@ -67,7 +78,7 @@ export interface MeshStats {
 /** A fresh, zeroed stats object. */
 export function emptyStats (): MeshStats {
   return {
-    gossip: { in: 0, out: 0, ledgerOut: 0, eventsOut: 0, accepted: 0 },
+    gossip: { in: 0, out: 0, ledgerOut: 0, eventsOut: 0, accepted: 0, topics: { ledger: { in: 0, out: 0 }, presence: { in: 0, out: 0 } } },
     rejected: { ledger: {}, presence: {}, sync: {} },
     ignored: { ledger: {}, presence: {} },
     rateLimited: { gossip: 0, sync: 0, peers: 0 },
@@ -80,7 +91,7 @@ export function emptyStats (): MeshStats {
 
 /** The counters of direct stream protocol `name`, created at zero on first use. */
 export function streamCounts (stats: MeshStats, name: string): StreamCounts {
-  stats.streams[name] ??= { opened: 0, served: 0, refused: {}, rateLimited: 0, failed: 0 }
+  stats.streams[name] ??= { opened: 0, served: 0, refused: {}, rateLimited: 0, failed: 0, bytesIn: 0, bytesOut: 0 }
   return stats.streams[name]
 }
 

@@ -14,7 +14,7 @@ import {
 } from './limits.ts'
 import type { MeshNode } from './node.ts'
 import { createRateLimiter, type RateInit, type RateLimiter } from './rate-limit.ts'
-import { bump, streamCounts, type MeshStats } from './stats.ts'
+import { bump, streamCounts, type MeshStats, type StreamCounts } from './stats.ts'
 import type { HandleStreamOptions, OpenStreamOptions, StreamHandler } from './types.ts'
 
 /** Protocol names: short, lower case, safe inside a protocol id. */
@@ -138,8 +138,9 @@ class Registry implements DirectStreams {
       stream.abort(new Error('the mesh stopped'))
       throw refuse('the mesh stopped')
     }
-    streamCounts(this.deps.stats, name).opened++
-    return this.track(stream, peer, protocol)
+    const counts = streamCounts(this.deps.stats, name)
+    counts.opened++
+    return this.track(stream, peer, protocol, counts)
   }
 
   close (): void {
@@ -172,7 +173,7 @@ class Registry implements DirectStreams {
       return
     }
     counts.served++
-    const bytes = this.track(stream, peer, reg.protocol)
+    const bytes = this.track(stream, peer, reg.protocol, counts)
     try {
       await reg.handler(bytes, peer)
     } catch (err) {
@@ -189,8 +190,8 @@ class Registry implements DirectStreams {
     return undefined
   }
 
-  private track (stream: Stream, peer: string, protocol: string): ByteStream {
-    const bytes = toByteStream(stream, { peer, protocol })
+  private track (stream: Stream, peer: string, protocol: string, counts: StreamCounts): ByteStream {
+    const bytes = toByteStream(stream, { peer, protocol, counts })
     if (stream.status !== 'open') return bytes
     this.live.set(bytes, { peer, protocol })
     stream.addEventListener('close', () => { this.live.delete(bytes) }, { once: true })

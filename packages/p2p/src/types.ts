@@ -1,6 +1,7 @@
 /** The mesh's public contract: what it needs (components, init) and what it offers (`Mesh`). */
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import type { ByteStream, Clock, Ledger, Logger, PresenceInfo, Signer, Verifier } from '@devq/core'
+import type { Libp2pLogLevel } from './libp2p-logger.ts'
 import type { PresenceStamps } from './presence.ts'
 import type { MeshStats } from './stats.ts'
 import type { TeamKey } from './team-key.ts'
@@ -51,6 +52,8 @@ export interface MeshInit {
   faults?: MeshFaults
   /** Heartbeat stamps kept from before a restart (`Mesh.presenceStamps`), so replays stay stale. */
   presenceStamps?: PresenceStamps
+  /** How much of libp2p's own diagnostics goes to the logger (component `libp2p`, debug level). Default `off`. */
+  libp2pLog?: Libp2pLogLevel
 }
 
 /** Outcome of one `syncWith`. */

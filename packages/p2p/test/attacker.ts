@@ -26,6 +26,8 @@ export interface Attacker {
   syncRequest(frame: Uint8Array): Promise<Uint8Array>
   /** Answers every sync request with these raw frames (length-prefixed), whatever was asked. */
   serveSync(frames: readonly Uint8Array[]): Promise<void>
+  /** Opens protocol `protocol` (a full protocol id) to the target, sends `data`, ends its side and returns all the target answers. */
+  exchange(protocol: string, data: Uint8Array): Promise<Uint8Array>
   stop(): Promise<void>
 }
 
@@ -76,6 +78,16 @@ export async function createAttacker (teamKey: TeamKey, target: string, team = T
         await lp.writeV([...frames])
         await stream.close()
       })
+    },
+    async exchange (protocol, data) {
+      const stream = await node.dialProtocol(peerIdFromString(targetId), protocol, { signal: AbortSignal.timeout(10_000) })
+      const chunks: Uint8Array[] = []
+      stream.addEventListener('message', (evt) => { chunks.push(evt.data.subarray()) })
+      const ended = new Promise<void>((resolve) => { stream.addEventListener('close', () => { resolve() }, { once: true }) })
+      stream.send(data)
+      await stream.close()
+      await ended
+      return Buffer.concat(chunks)
     },
     async stop () {
       await node.stop()

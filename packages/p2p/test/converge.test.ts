@@ -22,6 +22,13 @@ describe('ledger replication', () => {
     const stats = peers.map((p) => p.mesh.stats())
     expect(stats.reduce((n, s) => n + s.gossip.out, 0)).toBeGreaterThan(0)
     expect(stats.reduce((n, s) => n + s.gossip.accepted, 0)).toBeGreaterThan(0)
+    // Per topic: the totals split between the ledger and presence topics, nothing else.
+    for (const s of stats) {
+      expect(s.gossip.topics.ledger.out + s.gossip.topics.presence.out).toBe(s.gossip.out)
+      expect(s.gossip.topics.ledger.in + s.gossip.topics.presence.in).toBe(s.gossip.in)
+      expect(s.gossip.topics.ledger.out).toBe(s.gossip.ledgerOut)
+    }
+    expect(stats.reduce((n, s) => n + s.gossip.topics.ledger.in, 0)).toBeGreaterThan(0)
   })
 
   it('events appended before the mesh starts arrive by sync on connect', async () => {

@@ -100,8 +100,8 @@ describe('direct streams', () => {
     await stream.write(Buffer.from('mesh'))
     await stream.end()
     expect((await readAll(stream)).toString()).toBe('hello, mesh')
-    expect(server.mesh.stats().streams.echo).toMatchObject({ served: 1, rateLimited: 0, failed: 0, refused: {} })
-    expect(client.mesh.stats().streams.echo?.opened).toBe(1)
+    expect(server.mesh.stats().streams.echo).toMatchObject({ served: 1, rateLimited: 0, failed: 0, refused: {}, bytesIn: 11, bytesOut: 11 })
+    expect(client.mesh.stats().streams.echo).toMatchObject({ opened: 1, bytesIn: 11, bytesOut: 11 })
   })
 
   it('carries 64 MiB byte-exact to a slow reader without buffering it: the sender is held back', async () => {

@@ -4,7 +4,7 @@
  * only @devq/core; the node wires it to the mesh. This file is the package's only public face.
  */
 export * from './errors.ts'
-export { FrameReader, writeFrame, answerError, withIdleTimeout, MAX_FRAME_BYTES } from './wire.ts'
+export { FrameReader, writeFrame, answerError, withIdleTimeout, MAX_FRAME_BYTES, type RefusedFrame } from './wire.ts'
 export { createSecretServer, requestSecrets, type SecretServerComponents } from './secrets.ts'
 export { createLocalPair } from './local-stream.ts'
 export * from './logs/index.ts'

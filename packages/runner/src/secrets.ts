@@ -9,7 +9,7 @@
 import { z } from 'zod'
 import type { ByteStream, Logger } from '@devq/core'
 import { StreamStalledError } from './errors.ts'
-import { answerError, beforeDeadline, FrameReader, writeFrame } from './wire.ts'
+import { answerError, beforeDeadline, FrameReader, noteRefusedFrame, writeFrame, type RefusedFrame } from './wire.ts'
 
 const PROTOCOL = 'secrets'
 /** Largest answer: the secrets of one job together. */
@@ -29,6 +29,7 @@ export interface SecretServerComponents {
    */
   secretsFor(peer: string, job: string, attempt: number): Promise<Record<string, string>>
   logger: Logger
+  refusedFrame?: RefusedFrame
 }
 
 /** The origin side: one request per stream. Never throws. */
@@ -44,6 +45,7 @@ export function createSecretServer (c: SecretServerComponents, init: { requestTi
       c.logger.info({ job_id: req.job, attempt: req.attempt, runner: peer, names: Object.keys(secrets) }, 'secrets handed to the runner')
     } catch (err) {
       c.logger.warn({ err, remote: peer }, 'secrets refused')
+      noteRefusedFrame(err, c.refusedFrame)
       await answerError(stream, err)
     }
   }

@@ -12,6 +12,17 @@ import { ProtocolError, RemoteError, StreamStalledError } from './errors.ts'
 /** Largest request or header frame, in bytes. */
 export const MAX_FRAME_BYTES = 64 * 1024
 
+/**
+ * Told of each request a server refused for its framing (over the cap, not JSON, a shape the
+ * schema refuses, cut short), so the node can count refused input. Must not throw.
+ */
+export type RefusedFrame = () => void
+
+/** Tells `refused` when `err` is a framing violation (`ProtocolError`). */
+export function noteRefusedFrame (err: unknown, refused: RefusedFrame | undefined): void {
+  if (refused !== undefined && err instanceof Error && err.name === 'ProtocolError') refused()
+}
+
 /** Encodes `value` as one frame. */
 export function encodeFrame (value: unknown): Uint8Array {
   const body = Buffer.from(JSON.stringify(value), 'utf8')

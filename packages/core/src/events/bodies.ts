@@ -130,6 +130,20 @@ export const ArtifactRef = z.strictObject({
 })
 export type ArtifactRef = z.infer<typeof ArtifactRef>
 
+/**
+ * An Ed25519 signature (64 bytes) in standard base64 as DSSE spells it, in its one canonical
+ * spelling: the unused low bits of the last character are zero.
+ */
+const DsseSig = z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'expected the standard base64 of a 64-byte signature')
+  .refine((s) => Buffer.from(s, 'base64').toString('base64') === s, 'the signature is not in canonical base64 (its unused bits are set)')
+
+/**
+ * The runner's signature of the attempt's provenance: a DSSE signature over the in-toto statement
+ * anyone rebuilds from the ledger (see `provenanceStatement`). The fold keeps a finish whose
+ * signature does not verify as it would any other; readers report its provenance as invalid.
+ */
+export const FinishProvenance = z.strictObject({ sig: DsseSig })
+
 export const JobFinished = z.strictObject({
   job: EventId,
   attempt: Attempt,
@@ -144,7 +158,9 @@ export const JobFinished = z.strictObject({
   /** What fetching the source cost: pack bytes and objects received (0 when the runner had it). */
   fetched: z.strictObject({ bytes: z.number().int().min(0), objects: z.number().int().min(0) }).optional(),
   /** A short human reason for a failure, e.g. the cause of a `source_failed`. */
-  reason: z.string().max(512).optional()
+  reason: z.string().max(512).optional(),
+  /** Absent in finishes of runners that sign no provenance, and in `cached` finishes (theirs is the source job's). */
+  provenance: FinishProvenance.optional()
 })
 export const JobLost = z.strictObject({ job: EventId, attempt: Attempt, runner: PeerIdString, reason: z.literal('runner_lost') })
 export const JobCancelRequested = z.strictObject({ job: EventId, reason: z.string().max(256).optional() })

@@ -114,7 +114,8 @@ class VerifyThread {
 
   constructor (fallback: KeyCache) {
     this.fallback = fallback
-    this.worker = new Worker(new URL('./verify-worker.ts', import.meta.url))
+    // An installed release runs compiled modules: the worker beside this one has the same extension.
+    this.worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js', import.meta.url))
     this.worker.unref()
     this.worker.on('message', (res: VerifyResponse) => {
       const job = this.pending.get(res.id)

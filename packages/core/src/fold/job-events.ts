@@ -90,6 +90,7 @@ function onFinished (r: Replay, key: OrderKey, event: LedgerEventOf<'job.finishe
   s.status = b.status
   s.result = { status: b.status, attempt: b.attempt, exitCode: b.exitCode, artifacts: b.artifacts, logDigest: b.logDigest, by: event.author, at: event.time, runMs: b.durations.runMs }
   if (b.fetched !== undefined) s.result.fetched = b.fetched
+  if (b.provenance !== undefined) s.result.provenance = key.id
 }
 
 /**

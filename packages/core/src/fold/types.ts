@@ -57,6 +57,11 @@ export interface JobResult {
   cachedFrom?: string
   /** Source bytes and objects the runner received for this result. */
   fetched?: { bytes: number, objects: number }
+  /**
+   * Id of the finish event that wrote this result, when that finish carries the runner's
+   * provenance signature (absent otherwise, so results of unsigned finishes keep their shape).
+   */
+  provenance?: string
 }
 
 /** A job another job needs: its pipeline job id within the run, and the job it resolved to. */

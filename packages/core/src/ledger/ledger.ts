@@ -95,7 +95,7 @@ export class LevelLedger implements Ledger {
       throw err
     }
     this.state = 'open'
-    this.logger.info({ path: this.path, events: this.count, authors: this.heads.size, ms: Math.round(this.clock.monotonicMs() - started) }, 'ledger open')
+    this.logger.info({ path: this.path, events: this.count, authors: this.heads.size, duration_ms: Math.round(this.clock.monotonicMs() - started) }, 'ledger open')
   }
 
   async close (): Promise<void> {

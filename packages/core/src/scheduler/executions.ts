@@ -1,5 +1,7 @@
-import type { Clock, Logger } from '../ports.ts'
+import type { Clock, Logger, Signer } from '../ports.ts'
+import type { BodyOf } from '../events/bodies.ts'
 import type { JobState } from '../fold/types.ts'
+import { attemptFacts, signProvenance } from '../provenance/statement.ts'
 import type { AttemptReport, JobExecutor, LedgerView, Publish } from './ports.ts'
 import { runClaim } from './presence.ts'
 
@@ -49,6 +51,12 @@ export interface ExecutionsComponents {
   publish: Publish
   clock: Clock
   logger: Logger
+  /**
+   * With `view`, signs the provenance of every finish this peer writes for its own attempts (see
+   * provenance/statement.ts); without them, finishes carry none.
+   */
+  signer?: Signer
+  view?: LedgerView
 }
 
 function mine (job: JobState | undefined, peerId: string, attempt: number): boolean {
@@ -143,15 +151,43 @@ class RunningAttempts implements Executions {
     const fetchMs = report.fetchMs === undefined ? undefined : Math.min(totalMs, Math.round(report.fetchMs))
     const durations = { runMs: totalMs - (fetchMs ?? 0), totalMs, ...(fetchMs === undefined ? {} : { fetchMs }) }
     if (exec.stop === 'timeout') {
-      await this.c.publish('job.finished', { job: job.id, attempt: exec.attempt, status: 'failed', exitCode: null, failure: 'timeout', durations, artifacts: [], logDigest: report.logDigest })
+      await this.finish(job, { job: job.id, attempt: exec.attempt, status: 'failed', exitCode: null, failure: 'timeout', durations, artifacts: [], logDigest: report.logDigest })
     } else if (exec.stop === undefined) {
-      await this.c.publish('job.finished', {
+      await this.finish(job, {
         job: job.id, attempt: exec.attempt, status: report.status, exitCode: report.exitCode, durations, artifacts: report.artifacts, logDigest: report.logDigest,
         ...(report.failure === undefined ? {} : { failure: report.failure }),
         ...(report.fetched === undefined ? {} : { fetched: report.fetched }),
         ...(report.reason === undefined ? {} : { reason: report.reason.slice(0, 512) })
       })
     }
+  }
+
+  /** Writes a finish, with the runner's provenance signature when this peer signs them. */
+  private async finish (job: JobState, body: BodyOf<'job.finished'>): Promise<void> {
+    const { signer, view } = this.c
+    // The statement's start is the ledger's: the time of this runner's own started event.
+    const startedAt = view?.job(job.id)?.attempts.find((a) => a.n === body.attempt && a.runner === this.peerId)?.startedAt
+    if (signer === undefined || signer.peerId !== this.peerId || startedAt === undefined) {
+      await this.c.publish('job.finished', body)
+      return
+    }
+    let sig: string | undefined
+    try {
+      sig = await signProvenance(signer, attemptFacts(job, this.peerId, startedAt, body))
+    } catch (err) {
+      // The finish matters more than its provenance: without a signature it still ends the attempt.
+      this.c.logger.error({ err, job_id: job.id, attempt: body.attempt }, 'provenance not signed')
+    }
+    if (sig === undefined) {
+      await this.c.publish('job.finished', body)
+      return
+    }
+    await this.c.publish('job.finished', { ...body, provenance: { sig } }).catch(async (err: unknown) => {
+      // A finish that fits only without the signature's 100-odd bytes is written without it.
+      if ((err as { name?: string }).name !== 'EventEncodeError') throw err
+      this.c.logger.warn({ err, job_id: job.id, attempt: body.attempt }, 'finish written without its provenance')
+      await this.c.publish('job.finished', body)
+    })
   }
 
   private async handBackOne (job: JobState): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ShareMode } from '../events/bodies.ts'
-import type { Clock, Logger } from '../ports.ts'
+import type { Clock, Logger, Signer } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
 import { fitPresence, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import { honouredClaims, type ClaimMemory } from './claims.ts'
@@ -22,6 +22,8 @@ export interface SchedulerComponents {
   clock: Clock
   logger: Logger
   results?: ResultAvailability
+  /** This peer's key: with it, every finish this peer writes as a runner carries its provenance signature. */
+  signer?: Signer
 }
 
 export interface SchedulerInit extends RunnerProfile {
@@ -193,7 +195,7 @@ class PeerScheduler implements Scheduler {
     const self = this.presence()
     const live = presence.live(mono, this.policy.leaseMs).filter((p) => p.peer !== peerId)
     const fence = this.fence.check(mono)
-    if (fence.isolatedSinceMs === mono) this.logger.warn({ quietMs: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
+    if (fence.isolatedSinceMs === mono) this.logger.warn({ quiet_ms: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
     if (fence.rejoined) this.rejoin(mono)
     const scope = this.scope(fence.isolatedSinceMs)
     if (scope !== view) this.executions.stopAll('cut_off', (id) => scope.job(id) === undefined)

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod'
 import { systemClock, type ArtifactRef, type ByteStream, type Clock, type Logger } from '@devq/core'
-import { answerError, FrameReader, withIdleTimeout, writeFrame, writeWithin } from '../wire.ts'
+import { answerError, FrameReader, noteRefusedFrame, withIdleTimeout, writeFrame, writeWithin, type RefusedFrame } from '../wire.ts'
 import { isDigest } from './digest.ts'
 import { FETCH_IDLE_MS, MAX_ARTIFACT_REQUEST_BYTES, SERVE_IDLE_MS } from './limits.ts'
 import { artifactError, isArtifactError } from './refusal.ts'
@@ -33,6 +33,7 @@ export interface ArtifactServerInit {
   store: ArtifactStore
   authorize: AuthorizeFetch
   logger: Logger
+  refusedFrame?: RefusedFrame
   /** Idle limit on reading the request and on each write (default SERVE_IDLE_MS). */
   idleMs?: number
 }
@@ -79,6 +80,7 @@ export function createArtifactServer (init: ArtifactServerInit): ArtifactHandler
       logger.debug({ peer, digest, bytes: size }, 'artifact served')
     } catch (err) {
       logger.debug({ peer, digest, err: (err as Error).message }, 'artifact serve failed')
+      if (!streaming) noteRefusedFrame(err, init.refusedFrame)
       if (streaming) stream.abort(err instanceof Error ? err : new Error(String(err)))
       else await answerError(stream, err)
     }

@@ -54,7 +54,7 @@ export function guardStep (init: GuardInit): StepGuard {
     limit = hit
     // A runner cut off from the mesh must be done before another peer may start the job: no grace.
     const graceMs = why === 'cancelled' && init.signal?.reason === FENCE_STOP ? 0 : init.graceMs
-    init.logger.info({ reason: why, limit: hit, graceMs }, 'stopping the step')
+    init.logger.info({ reason: why, limit: hit, grace_ms: graceMs }, 'stopping the step')
     stopping = init.tree.stop(graceMs)
   }
   const check = async (): Promise<void> => {

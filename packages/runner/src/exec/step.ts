@@ -218,7 +218,8 @@ function finish (run: Run, exit: Exit, reason: 'timeout' | 'cancelled' | 'limit'
   if (reason === 'timeout' || reason === 'cancelled') outcome = reason
   const result: StepResult = { exitCode: code, signal, outcome, durationMs: run.clock.monotonicMs() - run.started, killed, limit }
   if ('error' in exit) result.error = `the step process failed: ${exit.error.message}`
-  run.logger.debug({ ...result, mode: run.containment.mode }, 'step finished')
+  const { durationMs, ...rest } = result
+  run.logger.debug({ ...rest, duration_ms: durationMs, mode: run.containment.mode }, 'step finished')
   if (killed > 0) run.logger.info({ killed, reason }, 'ended processes the step left behind')
   return result
 }

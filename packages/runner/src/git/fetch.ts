@@ -148,7 +148,7 @@ export async function fetchSource (components: FetchComponents, req: FetchReques
       try {
         const got = await attempt(components, req, peer, gitdir)
         await components.mirrors.compact(req.repo).catch((err: unknown) => { log.warn({ repo: req.repo, err }, 'mirror compaction failed') })
-        log.info({ repo: req.repo, commit: req.commit, peer, ...got, ms: elapsed() }, 'source fetched')
+        log.info({ repo: req.repo, commit: req.commit, peer, ...got, duration_ms: elapsed() }, 'source fetched')
         return { ...got, ms: elapsed(), peer, alreadyHad: false }
       } catch (err) {
         const failure = classify(req, peer, err)

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import { isoGit } from './iso-git.ts'
 import type { ByteStream, Logger } from '@devq/core'
 import { SourceError, StreamStalledError } from '../errors.ts'
-import { answerError, FrameReader, writeFrame, writeWithin } from '../wire.ts'
+import { answerError, FrameReader, noteRefusedFrame, writeFrame, writeWithin, type RefusedFrame } from '../wire.ts'
 import { failureOf, hasGitBinary, runGit, spawnGit } from './exec.ts'
 import { objectsBetween } from './iso.ts'
 import { repoAtDir } from './read.ts'
@@ -26,6 +26,7 @@ export interface SourceServerComponents {
   /** Whether the ledger knows `commit` as a commit of `repoId`. Called for the want and every have. */
   announced(repoId: string, commit: string): boolean
   logger: Logger
+  refusedFrame?: RefusedFrame
 }
 
 /** Options of `createSourceServer`. */
@@ -149,6 +150,7 @@ export function createSourceServer (components: SourceServerComponents, init: So
       req = await readRequest(stream, reader, timeoutMs)
     } catch (err) {
       log.debug({ peer, err }, 'bad source request')
+      noteRefusedFrame(err, components.refusedFrame)
       await answerError(stream, err)
       return
     }
@@ -167,7 +169,7 @@ export function createSourceServer (components: SourceServerComponents, init: So
         ? await sendWithGit(stream, choice, req, controller.signal, init.gitPath)
         : await sendWithIso(stream, choice, req, controller.signal)
       await stream.end()
-      log.info({ peer, repo: req.repo, want: req.want, haves: choice.haves.length, thin: req.thin, git: useGit, bytes, ms: Math.round(performance.now() - started) }, 'source served')
+      log.info({ peer, repo: req.repo, want: req.want, haves: choice.haves.length, thin: req.thin, git: useGit, bytes, duration_ms: Math.round(performance.now() - started) }, 'source served')
     } catch (err) {
       log.warn({ peer, repo: req.repo, want: req.want, err }, 'source serving failed')
       stream.abort(err instanceof Error ? err : new Error(String(err)))

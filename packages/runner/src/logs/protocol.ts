@@ -15,7 +15,7 @@ import { z } from 'zod'
 import type { ByteStream, Logger } from '@devq/core'
 import { checkLogId, MAX_ATTEMPT, type LogStore } from './store.ts'
 import { LogError, ProtocolError } from '../errors.ts'
-import { answerError, beforeDeadline, FrameReader, withIdleTimeout, writeFrame } from '../wire.ts'
+import { answerError, beforeDeadline, FrameReader, noteRefusedFrame, withIdleTimeout, writeFrame, type RefusedFrame } from '../wire.ts'
 
 /** Protocol name, for errors and for the mesh's protocol id. */
 export const LOGS_PROTOCOL = 'logs'
@@ -46,6 +46,7 @@ export interface LogServerInit {
   /** Whether `peer` may read `job`'s logs: true, or false / a reason for refusing. Must not block. */
   mayRead: (peer: string, job: string) => boolean | string
   logger: Logger
+  refusedFrame?: RefusedFrame
   /** Overrides LOGS_IDLE_MS for the request. */
   requestTimeoutMs?: number
 }
@@ -92,12 +93,13 @@ export function createLogServer (init: LogServerInit): (stream: ByteStream, peer
         () => new ProtocolError(`${LOGS_PROTOCOL}: no request within ${requestMs} ms`, { protocol: LOGS_PROTOCOL, detail: 'no request' }))
     } catch (err) {
       log.warn({ peer, err: err instanceof Error ? err.message : String(err) }, 'bad log request')
+      noteRefusedFrame(err, init.refusedFrame)
       await answerError(stream, err)
       return
     }
     const verdict = verdictOf(init, peer, req.job)
     if (verdict !== true) {
-      log.info({ peer, job: req.job, attempt: req.attempt, reason: verdict }, 'log read refused')
+      log.info({ peer, job_id: req.job, attempt: req.attempt, reason: verdict }, 'log read refused')
       await answerError(stream, new LogError(`log ${req.job}/${req.attempt}: refused: ${verdict}`, { job: req.job, attempt: req.attempt, reason: 'refused', detail: verdict }))
       return
     }
@@ -115,7 +117,7 @@ export function createLogServer (init: LogServerInit): (stream: ByteStream, peer
       if (gone.signal.aborted) stream.abort(new Error('the client went away'))
       else await stream.end()
     } catch (err) {
-      log.debug({ peer, job: req.job, attempt: req.attempt, err: err instanceof Error ? err.message : String(err) }, 'log stream ended early')
+      log.debug({ peer, job_id: req.job, attempt: req.attempt, err: err instanceof Error ? err.message : String(err) }, 'log stream ended early')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       gone.abort()

@@ -1,0 +1,92 @@
+/**
+ * `devq config list|get|set|unset`: the settings of the node the CLI finds (see locateNode), as
+ * that node would resolve them started from this shell with no flags: defaults < config file <
+ * environment. The file is the one `--config` or `DEVQ_CONFIG` names, else the one the running
+ * node read (its node.json says), else the location's own. A running node reads its file once at
+ * start: a change takes effect when it restarts.
+ */
+import type { Command } from 'commander'
+import { FILE_KEYS, LOCATION_KEYS, resolveNodeLocation, resolveSettings, type NodeConfig, type RawConfig, type ResolveOptions, type SettingSource } from './config.ts'
+import { settingName } from './config-file.ts'
+import { fileKeyOf, parseSettingValue, setSetting, unsetSetting } from './config-edit.ts'
+import { locateNode } from './paths.ts'
+import { readRuntime, type RuntimeInfo } from './runtime.ts'
+
+type Out = (text: string, json: unknown) => void
+
+interface Opts { dataDir?: string, config?: string, json?: boolean }
+
+/** One effective setting, as `list` and `get` print it. */
+interface SettingLine { key: string, value: unknown, source: SettingSource['kind'], from?: string }
+
+/** The keys `list` shows: where the node keeps its files, then every setting the file may hold. */
+const LISTED: readonly (keyof NodeConfig)[] = [...LOCATION_KEYS, ...FILE_KEYS]
+
+/** How to resolve the found node's settings the way it does, and whether it runs now. */
+async function target (o: Opts): Promise<{ flags: RawConfig, options: ResolveOptions, running: RuntimeInfo | undefined }> {
+  const found = locateNode(o.dataDir, process.env, process.cwd())
+  const running = await readRuntime(found.dataDir)
+  const flags: RawConfig = found.foundBy === 'flag' ? { dataDir: found.dataDir } : {}
+  const defaults: RawConfig = found.foundBy === 'project' ? { dataDir: found.dataDir } : {}
+  return { flags, running, options: { configFile: o.config, defaults, runningConfigFile: running?.configFile } }
+}
+
+function lineOf (key: keyof NodeConfig, config: NodeConfig, sources: Record<keyof NodeConfig, SettingSource>): SettingLine {
+  const source = sources[key] ?? { kind: 'default' }
+  return { key: settingName(key), value: config[key], source: source.kind, ...(source.from === undefined ? {} : { from: source.from }) }
+}
+
+function show (value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value)
+}
+
+async function effective (o: Opts): Promise<{ file: string, exists: boolean, settings: SettingLine[] }> {
+  const t = await target(o)
+  const { config, sources, file } = resolveSettings(t.flags, process.env, process.cwd(), t.options)
+  return { file: file.path, exists: file.exists, settings: LISTED.map((k) => lineOf(k, config, sources)) }
+}
+
+/** The file `set` and `unset` change, and what to tell about the node that runs on it. */
+async function fileToEdit (o: Opts): Promise<{ path: string, running: RuntimeInfo | undefined }> {
+  const t = await target(o)
+  return { path: resolveNodeLocation(t.flags, process.env, process.cwd(), t.options).configFile, running: t.running }
+}
+
+function restartNote (running: RuntimeInfo | undefined): string {
+  return running === undefined ? 'a devq-node started from now on reads it' : `the node running now (pid ${running.pid}) reads it when it restarts`
+}
+
+const withTarget = (cmd: Command): Command => cmd.option('--data-dir <dir>', 'the node\'s data dir').option('--config <file>', 'the config file (default: the node\'s)').option('--json')
+
+/** Adds `devq config list|get|set|unset` to the program. */
+export function configCommands (program: Command, printer: (json: boolean) => Out): void {
+  const config = program.command('config').description('show and change the node\'s settings (config.yml)')
+  withTarget(config.command('list').description('every setting with its value and where it comes from (default, file, env)'))
+    .action(async (o: Opts) => {
+      const all = await effective(o)
+      const width = Math.max(...all.settings.map((s) => s.key.length))
+      const lines = [`config file ${all.file}${all.exists ? '' : ' (none yet)'}`,
+        ...all.settings.map((s) => `${s.key.padEnd(width)}  ${show(s.value)}  (${s.source}${s.from === undefined ? '' : ' ' + s.from})`)]
+      printer(o.json === true)(lines.join('\n'), all)
+    })
+  withTarget(config.command('get <key>').description('one setting\'s value (lists comma-separated); --json adds its source'))
+    .action(async (key: string, o: Opts) => {
+      const line = (await effective(o)).settings.find((s) => s.key === key)
+      if (line === undefined) fileKeyOf(key)
+      printer(o.json === true)(show(line!.value), line)
+    })
+  withTarget(config.command('set <key> <value>').description('write a setting to the config file (checked first; comments kept)'))
+    .action(async (key: string, text: string, o: Opts) => {
+      const value = parseSettingValue(key, text)
+      const { path, running } = await fileToEdit(o)
+      await setSetting(path, key, value)
+      printer(o.json === true)(`${key} = ${show(value)} in ${path}; ${restartNote(running)}`, { key, value, file: path, restartNeeded: true, running: running !== undefined })
+    })
+  withTarget(config.command('unset <key>').description('remove a setting from the config file (back to its default)'))
+    .action(async (key: string, o: Opts) => {
+      const { path, running } = await fileToEdit(o)
+      const removed = await unsetSetting(path, key)
+      const text = removed ? `${key} removed from ${path}; ${restartNote(running)}` : `${key} is not set in ${path}`
+      printer(o.json === true)(text, { key, file: path, removed, restartNeeded: removed, running: running !== undefined })
+    })
+}

@@ -1,0 +1,138 @@
+/**
+ * `devq provenance` and `devq verify`: a job's signed provenance, and whether a file is what a
+ * job built. Both ask only the local node for its ledger's events and check them here again, from
+ * their bytes: every event's own signature, and the runner's signature over the statement rebuilt
+ * from them. Nothing asks another peer, so both work offline.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { checkProvenance, decodeEvent, type DecodedEvent, type ProvenanceFacts, type ProvenanceVerdict } from '@devq/core'
+import { connectApi, type ApiClient } from './client.ts'
+import { resolveJob } from './cli-builds.ts'
+import type { ProvenanceAnswer } from './provenance.ts'
+
+type Out = (text: string, json: unknown) => void
+type DataDirOf = (o: { dataDir?: string }) => string
+
+/** A node's answer checked on this side. */
+interface Checked {
+  answer: ProvenanceAnswer
+  verdict: ProvenanceVerdict | { valid: false, problem: string, detail: string }
+}
+
+/** Checks the events of `answer` from their bytes, trusting nothing the node concluded. */
+function recheck (answer: ProvenanceAnswer): Checked['verdict'] {
+  if (answer.events === undefined) return { valid: false, problem: answer.problem ?? 'missing_events', detail: answer.detail ?? 'the node sent no events' }
+  const decoded: Partial<Record<'announce' | 'started' | 'finish', DecodedEvent>> = {}
+  for (const role of ['announce', 'started', 'finish'] as const) {
+    const res = decodeEvent(Buffer.from(answer.events[role], 'utf8'))
+    if (!res.ok) return { valid: false, problem: 'bad_event', detail: `the ${role} event is not a valid event: ${res.detail}` }
+    decoded[role] = res.value
+  }
+  const built = answer.source ?? answer.job
+  if (decoded.announce!.id !== built) return { valid: false, problem: 'mismatch', detail: `the announce sent is not job ${built}'s` }
+  return checkProvenance({ announce: decoded.announce!, started: decoded.started!, finish: decoded.finish! })
+}
+
+const short = (id: string): string => id.slice(0, 12)
+
+/** What a verified statement says, in a few lines. */
+function describe (f: ProvenanceFacts, answer: ProvenanceAnswer): string[] {
+  const cached = answer.source === undefined ? '' : ` (cached from ${short(answer.source)})`
+  return [
+    `  job     ${answer.job} ${f.announce.pipelineJob}${cached}, attempt ${f.attempt}, ${f.finish.status}`,
+    `  commit  ${f.announce.commit} of repo ${f.announce.repo}${f.announce.ref === '' ? '' : ` (${f.announce.ref})`}`,
+    `  runner  ${f.runner} (signed the provenance)`,
+    `  origin  ${f.origin}`
+  ]
+}
+
+/** The answers for a job (id, prefix or name) or an artifact digest; a digest no job lists gives none. */
+async function answersFor (api: ApiClient, what: string): Promise<ProvenanceAnswer[]> {
+  if (!what.startsWith('sha256:')) return [await api.get<ProvenanceAnswer>(`/v1/jobs/${await resolveJob(api, what)}/provenance`)]
+  try {
+    return (await api.get<{ jobs: ProvenanceAnswer[] }>(`/v1/provenance?digest=${encodeURIComponent(what)}`)).jobs
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ApiRequestError' && (err as { data?: { status?: number } }).data?.status === 404) return []
+    throw err
+  }
+}
+
+/** `sha256:<hex>` of the regular file at `path`, read as a stream. */
+async function fileDigest (path: string): Promise<string> {
+  if (!(await stat(path)).isFile()) throw new Error(`${path} is not a regular file`)
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return `sha256:${hash.digest('hex')}`
+}
+
+function provenanceCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  program.command('provenance <what>').description('the signed SLSA provenance (a DSSE envelope, one JSON line per job) of a job or of an artifact (sha256:...)')
+    .option('--data-dir <dir>').option('--json')
+    .action(async (what: string, o: { dataDir?: string, json?: boolean }) => {
+      const checked = (await answersFor(await connectApi(dataDirOf(o)), what)).map((answer): Checked => ({ answer, verdict: recheck(answer) }))
+      if (checked.length === 0) throw new Error(`no job in this peer's ledger lists ${what}`)
+      const valid = checked.filter((c) => c.verdict.valid)
+      if (valid.length === 0) process.exitCode = 1
+      if (o.json !== true) {
+        for (const c of checked) if (!c.verdict.valid) process.stderr.write(`devq: the provenance of job ${c.answer.job} does not hold: ${c.verdict.detail}\n`)
+      }
+      // An invalid one keeps what it claims, when it could be rebuilt, to show what does not hold.
+      const jobs = checked.map(({ answer, verdict }) => ({
+        job: answer.job, ...(answer.source === undefined ? {} : { source: answer.source }), valid: verdict.valid,
+        ...(verdict.valid ? {} : { problem: verdict.problem, detail: verdict.detail }),
+        ...('envelope' in verdict && verdict.envelope !== undefined ? { envelope: verdict.envelope } : {}),
+        ...('statement' in verdict && verdict.statement !== undefined ? { statement: verdict.statement } : {})
+      }))
+      if (o.json === true || valid.length > 0) printer(o.json === true)(valid.map((c) => JSON.stringify((c.verdict as { envelope: unknown }).envelope)).join('\n'), { jobs })
+    })
+}
+
+/** Verdicts of `checked` for a file of `digest`: verified ones name the digest among their subjects. */
+function verdictsFor (checked: Checked[], digest: string): { verified: { facts: ProvenanceFacts, answer: ProvenanceAnswer }[], reasons: string[] } {
+  const hex = digest.slice('sha256:'.length)
+  const verified: { facts: ProvenanceFacts, answer: ProvenanceAnswer }[] = []
+  const reasons: string[] = []
+  for (const { answer, verdict } of checked) {
+    if (!verdict.valid) reasons.push(`job ${short(answer.job)}: its provenance does not hold: ${verdict.detail}`)
+    else if (!verdict.statement.subject.some((s) => s.digest.sha256 === hex)) reasons.push(`job ${short(answer.job)}: its signed statement does not list ${digest}: the file is not what that job built (or it was changed)`)
+    else verified.push({ facts: verdict.facts, answer })
+  }
+  return { verified, reasons }
+}
+
+function verifyCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  program.command('verify <file>').description('check offline that a file is an artifact a job built: its digest, the ledger\'s events and the runner\'s signed provenance')
+    .option('--job <job>', 'check against this job (id, prefix or name) only').option('--data-dir <dir>').option('--json')
+    .action(async (file: string, o: { job?: string, dataDir?: string, json?: boolean }) => {
+      const path = resolve(file)
+      const digest = await fileDigest(path)
+      const api = await connectApi(dataDirOf(o))
+      const answers = await answersFor(api, o.job ?? digest)
+      const { verified, reasons } = verdictsFor(answers.map((answer) => ({ answer, verdict: recheck(answer) })), digest)
+      if (answers.length === 0) reasons.push(`no job in this peer's ledger lists ${digest}: the file is not an artifact of a job this peer knows, or it was changed`)
+      const ok = verified.length > 0
+      if (!ok) process.exitCode = 1
+      const lines = ok
+        ? [`verified ${path} (${digest})`, ...verified.flatMap((v) => describe(v.facts, v.answer)), ...reasons.map((r) => `  note: ${r}`)]
+        : [`not verified: ${path} (${digest})`, ...reasons.map((r) => `  ${r}`)]
+      const jobs = verified.map(({ facts: f, answer }) => ({
+        job: answer.job, ...(answer.source === undefined ? {} : { source: answer.source }), pipelineJob: f.announce.pipelineJob, attempt: f.attempt, status: f.finish.status,
+        repo: f.announce.repo, ref: f.announce.ref, commit: f.announce.commit, runner: f.runner, origin: f.origin
+      }))
+      if (!ok && o.json !== true) {
+        process.stderr.write(lines.join('\n') + '\n')
+        return
+      }
+      printer(o.json === true)(lines.join('\n'), { file: path, digest, verified: ok, jobs, reasons })
+    })
+}
+
+/** Adds `devq provenance` and `devq verify` to the program. */
+export function provenanceCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+  provenanceCommand(program, dataDirOf, printer)
+  verifyCommand(program, dataDirOf, printer)
+}

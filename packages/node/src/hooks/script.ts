@@ -1,0 +1,89 @@
+/**
+ * The shell lines of DevQ's hook blocks. Each names the node binary, the `devq` entry and the
+ * data dir by absolute path, runs `devq hook announce` in the background with stdin, stdout and
+ * stderr detached (output to `hooks.log` in the data dir), and returns at once. The lines never
+ * fail the hook: with the binary or the entry gone they do nothing, they hold under `set -eu`,
+ * and they leave the hook's exit status as the lines before them left it.
+ */
+
+/** The hooks DevQ installs: on a developer's clone, and on a shared (bare) repository that takes pushes. */
+export const CLONE_HOOKS = ['post-commit', 'post-rewrite'] as const
+export const SERVER_HOOKS = ['post-receive'] as const
+export type HookName = typeof CLONE_HOOKS[number] | typeof SERVER_HOOKS[number]
+
+/** What the block runs, each an absolute path. */
+export interface HookTarget {
+  node: string
+  cli: string
+  dataDir: string
+}
+
+/** `s` as one word for sh: single-quoted, a `'` inside written as `'\''`. */
+export function shQuote (s: string): string {
+  return `'${s.replaceAll('\'', '\'\\\'\'')}'`
+}
+
+function preamble (hook: HookName, t: HookTarget): string {
+  const what = hook === 'post-receive' ? 'announces each pushed branch head' : 'announces the new commit'
+  return `# Added by devq hook install: ${what} to the DevQ grid in the background; devq hook uninstall removes it.
+devq_rc=$?
+devq_node=${shQuote(t.node)}
+devq_cli=${shQuote(t.cli)}
+devq_data=${shQuote(t.dataDir)}
+`
+}
+
+/** The background command: the announce, with its output appended to hooks.log (0600 from the start). */
+function launch (args: string): string {
+  return `( umask 077; mkdir -p "$devq_data" && exec "$devq_node" "$devq_cli" hook announce --data-dir "$devq_data" --repo "$PWD" ${args} >>"$devq_data/hooks.log" 2>&1 )`
+}
+
+/**
+ * post-commit and post-rewrite: HEAD as it is now (commit and branch, in one git call). A rebase
+ * runs post-commit for every commit it picks on a detached HEAD and post-rewrite `rebase` once at
+ * its end, so commits made while a rebase is in progress are left to that one announce.
+ */
+function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
+  const rewrite = hook === 'post-rewrite' ? ' --rewrite "${1:-}"' : ''
+  const inRebase = '{ [ -d "$devq_rm" ] || [ -d "$devq_ra" ]; }'
+  const skip = hook === 'post-rewrite' ? `{ [ "\${1:-}" != rebase ] && ${inRebase}; }` : inRebase
+  return `${preamble(hook, t)}if [ -x "$devq_node" ] && [ -f "$devq_cli" ]; then
+  devq_at=$(git rev-parse HEAD --symbolic-full-name HEAD --git-path rebase-merge --git-path rebase-apply 2>/dev/null) || devq_at=
+  devq_nl='
+'
+  devq_sha=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
+  devq_ref=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
+  devq_rm=\${devq_at%%"$devq_nl"*}; devq_ra=\${devq_at#*"$devq_nl"}
+  if [ -n "$devq_sha" ] && ! ${skip}; then
+    ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &
+  fi
+fi
+[ "$devq_rc" -eq 0 ]
+`
+}
+
+/**
+ * post-receive: git gives `<old> <new> <ref>` lines on stdin. The block reads them, hands them to
+ * the background announce, and gives the rest of the hook the same lines on its stdin.
+ */
+function serverBody (t: HookTarget): string {
+  return `${preamble('post-receive', t)}if [ -x "$devq_node" ] && [ -f "$devq_cli" ]; then
+  devq_refs=$(cat) || devq_refs=
+  if [ -n "$devq_refs" ]; then
+    ( printf '%s\\n' "$devq_refs" | ${launch('--hook post-receive')} ) </dev/null >/dev/null 2>&1 &
+    exec 0<<devq_refs_end
+$devq_refs
+devq_refs_end
+  fi
+fi
+[ "$devq_rc" -eq 0 ]
+`
+}
+
+/** The lines between DevQ's marks for `hook`, each ending in a line break. */
+export function blockBody (hook: HookName, target: HookTarget): string {
+  return hook === 'post-receive' ? serverBody(target) : cloneBody(hook, target)
+}
+
+/** Where the block goes in an existing hook: post-receive's first, so it reads stdin before the rest. */
+export const placementOf = (hook: HookName): 'top' | 'end' => (hook === 'post-receive' ? 'top' : 'end')

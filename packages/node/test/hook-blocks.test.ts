@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { ADDED_BREAK, BEGIN_MARK, END_MARK, interpreterOf, refusalFor, withBlock, withoutBlock } from '../src/hooks/blocks.ts'
+import { blockBody, shQuote } from '../src/hooks/script.ts'
+import { pushedHeads } from '../src/hooks/announce.ts'
+
+const sh = promisify(execFile)
+const BODY = 'echo devq\n'
+const SHA = 'a'.repeat(40)
+
+/** A shell hook someone else wrote: a shebang and lines that never look like DevQ's marks. */
+const foreignHook = fc.tuple(
+  fc.constantFrom('#!/bin/sh', '#!/bin/bash -e', '#!/usr/bin/env bash', '#!/usr/bin/env -S zsh -f'),
+  fc.array(fc.string({ unit: fc.constantFrom('a', ' ', '#', '>', '<', 'x', '"', '$', '\t', 'é') }).filter((l) => !l.includes('devq')), { maxLength: 6 }),
+  fc.boolean()
+).map(([shebang, lines, finalBreak]) => [shebang, ...lines].join('\n') + (finalBreak ? '\n' : ''))
+
+describe('DevQ\'s block in a hook file', () => {
+  it('gives a new hook file #!/bin/sh and the block, and takes the whole file away again', () => {
+    const { text, change } = withBlock(undefined, BODY)
+    expect(change).toBe('created')
+    expect(text).toBe(`#!/bin/sh\n${BEGIN_MARK}\n${BODY}${END_MARK}\n`)
+    expect(withoutBlock(text)).toEqual({ text: undefined, change: 'deleted' })
+  })
+
+  it('appends to an existing hook once: a second install leaves one block, updated in place when the lines changed', () => {
+    const own = '#!/bin/bash\nset -e\necho mine > marker\n'
+    const first = withBlock(own, BODY)
+    expect(first.change).toBe('added')
+    expect(first.text.startsWith(own)).toBe(true)
+    expect(withBlock(first.text, BODY)).toEqual({ text: first.text, change: 'unchanged' })
+    const updated = withBlock(first.text, 'echo devq 2\n')
+    expect(updated.change).toBe('updated')
+    expect(updated.text.split(BEGIN_MARK)).toHaveLength(2)
+    expect(updated.text).toContain('echo devq 2\n')
+    expect(withoutBlock(updated.text)).toEqual({ text: own, change: 'removed' })
+  })
+
+  it('puts a top block right after the #! line, and a file that did not end in a line break gets it back as it was', () => {
+    const own = '#!/bin/sh\ncat > seen'
+    const top = withBlock(own, BODY, 'top')
+    expect(top.text).toBe(`#!/bin/sh\n${BEGIN_MARK}\n${BODY}${END_MARK}\ncat > seen`)
+    expect(withoutBlock(top.text)).toEqual({ text: own, change: 'removed' })
+    const end = withBlock(own, BODY)
+    expect(end.text).toBe(`${own}\n${BEGIN_MARK}\n${ADDED_BREAK}\n${BODY}${END_MARK}\n`)
+    expect(withoutBlock(end.text)).toEqual({ text: own, change: 'removed' })
+    expect(withoutBlock(withBlock(end.text, 'echo other\n').text)).toEqual({ text: own, change: 'removed' })
+  })
+
+  it('leaves any shell hook byte for byte as it was after install and uninstall, at the end or at the top', () => {
+    fc.assert(fc.property(foreignHook, fc.constantFrom('end' as const, 'top' as const), (own, at) => {
+      expect(refusalFor(own)).toBeUndefined()
+      const once = withBlock(own, BODY, at).text
+      expect(withBlock(once, BODY, at).text).toBe(once)
+      const onlyShebang = own.split('\n').slice(1).every((l) => l.trim() === '')
+      expect(withoutBlock(once)).toEqual(onlyShebang ? { text: undefined, change: 'deleted' } : { text: own, change: 'removed' })
+    }))
+  })
+
+  it('refuses hooks that are not shell scripts, have no #! line, are binary or hold a damaged block', () => {
+    expect(refusalFor('#!/usr/bin/env python3\nprint(1)\n')).toMatchObject({ reason: 'not_shell' })
+    expect(refusalFor('#!/usr/bin/node\n')).toMatchObject({ reason: 'not_shell' })
+    expect(refusalFor('echo no shebang\n')).toMatchObject({ reason: 'no_shebang' })
+    expect(refusalFor('#!/bin/sh\n\0\x01')).toMatchObject({ reason: 'binary' })
+    expect(refusalFor(`#!/bin/sh\n${BEGIN_MARK}\necho half\n`)).toMatchObject({ reason: 'damaged_block' })
+    expect(refusalFor(`#!/bin/sh\necho half\n${END_MARK}\n`)).toMatchObject({ reason: 'damaged_block' })
+    expect(withoutBlock(`#!/bin/sh\n${BEGIN_MARK}\necho half\n`)).toMatchObject({ reason: 'damaged_block' })
+    for (const ok of ['#!/bin/sh', '#!/bin/bash -e', '#!/usr/bin/env bash', '#!/usr/bin/env -S bash -eu', '#!/usr/bin/env LC_ALL=C dash', '#! /bin/zsh']) expect(refusalFor(`${ok}\n`), ok).toBeUndefined()
+    expect(interpreterOf('#!/usr/bin/env -i PATH=/bin ksh')).toBe('ksh')
+  })
+
+  it('quotes paths for sh so that a quote or a space in them stays one word', async () => {
+    const path = '/tmp/it\'s a "dir"/$HOME`x`'
+    const { stdout } = await sh('sh', ['-c', `printf %s ${shQuote(path)}`])
+    expect(stdout).toBe(path)
+  })
+
+  it('takes from post-receive only the branch heads that were pushed, not deletions or tags', () => {
+    const b = 'b'.repeat(40)
+    const zero = '0'.repeat(40)
+    expect(pushedHeads(`${zero} ${SHA} refs/heads/main\n${SHA} ${zero} refs/heads/gone\n${zero} ${b} refs/tags/v1\n${SHA} ${b} refs/heads/feature\nnot a line\n`))
+      .toEqual([{ commit: SHA, ref: 'refs/heads/main' }, { commit: b, ref: 'refs/heads/feature' }])
+  })
+})
+
+describe('the hook lines themselves', () => {
+  const gone = { node: '/nonexistent/node', cli: '/nonexistent/devq.ts', dataDir: '/nonexistent/data' }
+
+  it('do nothing and keep the hook\'s exit status when devq is gone, even under set -eu', async () => {
+    for (const hook of ['post-commit', 'post-rewrite', 'post-receive'] as const) {
+      const script = withBlock('#!/bin/sh\nset -eu\n', blockBody(hook, gone), hook === 'post-receive' ? 'top' : 'end').text + 'echo "rest: $(cat)"\n'
+      const { stdout } = await sh('sh', ['-c', `printf 'x y refs/heads/main\\n' | sh -c '${script.replaceAll('\'', '\'\\\'\'')}' hook amend`])
+      expect(stdout, hook).toBe('rest: x y refs/heads/main\n')
+    }
+  })
+})
