@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises'
 import { getPriority } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cli, waitFor, waitMeshed, waitSettled, type NodeProc, type StatusView } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
@@ -55,13 +57,15 @@ describe('share modes (real processes)', () => {
 
     const lent = JSON.parse(await cli(['share', 'dedicated', '--json', '--data-dir', off.dataDir])) as { mode: string }
     expect(lent.mode).toBe('dedicated')
+    // Kept for the next start: the node wrote it to its config file.
+    await waitFor('the new mode in the config file', async () => /^share-mode: dedicated$/m.test(await readFile(join(off.dataDir, 'config.yml'), 'utf8').catch(() => '')))
     await waitFor('the origin to see the peer lent', async () => (await seenBy(origin, off))?.shareMode === 'dedicated' && (await seenBy(origin, off))?.freeSlots === 1)
     const two = await submit(origin, 3_000, 2)
     await waitSettled(cluster.nodes, two)
     const by = await Promise.all(two.map(async (id) => (await origin.get<JobSeen>(`/v1/jobs/${id}`)).result?.by))
     expect(new Set(by)).toEqual(new Set([off.peerId, runner.peerId]))
 
-    await expect(off.post('/v1/share', { mode: 'idle-only' })).rejects.toThrow(/400 .*"field":"mode"/)
+    await expect(off.post('/v1/share', { mode: 'sometimes' })).rejects.toThrow(/400 .*"field":"mode"/)
     await expect(off.post('/v1/activity', { idleSeconds: -1 })).rejects.toThrow(/400 .*"field":"idleSeconds"/)
   }, 240_000)
 
