@@ -14,15 +14,6 @@ export const ShareRequest = z.strictObject({ mode: ShareMode })
 /** Body of `POST /v1/activity`: seconds since the system last had input (at most ten years). */
 export const ActivityReport = z.strictObject({ idleSeconds: z.number().min(0).max(10 * 365 * 86_400) })
 
-/** What the share routes answer: `SharingView` (sharing.ts). */
-export const SharingAnswer = z.strictObject({
-  mode: ShareMode,
-  userActive: z.boolean(),
-  idleSeconds: z.number().int().min(0).optional(),
-  activitySource: z.enum(['desktop', 'probe', 'none']),
-  idleAfterS: z.number()
-})
-
 /** `GET /v1/share`, `POST /v1/share {mode}`, `POST /v1/activity {idleSeconds}`; each answers the sharing view. */
 export function shareRoutes (app: FastifyInstance, node: DevqNode): void {
   app.get('/v1/share', async () => node.sharing.view())

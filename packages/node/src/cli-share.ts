@@ -6,8 +6,9 @@ import { Argument, type Command } from 'commander'
 import { ShareMode } from '@devq/core'
 import { connectApi } from './client.ts'
 import type { SharingView } from './sharing.ts'
+import { ShareOutput } from './cli-schemas-tools.ts'
+import { printResult } from './cli-output.ts'
 
-type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
 /** One line: the mode first, then whether the user counts as around and why. */
@@ -19,13 +20,13 @@ export function describeSharing (v: SharingView): string {
 }
 
 /** Adds `devq share` to the program. */
-export function shareCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+export function shareCommands (program: Command, dataDirOf: DataDirOf): void {
   program.command('share').description('how this machine is lent: off, idle (only while nobody uses it), shared or dedicated; alone, print the mode')
     .addArgument(new Argument('[mode]', 'the new share mode').choices(ShareMode.options))
     .option('--data-dir <dir>').option('--json')
     .action(async (mode: ShareMode | undefined, o: { dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
       const view = mode === undefined ? await api.get<SharingView>('/v1/share') : await api.post<SharingView>('/v1/share', { mode })
-      printer(o.json === true)(describeSharing(view), view)
+      printResult(o.json === true, ShareOutput, view, describeSharing(view))
     })
 }
