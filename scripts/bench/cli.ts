@@ -7,6 +7,8 @@
  */
 import type { Figures } from './run.ts'
 import { measureIdleTeam } from './cli-idle.ts'
+import { measureHookOverhead } from './cli-hook.ts'
+import { measureCommitToRunning } from './cli-commit.ts'
 
 type Log = (line: string) => void
 
@@ -19,10 +21,14 @@ const num = (v: number | boolean | string): number => (typeof v === 'number' ? v
 
 /** Run in this order: the idle figure first, while nothing else of the suite loads the cores. */
 const parts: Part[] = [
-  { name: 'idle_team', measure: measureIdleTeam }
+  { name: 'idle_team', measure: measureIdleTeam },
+  { name: 'hook', measure: async (log) => await measureHookOverhead({ log }) },
+  { name: 'commit', measure: async (log) => await measureCommitToRunning({ log }) }
 ]
 
 const targets: Target[] = [
+  { figure: 'hook_overhead_ms', ok: (v) => num(v) <= 50, text: '<= 50 ms' },
+  { figure: 'commit_to_running_p50_ms', ok: (v) => num(v) <= 150, text: '<= 150 ms' },
   { figure: 'idle_team_cpu_pct', ok: (v) => num(v) <= 1, text: '<= 1% of a core' },
   { figure: 'idle_team_rss_mb', ok: (v) => num(v) <= 120, text: '<= 120 MB' }
 ]
