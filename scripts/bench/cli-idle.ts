@@ -9,7 +9,14 @@
  *   mean and the largest are logged, as is RssAnon, the part no other process shares).
  *
  * `--idle-team-size N` measures a team of N instead of 20.
+ *
+ * VmRSS counts the pages of the Node binary each process has mapped (40-80 MB of it, shared by
+ * all). How many depends on how the binary sits in the page cache: after a sequential read of
+ * the file (a copy, a tarball), the kernel maps it in large folios and each process shows some
+ * 30 MB more. The suite first drops the binary's clean pages from the cache (`dd iflag=nocache`),
+ * so the figure is what a node costs after a fresh install, run to run.
  */
+import { execa } from 'execa'
 import { startMesh, waitFor, waitMeshed, type NodeProc } from './mesh-proc.ts'
 import { cpuMs, percentile, round, rssMb, sleep } from './mesh-stats.ts'
 
@@ -56,6 +63,7 @@ async function cpuOverWindow (nodes: NodeProc[], windowMs: number): Promise<numb
 export async function measureIdleTeam (log: (line: string) => void): Promise<Record<string, number>> {
   const n = teamSize()
   log(`idle team: ${n} nodes in one team, settle, ${WARMUP_MS / 1000} s warm-up, then a ${WINDOW_MS / 1000} s window`)
+  await execa('dd', [`if=${process.execPath}`, 'iflag=nocache', 'count=0'], { reject: false })
   const t0 = performance.now()
   const mesh = await startMesh(n, [])
   try {

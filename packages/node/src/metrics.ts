@@ -167,7 +167,9 @@ function jobFamilies (registry: Registry): JobMetrics {
  */
 export function createMetricsRegistry (sample: () => MetricsSample, init: { version: string, protocols: TransferProtocols }): { registry: Registry, jobs: JobMetrics } {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
+  // The event loop lag monitor wakes the loop at its precision: prom-client's 10 ms default woke an
+  // idle node 100 times a second, most of its idle CPU. Once a second still shows a stalled loop.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 })
   // Gauges named like counters (promtool's lint refuses them); each is the sum of the by-type gauge beside it.
   for (const name of SUMMED_GAUGES) registry.removeSingleMetric(name)
   new Gauge({ name: 'devq_build_info', help: 'The running devq-node version (always 1)', labelNames: ['version'], registers: [registry] }).set({ version: init.version }, 1)

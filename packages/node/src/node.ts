@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import {
-  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
-  type ArtifactRef, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
+  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, liveWindowMs, systemClock,
+  type ArtifactRef, type PresenceInfo, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
 import { settleStepCgroups } from '@devq/runner'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh, type PresenceStamps } from '@devq/p2p'
@@ -145,6 +145,36 @@ interface Parts {
   closeClock: () => void
 }
 
+/** Most peers whose hello is remembered as answered. */
+const MAX_GREETED = 4096
+
+/**
+ * A newcomer (or a peer back after a silence) hears the team at once, not a quiet lease later:
+ * a peer answers the first hello of each start, and any heartbeat of a peer that was not live.
+ */
+function createGreetings (): { shouldAnswer: (info: PresenceInfo, wasLive: boolean) => boolean } {
+  const greeted = new Set<string>()
+  return {
+    shouldAnswer (info, wasLive) {
+      if (info.hello !== true) {
+        greeted.delete(info.peer)
+        return !wasLive
+      }
+      if (greeted.has(info.peer)) return !wasLive
+      if (greeted.size >= MAX_GREETED) greeted.clear()
+      greeted.add(info.peer)
+      return true
+    }
+  }
+}
+
+/** Whether `peer`'s last heartbeat is still within its live window. */
+function isLive (presence: PresenceTable, peer: string, nowMs: number, leaseMs: number): boolean {
+  const info = presence.get(peer)
+  const at = presence.lastSeen(peer)
+  return info !== undefined && at !== undefined && nowMs - at <= liveWindowMs(info, leaseMs)
+}
+
 /** Stops bidding and gives running attempts up to DRAIN_MS to end. */
 async function drain (scheduler: Scheduler): Promise<void> {
   scheduler.drain()
@@ -174,15 +204,20 @@ function wire (p: Parts): DevqNode {
   const origin = createOriginSync({ roomFor, fold: p.fold, peerId: p.key.peerId, mesh, artifacts: p.runner.artifacts, logs: p.runner.logs, livePeers, logger: log, onStored: retention.schedule })
   const stamps = keepPresenceStamps(mesh, p.config.dataDir, log)
   const heartbeat = startHeartbeat(mesh, scheduler, log)
+  const greets = createGreetings()
   const listeners = [
     ledger.onAccepted(arrivals.record),
-    ledger.onAccepted(() => { loop.soon() }),
+    ledger.onAccepted(() => { loop.soon(); heartbeat.nudge() }),
     ledger.onAccepted((events, changes) => {
       p.runner.access.observe(events, changes)
       origin.observe(events, changes)
       if (changes.some((c) => c.after === 'succeeded')) retention.schedule()
     }),
-    mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) }),
+    mesh.onPresence((info) => {
+      const now = systemClock.monotonicMs()
+      if (greets.shouldAnswer(info, isLive(presence, info.peer, now, p.config.leaseMs))) heartbeat.answer()
+      presence.observe(info, now)
+    }),
     // Peers see a new share mode with the next heartbeat: send it now rather than at the next beat.
     p.sharing.onModeChanged(() => { heartbeat.send(); loop.soon() })
   ]

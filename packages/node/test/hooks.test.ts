@@ -122,6 +122,8 @@ describe('git hooks announce every commit to the grid', () => {
     await writeFile(join(repo, 'b.txt'), 'b\n')
     const commit = await commitAll(repo, 'b')
     expect((await endedRunOf(a, commit)).map((j) => j.status)).toEqual(['succeeded'])
+    // The node, which announced it from the queue, said so in hooks.log.
+    expect((await hookLog(a.dataDir)).filter((l) => l.commit === commit).map((l) => [l.event, l.by])).toEqual([['queued', undefined], ['announced', 'node']])
     // A directory whose name JSON must escape: the hook hands the commit to devq hook announce instead.
     const quoted = await fx.repo(PIPELINE, 'say "hi"')
     await cli(['hook', 'install', '--repo', quoted, '--data-dir', a.dataDir])

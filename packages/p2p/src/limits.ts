@@ -10,14 +10,15 @@ export const MAX_GOSSIP_FRAME_BYTES = 1024 * 1024
  * Gossipsub's mesh: this peer grafts none. Every message is flooded by its publisher to every
  * connected peer, and the keeper connects each peer to every other, so a forwarding mesh would
  * only send copies that every peer already has (with 20 peers and a degree of 4, three of every
- * four message frames were such copies). A peer that missed a message learns of it by gossip: each
- * gossip heartbeat, IHAVE to `Dlazy` connected peers (gossipFactor 0: no more), and for ledger
- * events by sync, which a heartbeat showing a different ledger starts. Grafts from peers that ask
+ * four message frames were such copies). No IHAVE gossip either (`Dlazy` 0): in a quiet team it
+ * was most of an idle node's frames, each costing more CPU than the heartbeat it announced. A peer
+ * that missed a heartbeat has the next one; one that missed ledger events pulls them by sync, which
+ * a heartbeat showing a different ledger starts. Grafts from peers that ask
  * for a mesh (one that reaches the team through a single member) are taken, up to `Dhi`, and those
  * peers get every message forwarded.
  */
-export const GOSSIP_DEGREE = { D: 0, Dlo: 0, Dhi: 6, Dscore: 0, Dout: 0, Dlazy: 2, gossipFactor: 0 }
-/** Gossipsub heartbeat (mesh upkeep, IHAVE gossip): every 2 s instead of every second. */
+export const GOSSIP_DEGREE = { D: 0, Dlo: 0, Dhi: 6, Dscore: 0, Dout: 0, Dlazy: 0, gossipFactor: 0 }
+/** Gossipsub heartbeat (mesh upkeep for peers that graft): every 2 s instead of every second. */
 export const GOSSIP_HEARTBEAT_MS = 2000
 /** Gossip messages at least this large make a receiver tell its other mesh peers not to send a copy (IDONTWANT). */
 export const IDONTWANT_MIN_BYTES = 16 * 1024

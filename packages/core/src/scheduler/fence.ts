@@ -1,5 +1,5 @@
 import type { SchedulerPolicy } from './policy.ts'
-import type { PresenceTable } from './presence.ts'
+import { liveWindowMs, type PresenceTable } from './presence.ts'
 
 /**
  * A host that ran no scheduler pass for this long (ms) was stalled (a long GC, a starved CPU):
@@ -22,8 +22,11 @@ export interface FenceState {
 
 /** Judges, once per pass, whether this peer is cut off. */
 export interface Fence {
-  /** The state at local monotonic `nowMs`, at the start of a pass. */
-  check(nowMs: number): FenceState
+  /**
+   * The state at local monotonic `nowMs`, at the start of a pass. `teamQuiet`: no job is open and
+   * nothing runs here (`Scheduler.quiet`), so peers beat only every quiet interval.
+   */
+  check(nowMs: number, teamQuiet?: boolean): FenceState
   /** Notes the end of a pass (local monotonic ms), for stall detection. */
   passEnded(nowMs: number): void
 }
@@ -37,19 +40,26 @@ class MeshFence implements Fence {
   private readonly quietMs: number
   private readonly othersKnown: () => boolean
   private knownAtStart: boolean | undefined
+  private readonly leaseMs: number
+  /** When the team last stopped being quiet (local monotonic ms). */
+  private busySince = -Infinity
+  private wasQuiet = false
 
   constructor (presence: PresenceTable, peerId: string, policy: SchedulerPolicy, othersKnown: () => boolean) {
     this.presence = presence
     this.peerId = peerId
     this.quietMs = policy.leaseMs - policy.fenceMarginMs
     this.othersKnown = othersKnown
+    this.leaseMs = policy.leaseMs
   }
 
-  check (nowMs: number): FenceState {
+  check (nowMs: number, teamQuiet = false): FenceState {
+    if (this.wasQuiet && !teamQuiet) this.busySince = nowMs
+    this.wasQuiet = teamQuiet
     const stalled = this.lastPassEnd !== undefined && nowMs - this.lastPassEnd > STALL_MS
     const was = this.isolatedSince
     if (!stalled) {
-      if (!this.cutOff(nowMs)) this.isolatedSince = undefined
+      if (!this.cutOff(nowMs, teamQuiet)) this.isolatedSince = undefined
       else this.isolatedSince ??= nowMs
     }
     return { isolatedSinceMs: this.isolatedSince, stalled, rejoined: was !== undefined && this.isolatedSince === undefined }
@@ -65,8 +75,14 @@ class MeshFence implements Fence {
    * since it started, a peer is cut off if its ledger named other peers then (it cannot tell
    * whether they are gone or out of reach), and alone otherwise. A peer whose peers all left
    * cleanly is alone too: nobody can take its work over.
+   *
+   * While the team is quiet a peer counts as heard within its live window (it beats rarely then,
+   * and there is no work anyone could take over). Once a job opens, peers beat every quarter lease
+   * again: a peer then counts as heard for the quiet time from its last heartbeat or from when
+   * the team stopped being quiet, whichever is later, so a peer cut off just then still stops
+   * before the others could take its work (they count from their own later sight of it).
    */
-  private cutOff (nowMs: number): boolean {
+  private cutOff (nowMs: number, teamQuiet: boolean): boolean {
     this.knownAtStart ??= this.othersKnown()
     let heard = false
     let expected = false
@@ -74,7 +90,7 @@ class MeshFence implements Fence {
       if (info.peer === this.peerId) continue
       heard = true
       const at = this.presence.lastSeen(info.peer)
-      if (at !== undefined && nowMs - at <= this.quietMs) return false
+      if (at !== undefined && (teamQuiet ? nowMs - at <= liveWindowMs(info, this.leaseMs) : nowMs - Math.max(at, this.busySince) <= this.quietMs)) return false
       if (info.status !== 'draining') expected = true
     }
     return heard ? expected : this.knownAtStart

@@ -23,6 +23,35 @@ export function presenceIntervalMs (leaseMs: number): number {
   return Math.round(Math.max(PRESENCE_MIN_INTERVAL_MS, leaseMs / 4))
 }
 
+/**
+ * How often a peer sends its heartbeat while the whole team is quiet (no open job in its ledger,
+ * nothing running, nothing due): every two leases. Each heartbeat costs every other peer a frame
+ * in and a flow-control frame out, so in a quiet team of 20 this is most of an idle node's CPU. Nothing then rides on noticing a silent peer soon:
+ * no runner holds an attempt, no coordinator has a job to hand over, no runner needs to tell
+ * whether it is cut off. The first event that opens a job brings every peer back to the quarter
+ * lease at once (it beats the moment it learns of it).
+ */
+export function quietPresenceIntervalMs (leaseMs: number): number {
+  return Math.round(Math.max(PRESENCE_MIN_INTERVAL_MS, QUIET_LEASES * leaseMs))
+}
+
+/** A quiet team's heartbeats are this many leases apart. */
+const QUIET_LEASES = 2
+
+/** A peer's heartbeat lasts this many of its own announced intervals (PresenceInfo.beatMs), when that is longer than the lease. */
+const BEATS_PER_WINDOW = 2.5
+
+/**
+ * How long after its last heartbeat (ms) a peer still counts as live: the lease, or two and a half
+ * of the intervals it announced, whichever is longer. An announced interval counts for no more than
+ * a quiet team's (the longest a peer following these rules waits), so no peer can stay live longer
+ * by saying so. A peer that stops without a goodbye (a laptop put to sleep) in a quiet team thus
+ * shows as live for up to five leases; one whose process ends closes its connections at once.
+ */
+export function liveWindowMs (info: Pick<PresenceInfo, 'beatMs'>, leaseMs: number): number {
+  return Math.max(leaseMs, BEATS_PER_WINDOW * Math.min(info.beatMs ?? 0, quietPresenceIntervalMs(leaseMs)))
+}
+
 /** What a runner is doing for one attempt, for live progress in the CLI and UI. */
 export const JobActivity = z.strictObject({
   job: z.string().regex(/^[0-9a-f]{64}$/),
@@ -64,6 +93,10 @@ export const PresenceInfo = z.strictObject({
    * the award it would overtake never reached it.
    */
   runs: z.array(z.string().regex(/^[0-9a-f]{16}$/)).max(MAX_RUN_CLAIMS).optional(),
+  /** The longest the sender waits before its next heartbeat (ms): a quarter lease, or a lease while the team is quiet. */
+  beatMs: z.number().int().min(0).max(600_000).optional(),
+  /** Set in the heartbeats of a peer's first lease after it started: peers answer with theirs, so it hears the team at once. */
+  hello: z.literal(true).optional(),
   /**
    * What the sender's ledger holds, as the mesh stamps it on each heartbeat it publishes: `digest`,
    * a hash of everything a sync request from it would say (version vector, chain tips, faulty
@@ -102,7 +135,7 @@ export interface PresenceTable {
   /** Local monotonic time (ms) of the last heartbeat from `peer`, if any. */
   lastSeen(peer: string): number | undefined
   get(peer: string): PresenceInfo | undefined
-  /** Peers heard from within `leaseMs` before `nowMs`, sorted by peer id. */
+  /** Peers heard from within their live window (`liveWindowMs`, at least `leaseMs`) before `nowMs`, sorted by peer id. */
   live(nowMs: number, leaseMs: number): PresenceInfo[]
 }
 
@@ -160,7 +193,7 @@ export function createPresenceTable (init: PresenceTableInit = {}): PresenceTabl
     get: (peer) => seen.get(peer)?.info,
     live (nowMs, leaseMs) {
       const out: PresenceInfo[] = []
-      for (const { info, at } of seen.values()) if (nowMs - at <= leaseMs) out.push(info)
+      for (const { info, at } of seen.values()) if (nowMs - at <= liveWindowMs(info, leaseMs)) out.push(info)
       return out.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
     }
   }

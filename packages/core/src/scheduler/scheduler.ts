@@ -1,7 +1,7 @@
 import type { ShareMode } from '../events/bodies.ts'
 import type { Clock, Logger, Signer } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
-import { fitPresence, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
+import { fitPresence, MAX_RUN_CLAIMS, presenceIntervalMs, quietPresenceIntervalMs, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import { honouredClaims, type ClaimMemory } from './claims.ts'
 import type { JobExecutor, LedgerView, LocalStatus, Publish, ResultAvailability, RunnerProfile } from './ports.ts'
 import { createExecutions, type Executions } from './executions.ts'
@@ -64,6 +64,12 @@ export interface Scheduler {
    * window pending. A host may then run passes less often; new events ask for one anyway.
    */
   quiet(): boolean
+  /**
+   * How long (ms) this peer may wait before its next heartbeat: `quietPresenceIntervalMs` while
+   * the team is quiet (see `quiet`), it has been up for a lease and it is not draining; else
+   * `presenceIntervalMs`. Heartbeats carry it (`beatMs`), so peers keep a quiet peer live meanwhile.
+   */
+  heartbeatIntervalMs(): number
   /** Stops bidding (status `draining`); running attempts go on. Idempotent. */
   drain(): void
   /**
@@ -100,6 +106,7 @@ class PeerScheduler implements Scheduler {
   private readonly bidsSent = new Set<string>()
   private readonly recentFailures: () => number
   private readonly closedUsage: () => LevelUsage
+  private readonly bootMs: number
   private draining = false
   private stopped = false
   private running: Promise<void> | undefined
@@ -112,6 +119,7 @@ class PeerScheduler implements Scheduler {
     this.logger = components.logger.child({ component: 'scheduler', peer_id: init.peerId })
     this.local = init.local ?? (() => ({ load: 0, userActive: false, warmWorkspaces: [] }))
     this.executions = createExecutions({ ...components, logger: this.logger }, { peerId: init.peerId })
+    this.bootMs = components.clock.monotonicMs()
     this.memory = { firstBidSeen: new Map(), awardSeen: new Map(), written: new Set(), startedMs: components.clock.monotonicMs(), firstPassMs: undefined, wakeAtMs: undefined }
     this.fence = createFence(components.presence, init.peerId, this.policy, () => namesOtherPeers(components.view, init.peerId))
     const { clock, view } = components
@@ -160,6 +168,8 @@ class PeerScheduler implements Scheduler {
       version: this.init.version,
       ...(l.activity === undefined || l.activity.length === 0 ? {} : { activity: l.activity.slice(0, 32) }),
       ...(busy === 0 ? {} : { runs: running.slice(0, MAX_RUN_CLAIMS).map(runClaim) }),
+      beatMs: this.heartbeatIntervalMs(),
+      ...(this.saysHello() ? { hello: true as const } : {}),
       time: Math.round(this.c.clock.wallMs())
     })
   }
@@ -174,6 +184,15 @@ class PeerScheduler implements Scheduler {
 
   quiet (): boolean {
     return this.executions.ids().length === 0 && this.memory.wakeAtMs === undefined && this.c.view.openJobs().next().done === true
+  }
+
+  heartbeatIntervalMs (): number {
+    const settled = !this.draining && !this.stopped && !this.saysHello()
+    return settled && this.quiet() ? quietPresenceIntervalMs(this.policy.leaseMs) : presenceIntervalMs(this.policy.leaseMs)
+  }
+
+  private saysHello (): boolean {
+    return this.c.clock.monotonicMs() - this.bootMs < this.policy.leaseMs
   }
 
   drain (): void {
@@ -194,7 +213,7 @@ class PeerScheduler implements Scheduler {
     this.times.observe(view.openJobs(), mono)
     const self = this.presence()
     const live = presence.live(mono, this.policy.leaseMs).filter((p) => p.peer !== peerId)
-    const fence = this.fence.check(mono)
+    const fence = this.fence.check(mono, this.quiet())
     if (fence.isolatedSinceMs === mono) this.logger.warn({ quiet_ms: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
     if (fence.rejoined) this.rejoin(mono)
     const scope = this.scope(fence.isolatedSinceMs)
