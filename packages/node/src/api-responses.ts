@@ -5,7 +5,7 @@
  * diagnostics; strict objects wherever the shape is the contract.
  */
 import { z } from 'zod'
-import { ArtifactRef, BidScore, FailureKind, FinishStatus, JobActivity, Priority, RetryPolicy, Role, SyntheticSpec, WorkspaceMode, type JobState } from '@devq/core'
+import { ArtifactRef, BidScore, FailureKind, FinishStatus, JobActivity, Priority, RetryPolicy, Role, ShareMode, SyntheticSpec, WorkspaceMode, type JobState } from '@devq/core'
 import { JobStatusSchema } from './event-schemas.ts'
 
 /** Every error answer: `{name, code, message, data, retryable}` (code equals name). */
@@ -103,10 +103,10 @@ const Counts = z.record(z.string(), z.number())
 export const StatusResponse = z.strictObject({
   peer: z.strictObject({
     id: z.string(), addresses: z.array(z.string()), status: z.enum(['idle', 'busy', 'draining']), slots: z.number(), freeSlots: z.number(),
-    labels: z.array(z.string()), running: z.array(z.string())
+    labels: z.array(z.string()), shareMode: ShareMode, running: z.array(z.string())
   }),
   team: z.strictObject({ name: z.string(), mode: z.enum(['open', 'strict']), members: z.record(z.string(), Role) }),
-  peers: z.array(z.strictObject({ id: z.string(), status: z.string(), slots: z.number(), freeSlots: z.number(), load: z.number(), labels: z.array(z.string()), version: z.string() })),
+  peers: z.array(z.strictObject({ id: z.string(), status: z.string(), slots: z.number(), freeSlots: z.number(), load: z.number(), labels: z.array(z.string()), shareMode: ShareMode, userActive: z.boolean(), version: z.string() })),
   connected: z.array(z.string()),
   queue: z.array(z.strictObject({ id: z.string(), priority: Priority, attempt: z.number(), waitingMs: z.number() })),
   counts: Counts,

@@ -20,6 +20,8 @@ import { JobsViewQuery, ResolveQuery, RunsViewQuery } from './api-views.ts'
 import { CancelRunRequest, RetryRunRequest } from './api-run-actions.ts'
 import { ActionOutput, JobsOutput, RunsOutput, ShowJobOutput, ShowRunOutput, StatusOutput } from './cli-schemas.ts'
 import { DigestQuery } from './api-provenance.ts'
+import { ActivityReport, ShareRequest } from './api-share.ts'
+import { ShareOutput } from './cli-schemas-tools.ts'
 
 /** What one status of a route answers: a JSON schema, a text body, or a switch to the WebSocket protocol. */
 export type RouteAnswer = z.ZodType | 'text' | 'websocket'
@@ -63,6 +65,9 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/events/ticket', summary: 'A one-time ticket for opening the event stream (valid once, for 30 s)', responses: { 201: TicketAnswer } },
   { method: 'GET', path: '/v1/events', summary: 'The event stream (WebSocket; see the stream messages in components)', query: EventsQuery, auth: 'ticket', responses: { 101: 'websocket' } },
   { method: 'GET', path: '/v1/events/stats', summary: 'How the event stream stands: seq, ring, clients, drops', responses: { 200: StreamStatsAnswer } },
+  { method: 'GET', path: '/v1/share', summary: 'How this peer is lent and whether its user is around', responses: { 200: ShareOutput } },
+  { method: 'POST', path: '/v1/share', summary: 'Lend this peer another way from now on (kept in the config file)', body: ShareRequest, bodyName: 'ShareRequest', responses: { 200: ShareOutput } },
+  { method: 'POST', path: '/v1/activity', summary: 'The desktop app\'s report of the system\'s idle time', body: ActivityReport, bodyName: 'ActivityReport', responses: { 200: ShareOutput } },
   { method: 'GET', path: '/v1/webhook/deliveries', summary: 'Where the push webhook listens, its queue and its last 50 deliveries', responses: { 200: WebhookDeliveriesAnswer } },
   { method: 'GET', path: '/v1/jobs/:id/provenance', summary: 'A job\'s signed provenance, from this peer\'s ledger', params: JobParams, responses: { 200: ProvenanceAnswer } },
   { method: 'GET', path: '/v1/provenance', summary: 'The provenance of every job that lists an artifact digest', query: DigestQuery, responses: { 200: DigestProvenanceAnswer } },

@@ -44,3 +44,15 @@ export const JobsQuery = z.strictObject({
 })
 /** Body of `POST /v1/test/block` (test hooks only). */
 export const BlockRequest = z.strictObject({ peers: z.array(PeerIdString).max(1024) })
+
+/**
+ * Fastify's schema compilers, replaced: routes here validate with zod (`parseRequest`), so ajv and
+ * fast-json-stringify (some 200 modules, in memory for the node's life) need not load. A route
+ * that declared a JSON schema would fail to register, naming the cause.
+ */
+export const noSchemaCompilers = {
+  compilersFactory: {
+    buildValidator: () => (): never => { throw new Error('routes validate with zod (parseRequest), not fastify JSON schemas') },
+    buildSerializer: () => (): never => { throw new Error('routes answer plain JSON, not through fastify response schemas') }
+  }
+}

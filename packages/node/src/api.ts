@@ -8,6 +8,7 @@ import { checkApi } from './api-check.ts'
 import { eventRoutes } from './api-events.ts'
 import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } from './api-socket.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
+import { shareRoutes } from './api-share.ts'
 import { provenanceRoutes } from './api-provenance.ts'
 import { doctorRoutes } from './api-doctor.ts'
 import { viewRoutes } from './api-views.ts'
@@ -15,7 +16,7 @@ import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { webhookRoutes, type WebhookView } from './api-webhook.ts'
 import { metricsRoutes } from './api-metrics.ts'
-import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
+import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, noSchemaCompilers, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
 export const MAX_API_BODY = 64 * 1024
@@ -28,9 +29,9 @@ export function statusOf (node: DevqNode): object {
   for (const job of node.fold.jobs()) counts[job.status] = (counts[job.status] ?? 0) + 1
   const queue = queueOrder(node.fold.openJobs(), Date.now(), node.scheduler.policy).slice(0, 100)
   return {
-    peer: { id: node.peerId, addresses: node.mesh.addresses(), status: now.status, slots: now.slots, freeSlots: now.freeSlots, labels: now.labels, running: node.scheduler.executing() },
+    peer: { id: node.peerId, addresses: node.mesh.addresses(), status: now.status, slots: now.slots, freeSlots: now.freeSlots, labels: now.labels, shareMode: now.shareMode, running: node.scheduler.executing() },
     team: { name: node.team.name, mode: node.team.mode, members: node.fold.team().members },
-    peers: live.map((p) => ({ id: p.peer, status: p.status, slots: p.slots, freeSlots: p.freeSlots, load: p.load, labels: p.labels, version: p.version })),
+    peers: live.map((p) => ({ id: p.peer, status: p.status, slots: p.slots, freeSlots: p.freeSlots, load: p.load, labels: p.labels, shareMode: p.shareMode, userActive: p.userActive, version: p.version })),
     connected: node.mesh.connectedPeers(),
     queue: queue.map((j) => ({ id: j.id, priority: j.priority, attempt: j.attempt, waitingMs: Date.now() - j.announcedAt })),
     counts,
@@ -161,7 +162,7 @@ export interface RunningApi {
 export async function startApi (components: ApiComponents, init: ApiInit): Promise<RunningApi> {
   const { node, logger } = components
   const servers = createApiServers(init.socketPath !== undefined)
-  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex'), serverFactory: servers.serverFactory })
+  const app = Fastify({ bodyLimit: MAX_API_BODY, logger: false, genReqId: () => randomBytes(8).toString('hex'), serverFactory: servers.serverFactory, schemaController: noSchemaCompilers })
   const listening = (): number => {
     const addr = app.server.address()
     return typeof addr === 'object' && addr !== null ? addr.port : init.port
@@ -173,6 +174,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
+  shareRoutes(app, node)
   webhookRoutes(app, components.webhook)
   provenanceRoutes(app, node)
   doctorRoutes(app, node)

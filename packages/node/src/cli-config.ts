@@ -11,13 +11,13 @@ import { settingName } from './config-file.ts'
 import { fileKeyOf, parseSettingValue, setSetting, unsetSetting, type SettingsCheck } from './config-edit.ts'
 import { locateNode } from './paths.ts'
 import { readRuntime, type RuntimeInfo } from './runtime.ts'
-
-type Out = (text: string, json: unknown) => void
+import { ConfigGetOutput, ConfigListOutput, ConfigSetOutput, ConfigUnsetOutput, type SettingValue } from './cli-schemas-tools.ts'
+import { printResult } from './cli-output.ts'
 
 interface Opts { dataDir?: string, config?: string, json?: boolean }
 
 /** One effective setting, as `list` and `get` print it. */
-interface SettingLine { key: string, value: unknown, source: SettingSource['kind'], from?: string }
+type SettingLine = ConfigGetOutput
 
 /** The keys `list` shows: where the node keeps its files, then every setting the file may hold. */
 const LISTED: readonly (keyof NodeConfig)[] = [...LOCATION_KEYS, ...FILE_KEYS]
@@ -33,7 +33,8 @@ async function target (o: Opts): Promise<{ flags: RawConfig, options: ResolveOpt
 
 function lineOf (key: keyof NodeConfig, config: NodeConfig, sources: Record<keyof NodeConfig, SettingSource>): SettingLine {
   const source = sources[key] ?? { kind: 'default' }
-  return { key: settingName(key), value: config[key], source: source.kind, ...(source.from === undefined ? {} : { from: source.from }) }
+  // The config schema holds only strings, numbers, booleans and lists of strings at these keys.
+  return { key: settingName(key), value: config[key] as SettingValue | undefined, source: source.kind, ...(source.from === undefined ? {} : { from: source.from }) }
 }
 
 function show (value: unknown): string {
@@ -66,10 +67,10 @@ function restartNote (running: RuntimeInfo | undefined): string {
   return running === undefined ? 'a devq-node started from now on reads it' : `the node running now (pid ${running.pid}) reads it when it restarts`
 }
 
-const withTarget = (cmd: Command): Command => cmd.option('--data-dir <dir>', 'the node\'s data dir').option('--config <file>', 'the config file (default: the node\'s)').option('--json')
+const withTarget = (cmd: Command): Command => cmd.option('--data-dir <dir>', 'the node\'s data dir').option('--config <file>', 'the config file (default: the node\'s)').option('--json', 'print JSON (see doc/cli-json.schema.json)')
 
 /** Adds `devq config list|get|set|unset` to the program. */
-export function configCommands (program: Command, printer: (json: boolean) => Out): void {
+export function configCommands (program: Command): void {
   const config = program.command('config').description('show and change the node\'s settings (config.yml)')
   withTarget(config.command('list').description('every setting with its value and where it comes from (default, file, env)'))
     .action(async (o: Opts) => {
@@ -77,20 +78,20 @@ export function configCommands (program: Command, printer: (json: boolean) => Ou
       const width = Math.max(...all.settings.map((s) => s.key.length))
       const lines = [`config file ${all.file}${all.exists ? '' : ' (none yet)'}`,
         ...all.settings.map((s) => `${s.key.padEnd(width)}  ${show(s.value)}  (${s.source}${s.from === undefined ? '' : ' ' + s.from})`)]
-      printer(o.json === true)(lines.join('\n'), all)
+      printResult(o.json === true, ConfigListOutput, all, lines.join('\n'))
     })
   withTarget(config.command('get <key>').description('one setting\'s value (lists comma-separated); --json adds its source'))
     .action(async (key: string, o: Opts) => {
       const line = (await effective(o)).settings.find((s) => s.key === key)
       if (line === undefined) fileKeyOf(key)
-      printer(o.json === true)(show(line!.value), line)
+      printResult(o.json === true, ConfigGetOutput, line!, show(line!.value))
     })
   withTarget(config.command('set <key> <value>').description('write a setting to the config file (checked first; comments kept)'))
     .action(async (key: string, text: string, o: Opts) => {
       const value = parseSettingValue(key, text)
       const { path, running, check } = await fileToEdit(o)
       warn(await setSetting(path, key, value, check))
-      printer(o.json === true)(`${key} = ${show(value)} in ${path}; ${restartNote(running)}`, { key, value, file: path, restartNeeded: true, running: running !== undefined })
+      printResult(o.json === true, ConfigSetOutput, { key, value: value as SettingValue, file: path, restartNeeded: true, running: running !== undefined }, `${key} = ${show(value)} in ${path}; ${restartNote(running)}`)
     })
   withTarget(config.command('unset <key>').description('remove a setting from the config file (back to its default)'))
     .action(async (key: string, o: Opts) => {
@@ -98,6 +99,6 @@ export function configCommands (program: Command, printer: (json: boolean) => Ou
       const { removed, warnings } = await unsetSetting(path, key, check)
       warn(warnings)
       const text = removed ? `${key} removed from ${path}; ${restartNote(running)}` : `${key} is not set in ${path}`
-      printer(o.json === true)(text, { key, file: path, removed, restartNeeded: removed, running: running !== undefined })
+      printResult(o.json === true, ConfigUnsetOutput, { key, file: path, removed, restartNeeded: removed, running: running !== undefined }, text)
     })
 }

@@ -10,8 +10,9 @@ import { checkDisk, checkGit, checkHook, checkSandbox, createCommandRunner } fro
 import { dataPath } from './paths.ts'
 import { readApiToken, readRuntime, tokenPath } from './runtime.ts'
 import { readTeam, teamPath, type TeamFile } from './team.ts'
+import { DoctorOutput } from './cli-schemas-tools.ts'
+import { printResult } from './cli-output.ts'
 
-type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
 /** Where doctor looks: the data dir, the repository it runs in, and the environment (PATH) for programs. */
@@ -108,13 +109,13 @@ function render (results: readonly CheckResult[]): string {
 }
 
 /** Adds `devq doctor` to the program. */
-export function doctorCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+export function doctorCommand (program: Command, dataDirOf: DataDirOf): void {
   program.command('doctor').description('check this peer\'s setup: files, team, node, peers, clock, git, hook, sandbox, disk (exit 1 on a fail)')
-    .option('--data-dir <dir>').option('--json')
+    .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (o: { dataDir?: string, json?: boolean }) => {
       const results = await runDoctor({ dataDir: dataDirOf(o), cwd: process.cwd(), env: process.env })
       const ok = results.every((r) => r.level !== 'fail')
       if (!ok) process.exitCode = 1
-      printer(o.json === true)(render(results), { ok, checks: results })
+      printResult(o.json === true, DoctorOutput, { ok, checks: results }, render(results))
     })
 }

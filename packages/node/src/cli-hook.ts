@@ -5,8 +5,9 @@ import type { Command } from 'commander'
 import { describeAdvice } from './hooks/advice.ts'
 import { runHookAnnounce } from './hooks/announce.ts'
 import { installHooks, uninstallHooks, type InstallResult, type UninstallResult } from './hooks/install.ts'
+import { HookInstallOutput, HookUninstallOutput } from './cli-schemas-tools.ts'
+import { printResult } from './cli-output.ts'
 
-type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
 /** The `devq` entry the hooks run (with the node binary running this process). */
@@ -22,22 +23,22 @@ function describeUninstall (r: UninstallResult): string {
 }
 
 /** Adds `devq hook ...` to the program. */
-export function hookCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+export function hookCommands (program: Command, dataDirOf: DataDirOf): void {
   const hook = program.command('hook').description('git hooks that announce every commit to the grid in the background (git never waits for DevQ)')
   hook.command('install').description('add DevQ\'s block to the repository\'s post-commit and post-rewrite hooks (with --server: post-receive)')
     .option('--repo <dir>', 'repository directory (default: the current one)').option('--server', 'a shared repository that takes pushes: announce every pushed branch head')
-    .option('--data-dir <dir>', 'the data dir of the node the hooks announce to').option('--json')
+    .option('--data-dir <dir>', 'the data dir of the node the hooks announce to').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (o: { repo?: string, server?: boolean, dataDir?: string, json?: boolean }) => {
       const target = { node: process.execPath, cli: CLI_ENTRY, dataDir: resolve(dataDirOf(o)) }
       const result = await installHooks({ dir: resolve(o.repo ?? process.cwd()), server: o.server === true, target })
-      printer(o.json === true)(describeInstall(result), result)
+      printResult(o.json === true, HookInstallOutput, result, describeInstall(result))
     })
   hook.command('uninstall').description('take DevQ\'s block out of the repository\'s hooks (a hook file that held nothing else is deleted)')
     .option('--repo <dir>', 'repository directory (default: the current one)')
-    .option('--data-dir <dir>', 'accepted as for install: the block is found by its markers, whatever node it names').option('--json')
+    .option('--data-dir <dir>', 'accepted as for install: the block is found by its markers, whatever node it names').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (o: { repo?: string, json?: boolean }) => {
       const result = await uninstallHooks({ dir: resolve(o.repo ?? process.cwd()) })
-      printer(o.json === true)(describeUninstall(result), result)
+      printResult(o.json === true, HookUninstallOutput, result, describeUninstall(result))
       for (const h of result.hooks) {
         if (h.kept === undefined) continue
         const lines = h.kept.map((l) => `devq:   ${l}\n`).join('')

@@ -8,8 +8,9 @@ import type { Command } from 'commander'
 import { TeamError } from './errors.ts'
 import { readTeam } from './team.ts'
 import { createTeam, joinTeam, joinTokenText } from './team-setup.ts'
+import { InitOutput } from './cli-schemas-tools.ts'
+import { printResult } from './cli-output.ts'
 
-type Out = (text: string, json: unknown) => void
 type DataDirOf = (o: { dataDir?: string }) => string
 
 interface InitOptions { create?: boolean, name?: string, mode?: string, join?: string, tokenFile?: string, dataDir?: string, json?: boolean }
@@ -74,11 +75,11 @@ function nextSteps (dataDir: string, team: { mode: 'open' | 'strict', admin: boo
 }
 
 /** Adds `devq init` to the program. Exits 2 on a non-terminal without flags. */
-export function initCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+export function initCommand (program: Command, dataDirOf: DataDirOf): void {
   program.command('init').description('first run: make this peer\'s identity, then create a team or join one (asks on a terminal)')
     .option('--create', 'create a new team with this peer as its admin').option('--name <name>', 'name of the new team').option('--mode <mode>', 'open or strict (new team)')
     .option('--join <token>', 'join with this join token (- reads it from stdin)').option('--token-file <path>', 'join with the join token in this file')
-    .option('--data-dir <dir>').option('--json')
+    .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (o: InitOptions) => {
       const dataDir = dataDirOf(o)
       const flags = fromFlags(o, dataDir)
@@ -110,6 +111,6 @@ export function initCommand (program: Command, dataDirOf: DataDirOf, printer: (j
         }
       }
       const next = nextSteps(dataDir, { mode: outcome.mode, admin: outcome.admin, peerId })
-      printer(o.json === true)([...lines, 'next:', ...next.map((s) => `  ${s}`)].join('\n'), { peerId, identity: hadKey ? 'existing' : 'created', dataDir, ...outcome, next })
+      printResult(o.json === true, InitOutput, { peerId, identity: hadKey ? 'existing' : 'created', dataDir, ...outcome, next }, [...lines, 'next:', ...next.map((s) => `  ${s}`)].join('\n'))
     })
 }

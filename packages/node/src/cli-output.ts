@@ -18,6 +18,12 @@ export function printJson<T> (schema: z.ZodType<T>, value: T): void {
   process.stdout.write(`${JSON.stringify(schema.parse(value))}\n`)
 }
 
+/** Prints `value` as JSON in the shape of `schema` when `json`, else `text` (a line or several). */
+export function printResult<T> (json: boolean, schema: z.ZodType<T>, value: T, text: string): void {
+  if (json) printJson(schema, value)
+  else process.stdout.write(`${text}\n`)
+}
+
 /** Prints lines of text. */
 export function printLines (lines: readonly string[]): void {
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`)

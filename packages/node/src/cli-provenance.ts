@@ -9,20 +9,22 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { checkProvenance, decodeEvent, type DecodedEvent, type ProvenanceFacts, type ProvenanceVerdict } from '@devq/core'
+import { checkProvenance, decodeEvent, type DecodedEvent, type ProvenanceFacts, type ProvenanceProblem, type ProvenanceVerdict } from '@devq/core'
 import { connectApi, type ApiClient } from './client.ts'
 import { resolveJob } from './cli-builds.ts'
-import type { ProvenanceAnswer } from './provenance.ts'
+import { CliUsageError } from './errors.ts'
+import type { ProvenanceAnswer, ProvenanceGap } from './provenance.ts'
+import { ProvenanceOutput, VerifyOutput } from './cli-schemas-tools.ts'
+import { printJson, printResult } from './cli-output.ts'
 import { runnerRequirement, runnerShortfall, standingText, type RunnerRequirement } from './verify-runner.ts'
 
-type Out = (text: string, json: unknown) => void
 const collect = (v: string, all: string[]): string[] => [...all, v]
 type DataDirOf = (o: { dataDir?: string }) => string
 
 /** A node's answer checked on this side. */
 interface Checked {
   answer: ProvenanceAnswer
-  verdict: ProvenanceVerdict | { valid: false, problem: string, detail: string }
+  verdict: ProvenanceVerdict | { valid: false, problem: ProvenanceProblem | ProvenanceGap, detail: string }
 }
 
 /** Checks the events of `answer` from their bytes, trusting nothing the node concluded. */
@@ -63,20 +65,21 @@ async function answersFor (api: ApiClient, what: string): Promise<ProvenanceAnsw
   }
 }
 
-/** `sha256:<hex>` of the regular file at `path`, read as a stream. */
+/** `sha256:<hex>` of the regular file at `path`, read as a stream. Throws CliUsageError for a path that is none. */
 async function fileDigest (path: string): Promise<string> {
-  if (!(await stat(path)).isFile()) throw new Error(`${path} is not a regular file`)
+  const found = await stat(path).catch((err: unknown) => { throw new CliUsageError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { arg: 'file', detail: 'unreadable' }) })
+  if (!found.isFile()) throw new CliUsageError(`${path} is not a regular file`, { arg: 'file', detail: 'not a file' })
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   return `sha256:${hash.digest('hex')}`
 }
 
-function provenanceCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+function provenanceCommand (program: Command, dataDirOf: DataDirOf): void {
   program.command('provenance <what>').description('the signed SLSA provenance (a DSSE envelope, one JSON line per job) of a job or of an artifact (sha256:...)')
-    .option('--data-dir <dir>').option('--json')
+    .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (what: string, o: { dataDir?: string, json?: boolean }) => {
       const checked = (await answersFor(await connectApi(dataDirOf(o)), what)).map((answer): Checked => ({ answer, verdict: recheck(answer) }))
-      if (checked.length === 0) throw new Error(`no job in this peer's ledger lists ${what}`)
+      if (checked.length === 0) throw new CliUsageError(`no job in this peer's ledger lists ${what}`, { arg: 'what', detail: 'unknown digest' })
       const valid = checked.filter((c) => c.verdict.valid)
       if (valid.length === 0) process.exitCode = 1
       if (o.json !== true) {
@@ -89,7 +92,8 @@ function provenanceCommand (program: Command, dataDirOf: DataDirOf, printer: (js
         ...('envelope' in verdict && verdict.envelope !== undefined ? { envelope: verdict.envelope } : {}),
         ...('statement' in verdict && verdict.statement !== undefined ? { statement: verdict.statement } : {})
       }))
-      if (o.json === true || valid.length > 0) printer(o.json === true)(valid.map((c) => JSON.stringify((c.verdict as { envelope: unknown }).envelope)).join('\n'), { jobs })
+      if (o.json === true) printJson(ProvenanceOutput, { jobs })
+      else if (valid.length > 0) process.stdout.write(`${valid.map((c) => JSON.stringify((c.verdict as { envelope: unknown }).envelope)).join('\n')}\n`)
     })
 }
 
@@ -113,12 +117,12 @@ function verdictsFor (checked: Checked[], digest: string, required: RunnerRequir
   return { verified, reasons }
 }
 
-function verifyCommand (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
+function verifyCommand (program: Command, dataDirOf: DataDirOf): void {
   program.command('verify <file>').description('check offline that a file is an artifact a job built: its digest, the ledger\'s events and the runner\'s signed provenance')
     .option('--job <job>', 'check against this job (id, prefix or name) only')
     .option('--runner <peer>', 'verified only if this peer (its full id) ran the build (repeatable: any of them)', collect, [])
     .option('--require-role <role>', 'verified only if the runner held this role (member, trusted, admin) at its finish (repeatable: all of them)', collect, [])
-    .option('--data-dir <dir>').option('--json')
+    .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (file: string, o: { job?: string, runner: string[], requireRole: string[], dataDir?: string, json?: boolean }) => {
       const required = runnerRequirement(o)
       const path = resolve(file)
@@ -141,12 +145,12 @@ function verifyCommand (program: Command, dataDirOf: DataDirOf, printer: (json: 
         process.stderr.write(lines.join('\n') + '\n')
         return
       }
-      printer(o.json === true)(lines.join('\n'), { file: path, digest, verified: ok, jobs, reasons })
+      printResult(o.json === true, VerifyOutput, { file: path, digest, verified: ok, jobs, reasons }, lines.join('\n'))
     })
 }
 
 /** Adds `devq provenance` and `devq verify` to the program. */
-export function provenanceCommands (program: Command, dataDirOf: DataDirOf, printer: (json: boolean) => Out): void {
-  provenanceCommand(program, dataDirOf, printer)
-  verifyCommand(program, dataDirOf, printer)
+export function provenanceCommands (program: Command, dataDirOf: DataDirOf): void {
+  provenanceCommand(program, dataDirOf)
+  verifyCommand(program, dataDirOf)
 }

@@ -5,7 +5,8 @@
  * (`npm run schema:cli`; a test fails when the file is stale).
  */
 import { z } from 'zod'
-import { jobStatuses, Priority, type JobStatus } from '@devq/core'
+import { jobStatuses, Priority, ShareMode, type JobStatus } from '@devq/core'
+import { toolOutputs } from './cli-schemas-tools.ts'
 
 const Status = z.enum(jobStatuses as [JobStatus, ...JobStatus[]])
 const Ms = z.number().int().min(0)
@@ -22,7 +23,7 @@ export const PeerRow = z.object({
   slots: z.object({ used: Count, total: Count }).optional(),
   load: z.number().min(0).optional().describe('1-minute load average divided by cores'),
   labels: z.array(z.string()).optional(),
-  shareMode: z.enum(['dedicated', 'shared', 'idle-only']).optional(),
+  shareMode: ShareMode.optional(),
   version: z.string().optional(),
   jobs: z.array(z.string()).describe('jobs the ledger has awarded to it that have not ended'),
   heardMsAgo: Ms.optional().describe('ms since this peer last heard its heartbeat; absent for this peer and for peers never heard')
@@ -177,7 +178,8 @@ export const cliOutputs = {
   runs: RunsOutput,
   show: ShowOutput,
   action: ActionOutput,
-  pull: PullOutput
+  pull: PullOutput,
+  ...toolOutputs
 } as const
 
 /** The JSON Schema (draft 2020-12) of every `--json` output, as committed in doc/cli-json.schema.json. */
@@ -190,7 +192,9 @@ export function renderCliJsonSchema (): string {
   const doc = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'devq --json outputs',
-    description: 'One definition per command: status, jobs, jobsWatch (jobs --watch --json prints one per line and change), runs, show, action (retry, cancel, priority), pull. Generated from packages/node/src/cli-schemas.ts.',
+    description: 'One definition per command: status, jobs, jobsWatch (jobs --watch --json prints one per line and change), runs, show, action (retry, cancel, priority), pull; ' +
+      'share, hookInstall, hookUninstall, configList, configGet, configSet, configUnset, doctor, provenance, verify, teamInit, teamToken, teamJoin, teamList, teamMembers (team add, team remove), init. ' +
+      'Generated from packages/node/src/cli-schemas.ts and cli-schemas-tools.ts.',
     $defs: defs
   }
   return `${JSON.stringify(doc, null, 2)}\n`

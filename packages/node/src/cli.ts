@@ -4,6 +4,7 @@ import { connectApi } from './client.ts'
 import { buildCommands } from './cli-builds.ts'
 import { configCommands } from './cli-config.ts'
 import { teamCommands } from './cli-team.ts'
+import { shareCommands } from './cli-share.ts'
 import { hookCommands } from './cli-hook.ts'
 import { provenanceCommands } from './cli-provenance.ts'
 import { doctorCommand } from './cli-doctor.ts'
@@ -45,14 +46,15 @@ export async function runCli (argv: string[]): Promise<void> {
   const program = new Command('devq').description('DevQ: a build grid for small teams that needs no server').version(DEVQ_VERSION)
   // Before any command is added, so every command inherits it: usage errors come back here.
   program.exitOverride()
-  teamCommands(program, dataDirOf, printer)
-  configCommands(program, printer)
+  teamCommands(program, dataDirOf)
+  configCommands(program)
   jobCommands(program)
   buildCommands(program, dataDirOf, printer)
-  hookCommands(program, dataDirOf, printer)
-  provenanceCommands(program, dataDirOf, printer)
-  doctorCommand(program, dataDirOf, printer)
-  initCommand(program, dataDirOf, printer)
+  shareCommands(program, dataDirOf)
+  hookCommands(program, dataDirOf)
+  provenanceCommands(program, dataDirOf)
+  doctorCommand(program, dataDirOf)
+  initCommand(program, dataDirOf)
   dailyCommands(program, dataDirOf)
   try {
     await program.parseAsync(argv, { from: 'user' })

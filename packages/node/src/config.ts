@@ -41,6 +41,10 @@ export const NodeConfig = z.strictObject({
    */
   labels: z.array(Label.refine((l) => !l.startsWith(RESERVED_LABEL_PREFIX), `labels starting with ${RESERVED_LABEL_PREFIX} are set by DevQ itself (${SANDBOX_LABEL} when steps can run in bubblewrap here)`)).max(32),
   shareMode: ShareMode,
+  /** Seconds without input after which the user of an `idle` or `shared` peer counts as away. */
+  idleAfterS: z.number().int().min(1).max(86_400),
+  /** The 1-minute load average per core at or above which a headless machine counts as in use. */
+  idleLoad: z.number().min(0.01).max(64),
   /** The control API listens on loopback only. */
   apiHost: z.enum(['127.0.0.1', '::1']),
   apiPort: z.number().int().min(0).max(65535),
@@ -59,7 +63,7 @@ export const NodeConfig = z.strictObject({
   /**
    * Lease (ms): a peer heard within it is live. A runner that hears no peer for three quarters of
    * it stops its steps; a silent runner loses its attempt after about a lease and a quarter. At
-   * least 2 s, since heartbeats go out about once a second.
+   * least 2 s, since heartbeats go out every quarter lease but at most once a second.
    */
   leaseMs: z.number().int().min(2000).max(600_000),
   /** Bubblewrap for steps: `auto` uses it when it works, `on` requires it, `off` never (then no sandboxed jobs). */
@@ -112,6 +116,8 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_SLOTS: 'slots',
   DEVQ_LABELS: 'labels',
   DEVQ_SHARE_MODE: 'shareMode',
+  DEVQ_IDLE_AFTER_S: 'idleAfterS',
+  DEVQ_IDLE_LOAD: 'idleLoad',
   DEVQ_API_PORT: 'apiPort',
   DEVQ_API_ALLOW_HOSTS: 'apiAllowHosts',
   DEVQ_API_ALLOW_ORIGINS: 'apiAllowOrigins',
@@ -159,6 +165,8 @@ export function defaultConfig (dirs: NodeDirs): NodeConfig {
     slots: Math.max(1, Math.floor(cpus().length / 2)),
     labels: [platform(), arch()],
     shareMode: 'dedicated',
+    idleAfterS: 300,
+    idleLoad: 0.3,
     apiHost: '127.0.0.1',
     apiPort: 0,
     apiAllowHosts: [],

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import type { FastifyInstance } from 'fastify'
+import { ShareMode, type Logger } from '@devq/core'
 import { checkSettingsTogether, resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
@@ -41,10 +42,12 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
   })
   await writeRuntime(config, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now(), ...(init.configFile === undefined ? {} : { configFile: init.configFile }) })
   // Commits the git hooks queued while no node ran, now that the API and the repositories are up.
+  const offShare = init.configFile === undefined ? () => {} : keepShareMode(node, init.configFile, logger)
   const hookQueue = startHookQueue({ runs: node.runs, logger: logger.child({ component: 'hook-queue', peer_id: node.peerId }) }, { dataDir: config.dataDir })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
+      offShare()
       await webhook?.close()
       await hookQueue.close()
       await app.close()
@@ -54,6 +57,21 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
     await stopping
   }
   return { node, api: app, url, ...(webhook === undefined ? {} : { webhook: webhook.url }), stop }
+}
+
+/**
+ * Writes each share mode change (`devq share`, the desktop app) to the config file, so the node
+ * lends itself the same way after a restart. A flag or DEVQ_SHARE_MODE still wins at the next start.
+ */
+function keepShareMode (node: DevqNode, configFile: string, logger: Logger): () => void {
+  let writing = Promise.resolve()
+  return node.sharing.onModeChanged((mode) => {
+    writing = writing.then(async () => {
+      const { setSetting } = await import('./config-edit.ts')
+      // The share mode takes part in no rule between settings: the file's own check is enough.
+      await setSetting(configFile, 'share-mode', mode, () => [])
+    }).catch((err: unknown) => { logger.warn({ err, file: configFile }, 'the new share mode holds until the node stops: the config file could not be written') })
+  })
 }
 
 /** Flags of devq-node; each can also come from a DEVQ_* environment variable (see config.ts). */
@@ -69,7 +87,9 @@ export function daemonCommand (): Command {
     .option('--mdns', 'discover peers on the LAN by multicast DNS')
     .option('--slots <n>', 'concurrent jobs this node runs')
     .option('--labels <labels>', 'comma-separated labels this node offers')
-    .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(['dedicated', 'shared', 'idle-only']))
+    .addOption(new Option('--share-mode <mode>', 'how this machine is lent').choices(ShareMode.options))
+    .option('--idle-after-s <s>', 'seconds without input after which the user of an idle or shared peer counts as away')
+    .option('--idle-load <load>', '1-minute load average per core at or above which a headless machine counts as in use')
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
     .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
     .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
@@ -95,7 +115,7 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (gossip faults become one object, clock faults another). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'webhookListen', 'webhookSecretFile', 'logLevel', 'leaseMs',
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'idleAfterS', 'idleLoad', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'webhookListen', 'webhookSecretFile', 'logLevel', 'leaseMs',
     'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks', 'rebuildLedger'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {

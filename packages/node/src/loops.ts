@@ -1,8 +1,13 @@
-import { presenceIntervalMs, systemClock, type Logger, type PresenceTable, type Scheduler } from '@devq/core'
+import { presenceIntervalMs, systemClock, type Logger, type Scheduler } from '@devq/core'
 import type { Mesh } from '@devq/p2p'
 
 /** How often the scheduler runs a pass without new events (ms). */
 const TICK_MS = 100
+/**
+ * The same while nothing is open or running (ms): a pass would only notice time passing. Well
+ * under the scheduler's STALL_MS, so quiet passes never look like a stalled host.
+ */
+const QUIET_TICK_MS = 500
 /** New events come in bursts: one scheduler pass this long (ms) after the first serves the whole burst. */
 const TICK_AFTER_EVENTS_MS = 3
 
@@ -14,8 +19,8 @@ export interface SchedulerLoop {
 }
 
 /**
- * Runs scheduler passes on a 100 ms timer, shortly after new events, and when a bid window the
- * last pass saw closes (not at the next timer tick).
+ * Runs scheduler passes on a 100 ms timer (500 ms while the scheduler is quiet), shortly after new
+ * events, and when a bid window the last pass saw closes (not at the next timer tick).
  */
 export function startSchedulerLoop (scheduler: Scheduler): SchedulerLoop {
   let closed = false
@@ -28,7 +33,12 @@ export function startSchedulerLoop (scheduler: Scheduler): SchedulerLoop {
     if (at === undefined || wake !== undefined || closed) return
     wake = setTimeout(() => { wake = undefined; void tick() }, Math.max(0, at - systemClock.monotonicMs()) + 1)
   }
-  const timer = setInterval(() => { void tick() }, TICK_MS)
+  let timer: NodeJS.Timeout
+  const every = (): void => {
+    void tick()
+    if (!closed) timer = setTimeout(every, scheduler.quiet() ? QUIET_TICK_MS : TICK_MS)
+  }
+  timer = setTimeout(every, TICK_MS)
   return {
     soon () {
       if (queued) return
@@ -37,7 +47,7 @@ export function startSchedulerLoop (scheduler: Scheduler): SchedulerLoop {
     },
     close () {
       closed = true
-      clearInterval(timer)
+      clearTimeout(timer)
       clearTimeout(wake)
     }
   }
@@ -50,16 +60,15 @@ export interface Heartbeat {
   close(): void
 }
 
-/** Sends a heartbeat now and then every `presenceIntervalMs` for the live team size. */
-export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, presence: PresenceTable, log: Logger): Heartbeat {
+/** Sends a heartbeat now and then every `presenceIntervalMs` (a quarter lease). */
+export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, log: Logger): Heartbeat {
   const send = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
   let timer: NodeJS.Timeout | undefined
   let closed = false
   const beat = (): void => {
     send()
     if (closed) return
-    const live = presence.live(systemClock.monotonicMs(), scheduler.policy.leaseMs).length + 1
-    timer = setTimeout(beat, presenceIntervalMs(live, scheduler.policy.leaseMs))
+    timer = setTimeout(beat, presenceIntervalMs(scheduler.policy.leaseMs))
   }
   beat()
   return {

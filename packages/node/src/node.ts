@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import { cpus, loadavg } from 'node:os'
+import { cpus } from 'node:os'
 import {
   createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type ArtifactRef, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
@@ -8,6 +8,7 @@ import { settleStepCgroups } from '@devq/runner'
 import { createMesh, generateTeamKey, formatTeamKey, loadOrCreatePeerKey, parseTeamKey, type Mesh, type PresenceStamps } from '@devq/p2p'
 import type { NodeConfig } from './config.ts'
 import { JobArrivals } from './arrivals.ts'
+import { loadPerCore } from './load.ts'
 import { startHeartbeat, startSchedulerLoop } from './loops.ts'
 import { createNodeClock } from './clock.ts'
 import { libp2pLogLevel } from './logger.ts'
@@ -18,6 +19,7 @@ import { createRetention } from './retention.ts'
 import { createOwnChainGuard } from './own-chain.ts'
 import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
+import { createSharing, type Sharing } from './sharing.ts'
 import { createRunAnnouncer, type RunAnnouncer } from './run-announcer.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 import { DEVQ_VERSION } from './version.ts'
@@ -45,6 +47,8 @@ export interface DevqNode {
   readonly origin: OriginSync
   /** Where this peer's repositories are, by repo id. */
   readonly repos: RepoRegistry
+  /** How this peer is lent now and whether its user is around. */
+  readonly sharing: Sharing
   /** Announces the runs of commits, once per commit, ref and job set (see run-announcer.ts). */
   readonly runs: RunAnnouncer
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
@@ -100,7 +104,9 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const known = (peer: string): boolean => peer === team.admin || fold.team().members[peer] !== undefined || fold.wasListed(peer) || ledger.versionVector()[peer] !== undefined
   const presence = createPresenceTable({ keepLiveMs: config.leaseMs, known })
   const repos = await openRepoRegistry(config.dataDir)
-  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log })
+  const cores = cpus().length
+  const sharing = createSharing({ clock, logger: log }, { mode: config.shareMode, idleAfterS: config.idleAfterS, idleLoad: config.idleLoad, cores, ownWork: () => scheduler.executing().length > 0 })
+  const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log, lowPriority: sharing.lowPriority })
   let warnedNotMember = false
   // In a strict team a peer takes part only once an admin added it; until then it bids on nothing.
   const publish: Publish = async (type, body) => {
@@ -109,17 +115,17 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     warnedNotMember = true
     return undefined
   }
-  const cores = cpus().length
+  const load = loadPerCore(clock, cores)
   const scheduler = createScheduler(
     { view: fold, publish, presence, executor: runner.executor, results: runner.results, signer: key.signer, clock, logger: log },
     {
       peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
-      local: () => ({ load: Math.round((loadavg()[0]! / cores) * 100) / 100, userActive: false, ...runner.local() })
+      local: () => ({ load: load(), userActive: sharing.userActive(), shareMode: sharing.mode(), ...runner.local() })
     }
   )
   await mesh.start()
-  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos, closeClock: time.close })
+  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos, sharing, closeClock: time.close })
 }
 
 interface Parts {
@@ -135,7 +141,15 @@ interface Parts {
   log: Logger
   runner: RunnerServices
   repos: RepoRegistry
+  sharing: Sharing
   closeClock: () => void
+}
+
+/** Stops bidding and gives running attempts up to DRAIN_MS to end. */
+async function drain (scheduler: Scheduler): Promise<void> {
+  scheduler.drain()
+  const deadline = systemClock.monotonicMs() + DRAIN_MS
+  while (scheduler.executing().length > 0 && systemClock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
 /** This node's run announcer: its own runs, announced through its ledger, served from its repositories. */
@@ -154,36 +168,36 @@ function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
   const loop = startSchedulerLoop(scheduler)
   const arrivals = new JobArrivals()
-  const offArrivals = ledger.onAccepted(arrivals.record)
-  const offAccepted = ledger.onAccepted(() => { loop.soon() })
   const retention = createRetention({ fold: p.fold, store: p.runner.artifacts, logger: log })
   const livePeers = (): string[] => presence.live(systemClock.monotonicMs(), p.config.leaseMs).map((i) => i.peer).filter((id) => id !== p.key.peerId)
   const roomFor = async (refs: readonly ArtifactRef[]): Promise<string | undefined> => await checkRoom(p.runner.artifacts, p.config.dataDir, refs, p.config.artifactBudgetMb * 1024 * 1024)
   const origin = createOriginSync({ roomFor, fold: p.fold, peerId: p.key.peerId, mesh, artifacts: p.runner.artifacts, logs: p.runner.logs, livePeers, logger: log, onStored: retention.schedule })
-  const offRunner = ledger.onAccepted((events, changes) => {
-    p.runner.access.observe(events, changes)
-    origin.observe(events, changes)
-    if (changes.some((c) => c.after === 'succeeded')) retention.schedule()
-  })
-  const offPresence = mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) })
   const stamps = keepPresenceStamps(mesh, p.config.dataDir, log)
-  const heartbeat = startHeartbeat(mesh, scheduler, presence, log)
+  const heartbeat = startHeartbeat(mesh, scheduler, log)
+  const listeners = [
+    ledger.onAccepted(arrivals.record),
+    ledger.onAccepted(() => { loop.soon() }),
+    ledger.onAccepted((events, changes) => {
+      p.runner.access.observe(events, changes)
+      origin.observe(events, changes)
+      if (changes.some((c) => c.after === 'succeeded')) retention.schedule()
+    }),
+    mesh.onPresence((info) => { presence.observe(info, systemClock.monotonicMs()) }),
+    // Peers see a new share mode with the next heartbeat: send it now rather than at the next beat.
+    p.sharing.onModeChanged(() => { heartbeat.send(); loop.soon() })
+  ]
   loop.soon()
   let stopping: Promise<void> | undefined
   async function stop (): Promise<void> {
-    scheduler.drain()
-    const deadline = systemClock.monotonicMs() + DRAIN_MS
-    while (scheduler.executing().length > 0 && systemClock.monotonicMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    await drain(scheduler)
     loop.close()
     await scheduler.stop({ handBack: true })
     heartbeat.send()
     heartbeat.close()
-    offAccepted()
-    offRunner()
+    for (const off of listeners) off()
+    p.sharing.close()
     origin.close()
     retention.close()
-    offArrivals()
-    offPresence()
     await stamps.close()
     // Give gossip a moment to carry the hand-backs and the draining heartbeat before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -196,19 +210,8 @@ function wire (p: Parts): DevqNode {
     log.info({}, 'node stopped')
   }
   return {
-    peerId: p.key.peerId,
-    signer: p.key.signer,
-    ledger,
-    fold: p.fold,
-    mesh,
-    scheduler,
-    presence,
-    team: p.team,
-    config: p.config,
-    arrivals,
-    runner: p.runner,
-    origin,
-    repos: p.repos, runs: runAnnouncerOf(p),
+    peerId: p.key.peerId, signer: p.key.signer, ledger, fold: p.fold, mesh, scheduler, presence, team: p.team, config: p.config,
+    arrivals, runner: p.runner, origin, repos: p.repos, sharing: p.sharing, runs: runAnnouncerOf(p),
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

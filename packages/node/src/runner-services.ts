@@ -53,6 +53,8 @@ export interface RunnerDeps {
   repos: RepoRegistry
   clock: Clock
   logger: Logger
+  /** Whether steps start at low CPU and IO priority (the machine is lent while someone uses it); read as each step starts. */
+  lowPriority?: () => boolean
 }
 
 /** Other peers heard within a lease, for source and artifact fallbacks. */
@@ -99,6 +101,7 @@ async function executorOf (d: RunnerDeps, parts: { mirrors: Mirrors, logs: LogSt
     sandbox,
     limits: { maxProcesses: d.config.stepMaxProcesses, maxMemoryBytes: d.config.stepMaxMemoryMb * MIB },
     baseEnv: process.env,
+    ...(d.lowPriority === undefined ? {} : { lowPriority: d.lowPriority }),
     // Its keys, tokens, secrets and other jobs' files; the user's own files and sockets.
     hiddenPaths: [...distinctDirs(d.config), homedir(), '/root', '/home', '/run/user'].filter((p, i, all) => p !== '/' && all.indexOf(p) === i)
   })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cli, cliResult } from './harness.ts'
+import { validJson } from './cli-run.ts'
 
 let root: string
 /** An environment with no DevQ or XDG variables and HOME inside the test's directory. */
@@ -20,7 +21,7 @@ afterEach(async () => { await rm(root, { recursive: true, force: true }) })
 interface Listed { file: string, exists: boolean, settings: { key: string, value: unknown, source: string, from?: string }[] }
 
 async function list (args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<Listed> {
-  return JSON.parse(await cli(['config', 'list', '--json', ...args], undefined, { cwd: options.cwd ?? root, env: options.env ?? env })) as Listed
+  return validJson<Listed>('configList', await cli(['config', 'list', '--json', ...args], undefined, { cwd: options.cwd ?? root, env: options.env ?? env }))
 }
 const valueOf = (listed: Listed, key: string): unknown => listed.settings.find((s) => s.key === key)?.value
 
@@ -63,10 +64,10 @@ describe('devq config', () => {
   it('sets a value and keeps the comments and the other settings of the file', async () => {
     const path = join(root, 'config.yml')
     await writeFile(path, '# grid box in the attic\nslots: 2 # two cores free\n\n# labels it offers\nlabels: [linux]\n')
-    const set = JSON.parse(await cli(['config', 'set', 'slots', '6', '--data-dir', root, '--json'], undefined, { env })) as { value: unknown, file: string, restartNeeded: boolean }
+    const set = validJson<{ value: unknown, file: string, restartNeeded: boolean }>('configSet', await cli(['config', 'set', 'slots', '6', '--data-dir', root, '--json'], undefined, { env }))
     expect(set).toMatchObject({ value: 6, file: path, restartNeeded: true })
-    await cli(['config', 'set', 'share-mode', 'idle-only', '--data-dir', root], undefined, { env })
-    expect(await readFile(path, 'utf8')).toBe('# grid box in the attic\nslots: 6 # two cores free\n\n# labels it offers\nlabels: [linux]\nshare-mode: idle-only\n')
+    await cli(['config', 'set', 'share-mode', 'idle', '--data-dir', root], undefined, { env })
+    expect(await readFile(path, 'utf8')).toBe('# grid box in the attic\nslots: 6 # two cores free\n\n# labels it offers\nlabels: [linux]\nshare-mode: idle\n')
     const text = await cli(['config', 'set', 'labels', 'linux,gpu', '--data-dir', root], undefined, { env })
     expect(text).toBe(`labels = linux,gpu in ${path}; a devq-node started from now on reads it\n`)
     expect(await readFile(path, 'utf8')).toContain('labels: [linux, gpu]\n')
@@ -128,7 +129,7 @@ describe('devq config', () => {
   it('gets and lists each setting with where it comes from: default, file or environment', async () => {
     const path = join(root, 'config.yml')
     await writeFile(path, 'slots: 3\nlog-level: debug\n')
-    const slots = JSON.parse(await cli(['config', 'get', 'slots', '--data-dir', root, '--json'], undefined, { env })) as unknown
+    const slots = validJson('configGet', await cli(['config', 'get', 'slots', '--data-dir', root, '--json'], undefined, { env }))
     expect(slots).toEqual({ key: 'slots', value: 3, source: 'file', from: `${path}:1:8` })
     expect((await cli(['config', 'get', 'slots', '--data-dir', root], undefined, { env })).trim()).toBe('3')
     const listed = await list(['--data-dir', root], { env: { ...env, DEVQ_LOG_LEVEL: 'warn' } })
@@ -143,5 +144,7 @@ describe('devq config', () => {
     await writeFile(path, '# keep me\nslots: 3\nmdns: true\n')
     await cli(['config', 'unset', 'slots', '--data-dir', root], undefined, { env })
     expect(await readFile(path, 'utf8')).toBe('# keep me\nmdns: true\n')
+    const again = validJson('configUnset', await cli(['config', 'unset', 'slots', '--data-dir', root, '--json'], undefined, { env }))
+    expect(again).toEqual({ key: 'slots', file: path, removed: false, restartNeeded: false, running: false })
   })
 })

@@ -30,11 +30,11 @@ function refusal (env: NodeJS.ProcessEnv = {}, flags: Record<string, unknown> = 
 
 describe('precedence', () => {
   it('takes a setting from the config file over the default, the environment over the file, a flag over both', async () => {
-    const path = await configFile('# this node\nslots: 2\nlabels: [linux, gpu]\nshare-mode: idle-only\n')
+    const path = await configFile('# this node\nslots: 2\nlabels: [linux, gpu]\nshare-mode: idle\n')
     const fromFile = resolveSettings({ dataDir: dir }, {}, dir)
     expect(fromFile.config.slots).toBe(2)
     expect(fromFile.config.labels).toEqual(['linux', 'gpu'])
-    expect(fromFile.config.shareMode).toBe('idle-only')
+    expect(fromFile.config.shareMode).toBe('idle')
     expect(fromFile.sources.slots).toEqual({ kind: 'file', from: `${path}:2:8` })
     expect(fromFile.sources.leaseMs).toEqual({ kind: 'default' })
 

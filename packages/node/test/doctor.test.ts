@@ -6,7 +6,7 @@ import { execa } from 'execa'
 import { checkClock, checkMembership, checkPeers, type NodeReport } from '../src/doctor-checks.ts'
 import { diskLevel } from '../src/doctor-system.ts'
 import { removeDir, startCluster, waitMeshed, type Cluster } from './harness.ts'
-import { runDevq } from './cli-run.ts'
+import { runDevq, validJson } from './cli-run.ts'
 
 let cluster: Cluster | undefined
 const dirs: string[] = []
@@ -65,7 +65,7 @@ describe('devq doctor', () => {
     expect(strict.stdout).toMatch(/^fail\s+sandbox\s+bubblewrap is not installed .*devq-node --sandbox on will not start/m)
 
     await chmod(teamFile, 0o600)
-    const fixed = JSON.parse((await runDevq(['doctor', '--json', '--data-dir', data], { env, cwd: await repoWithHook(data) })).stdout) as { ok: boolean, checks: { check: string, level: string }[] }
+    const fixed = validJson<{ ok: boolean, checks: { check: string, level: string }[] }>('doctor', (await runDevq(['doctor', '--json', '--data-dir', data], { env, cwd: await repoWithHook(data) })).stdout)
     const level = (check: string): string | undefined => fixed.checks.find((c) => c.check === check)?.level
     expect([level('identity'), level('team file'), level('team'), level('hook'), level('git')]).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
     expect(fixed.ok).toBe(false)
@@ -75,12 +75,18 @@ describe('devq doctor', () => {
     cluster = await startCluster(2, (i) => (i === 1 ? ['--fault-clock-offset-ms', '10000'] : []))
     const [a] = cluster.nodes
     await waitMeshed(cluster.nodes)
-    const res = await runDevq(['doctor', '--data-dir', a!.dataDir], { cwd: await repoWithHook(a!.dataDir) })
+    const repo = await repoWithHook(a!.dataDir)
+    const res = await runDevq(['doctor', '--data-dir', a!.dataDir], { cwd: repo })
     expect(res.code, res.stdout).toBe(0)
     expect(res.stdout).toMatch(/^ok\s+node\s+devq-node \(pid \d+\) answers at http:\/\/127\.0\.0\.1:\d+/m)
     expect(res.stdout).toMatch(/^ok\s+peers\s+1 connected, 1 live$/m)
     expect(res.stdout).toMatch(/^warn\s+clock\s+largest skew \+(9|10)\.\d s /m)
     expect(res.stdout).toMatch(/^0 fail, \d+ warn, \d+ ok$/m)
+    const asJson = await runDevq(['doctor', '--json', '--data-dir', a!.dataDir], { cwd: repo })
+    expect(asJson.code, asJson.stdout).toBe(0)
+    const report = validJson<{ ok: boolean, checks: { check: string, level: string, message: string }[] }>('doctor', asJson.stdout)
+    expect(report.ok).toBe(true)
+    expect(report.checks.find((c) => c.check === 'clock')).toMatchObject({ level: 'warn', message: expect.stringMatching(/^largest skew \+(9|10)\.\d s /) })
   }, 120_000)
 })
 

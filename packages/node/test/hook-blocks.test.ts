@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process'
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ADDED_BREAK, BEGIN_MARK, END_MARK, interpreterOf, refusalFor, withBlock, withoutBlock } from '../src/hooks/blocks.ts'
-import { blockBody, shQuote, type HookName } from '../src/hooks/script.ts'
+import { blockBody, formerBlockBodies, shQuote, type HookName } from '../src/hooks/script.ts'
 import { foreignLines, shUnquote } from '../src/hooks/foreign.ts'
 import { pushedHeads } from '../src/hooks/announce.ts'
+import { isEntryName, QueueEntry } from '../src/hooks/queue.ts'
 
 const sh = promisify(execFile)
 const BODY = 'echo devq\n'
@@ -103,6 +107,15 @@ describe('lines someone added inside DevQ\'s block', () => {
     expect(withoutBlock(created, foreign('post-receive'))).toEqual({ text: '#!/bin/sh\necho pushed\n', change: 'removed', kept: ['echo pushed'] })
   })
 
+  it('are none in a block an earlier version of install wrote, so upgrading first takes nothing less out', () => {
+    const own = '#!/bin/sh\necho mine\n'
+    for (const hook of ['post-commit', 'post-rewrite'] as const) {
+      const [former] = formerBlockBodies(hook, target)
+      expect(former).not.toBe(blockBody(hook, target))
+      expect(withoutBlock(withBlock(own, former!).text, foreign(hook))).toEqual({ text: own, change: 'removed' })
+    }
+  })
+
   it('are none in a block as install wrote it, for any paths, so uninstall gives any hook back byte for byte', () => {
     const path = fc.string({ unit: fc.constantFrom('a', '/', ' ', '\'', '"', '$', '\\', 'é', '\n'), minLength: 1 })
     fc.assert(fc.property(foreignHook, fc.constantFrom<HookName>('post-commit', 'post-rewrite', 'post-receive'), path, path, (own, hook, cli, dataDir) => {
@@ -123,6 +136,40 @@ describe('the hook lines themselves', () => {
       const script = withBlock('#!/bin/sh\nset -eu\n', blockBody(hook, gone), hook === 'post-receive' ? 'top' : 'end').text + 'echo "rest: $(cat)"\n'
       const { stdout } = await sh('sh', ['-c', `printf 'x y refs/heads/main\\n' | sh -c '${script.replaceAll('\'', '\'\\\'\'')}' hook amend`])
       expect(stdout, hook).toBe('rest: x y refs/heads/main\n')
+    }
+  })
+})
+
+describe('the clone hooks queue the commit from the shell', () => {
+  it('write a queue entry the node accepts, with the branch (none when detached) and the rewrite in hooks.log', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'devq-hookq-'))
+    try {
+      const repo = join(root, 'my repo')
+      const data = join(root, 'data')
+      const git = async (...args: string[]): Promise<string> => (await sh('git', ['-C', repo, ...args])).stdout.trim()
+      await sh('git', ['init', '-q', '-b', 'main', repo])
+      await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'one')
+      const target = { node: process.execPath, cli: join(root, 'devq.ts'), dataDir: data }
+      await writeFile(target.cli, '')
+      for (const hook of ['post-commit', 'post-rewrite'] as const) {
+        await writeFile(join(repo, '.git', 'hooks', hook), withBlock('#!/bin/sh\nset -eu\n', blockBody(hook, target)).text)
+        await chmod(join(repo, '.git', 'hooks', hook), 0o755)
+      }
+      await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '--amend', '-m', 'two')
+      const sha = await git('rev-parse', 'HEAD')
+      await git('checkout', '-q', '--detach')
+      await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'three')
+      const detached = await git('rev-parse', 'HEAD')
+      const names = (await readdir(join(data, 'hook-queue'))).sort()
+      expect(names.every(isEntryName)).toBe(true)
+      const entries = await Promise.all(names.map(async (n) => QueueEntry.parse(JSON.parse(await readFile(join(data, 'hook-queue', n), 'utf8')))))
+      expect(entries.map((e) => [e.hook, e.commit, e.ref, e.dir])).toEqual([
+        ['post-commit', sha, 'refs/heads/main', repo], ['post-rewrite', sha, 'refs/heads/main', repo], ['post-commit', detached, '', repo]
+      ])
+      const log = (await readFile(join(data, 'hooks.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(log.map((l) => [l.event, l.hook, l.rewrite])).toEqual([['queued', 'post-commit', undefined], ['queued', 'post-rewrite', 'amend'], ['queued', 'post-commit', undefined]])
+    } finally {
+      await rm(root, { recursive: true, force: true })
     }
   })
 })

@@ -6,6 +6,7 @@ import { execa } from 'execa'
 import { removeDir, tempDataDir } from './harness.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
 import { BEGIN_MARK, END_MARK } from '../src/hooks/blocks.ts'
+import { validJson } from './cli-run.ts'
 
 const CLI = fileURLToPath(new URL('../bin/devq.ts', import.meta.url))
 const dirs: string[] = []
@@ -45,7 +46,7 @@ describe('devq hook install and uninstall', () => {
     await mkdir(join(repo, '.githooks'))
     await writeFile(join(repo, '.githooks', 'post-commit'), own, { mode: 0o750 })
     const args = ['hook', 'install', '--repo', join(repo, 'sub'), '--data-dir', data, '--json']
-    const first = JSON.parse((await devq(args)).stdout) as Installed
+    const first = validJson<Installed>('hookInstall', (await devq(args)).stdout)
     expect(first).toMatchObject({ action: 'installed', repo, hooksDir: join(repo, '.githooks') })
     expect(first.hooks.map((h) => [h.hook, h.change])).toEqual([['post-commit', 'added'], ['post-rewrite', 'created']])
     const hooked = await readFile(join(repo, '.githooks', 'post-commit'), 'utf8')
@@ -56,11 +57,11 @@ describe('devq hook install and uninstall', () => {
     expect((await readFile(join(repo, '.githooks', 'post-rewrite'), 'utf8')).startsWith(`#!/bin/sh\n${BEGIN_MARK}\n`)).toBe(true)
     expect((await stat(join(repo, '.githooks', 'post-rewrite'))).mode & 0o111).not.toBe(0)
 
-    const second = JSON.parse((await devq(args)).stdout) as Installed
+    const second = validJson<Installed>('hookInstall', (await devq(args)).stdout)
     expect(second.hooks.map((h) => h.change)).toEqual(['unchanged', 'unchanged'])
     expect((await readFile(join(repo, '.githooks', 'post-commit'), 'utf8')).split(BEGIN_MARK)).toHaveLength(2)
 
-    const removed = JSON.parse((await devq(['hook', 'uninstall', '--repo', repo, '--json'])).stdout) as Installed
+    const removed = validJson<Installed>('hookUninstall', (await devq(['hook', 'uninstall', '--repo', repo, '--json'])).stdout)
     expect(removed.hooks.map((h) => [h.hook, h.change])).toEqual([['post-commit', 'removed'], ['post-rewrite', 'deleted'], ['post-receive', 'absent']])
     expect(await readFile(join(repo, '.githooks', 'post-commit'), 'utf8')).toBe(own)
     expect((await stat(join(repo, '.githooks', 'post-commit'))).mode & 0o777).toBe(0o750)
@@ -106,7 +107,7 @@ describe('devq hook install and uninstall', () => {
     await git(husky, ['config', 'core.hooksPath', '.husky/_'])
     const res = await devq(['hook', 'install', '--repo', husky, '--data-dir', await tempDir('data'), '--json'])
     expect(res.code).toBe(0)
-    const advice = JSON.parse(res.stdout) as { action: string, manager: string, tracked: string[], advice: { file: string, text: string }[] }
+    const advice = validJson<{ action: string, manager: string, tracked: string[], advice: { file: string, text: string }[] }>('hookInstall', res.stdout)
     expect(advice).toMatchObject({ action: 'advice', manager: 'husky', tracked: ['.husky/pre-commit'] })
     expect(advice.advice.map((a) => a.file)).toEqual(['.husky/post-commit', '.husky/post-rewrite'])
     expect(advice.advice[0]!.text.startsWith(`${BEGIN_MARK}\n`)).toBe(true)
@@ -115,7 +116,7 @@ describe('devq hook install and uninstall', () => {
     expect((await devq(['hook', 'install', '--repo', husky, '--data-dir', await tempDir('data')])).stdout).toMatch(/husky manages this repository's hooks/)
 
     const lefthook = await newRepo({ 'lefthook.yml': 'pre-commit:\n  commands: {}\n' })
-    const lh = JSON.parse((await devq(['hook', 'install', '--repo', lefthook, '--data-dir', await tempDir('data'), '--json'])).stdout) as typeof advice
+    const lh = validJson<typeof advice>('hookInstall', (await devq(['hook', 'install', '--repo', lefthook, '--data-dir', await tempDir('data'), '--json'])).stdout)
     expect(lh).toMatchObject({ action: 'advice', manager: 'lefthook', advice: [{ file: 'lefthook-local.yml' }] })
     expect(lh.advice[0]!.text).toMatch(/^post-commit:\n {2}commands:\n {4}devq:\n {6}run: \|\n {8}# >>> devq >>>/)
     expect(lh.advice[0]!.text).toContain('        set -- {1}\n')
@@ -126,11 +127,11 @@ describe('devq hook install and uninstall', () => {
     const linked = join(await tempDir('linked'), 'wt')
     await git(repo, ['worktree', 'add', '-q', linked])
     const data = await tempDir('data')
-    const wt = JSON.parse((await devq(['hook', 'install', '--repo', linked, '--data-dir', data, '--json'])).stdout) as Installed
+    const wt = validJson<Installed>('hookInstall', (await devq(['hook', 'install', '--repo', linked, '--data-dir', data, '--json'])).stdout)
     expect(wt.hooksDir).toBe(join(repo, '.git', 'hooks'))
     const bare = join(await tempDir('bare'), 'server.git')
     await execa('git', ['init', '-q', '--bare', bare])
-    const server = JSON.parse((await devq(['hook', 'install', '--server', '--repo', bare, '--data-dir', data, '--json'])).stdout) as Installed
+    const server = validJson<Installed>('hookInstall', (await devq(['hook', 'install', '--server', '--repo', bare, '--data-dir', data, '--json'])).stdout)
     expect(server).toMatchObject({ repo: bare, hooksDir: join(bare, 'hooks'), hooks: [{ hook: 'post-receive', change: 'created' }] })
     const notRepo = await devq(['hook', 'install', '--repo', data, '--data-dir', data])
     expect(notRepo.code).toBe(2)

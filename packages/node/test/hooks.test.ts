@@ -19,7 +19,7 @@ jobs:
 `
 
 interface HookJob extends BuildJob { commit: string, ref: string, run: string, result?: NonNullable<BuildJob['result']> & { attempt: number } }
-interface LogLine { event: string, commit?: string, ref?: string, run?: string, existing?: boolean, rewrite?: string }
+interface LogLine { event: string, commit?: string, ref?: string, run?: string, existing?: boolean, rewrite?: string, dir?: string, by?: string }
 
 async function jobsOf (node: NodeProc, commit: string): Promise<HookJob[]> {
   return (await node.get<HookJob[]>('/v1/jobs?limit=10000')).filter((j) => j.commit === commit)
@@ -122,6 +122,13 @@ describe('git hooks announce every commit to the grid', () => {
     await writeFile(join(repo, 'b.txt'), 'b\n')
     const commit = await commitAll(repo, 'b')
     expect((await endedRunOf(a, commit)).map((j) => j.status)).toEqual(['succeeded'])
+    // A directory whose name JSON must escape: the hook hands the commit to devq hook announce instead.
+    const quoted = await fx.repo(PIPELINE, 'say "hi"')
+    await cli(['hook', 'install', '--repo', quoted, '--data-dir', a.dataDir])
+    await writeFile(join(quoted, 'q.txt'), 'q\n')
+    const other = await commitAll(quoted, 'q')
+    expect((await endedRunOf(a, other)).map((j) => j.status)).toEqual(['succeeded'])
+    expect((await hookLog(a.dataDir)).filter((l) => l.commit === other).map((l) => [l.event, l.dir])).toContainEqual(['queued', quoted])
   }, 180_000)
 
   it('queues commits made while no node runs; the node announces them at start, each commit once, and sets aside what it cannot build', async () => {
@@ -138,8 +145,8 @@ describe('git hooks announce every commit to the grid', () => {
     const c2 = await head(repo)
     await writeFile(join(broken, '.devq.yml'), 'version: 1\njobs: [not, a, map]\n')
     const bad = await commitAll(broken, 'a broken pipeline')
-    // Four background announces (c1, the amend's two, the broken one), each found no node.
-    await waitLogged(dir, 'four announces to queue their commits', (ls) => ls.filter((l) => l.event === 'waiting').length === 4)
+    // Four announces (c1, the amend's two, the broken one), each queued for the node to come.
+    await waitLogged(dir, 'four announces to queue their commits', (ls) => ls.filter((l) => l.event === 'queued').length === 4)
     await writeFile(join(dir, 'hook-queue', '0000000000001-0badf00d.json'), '{"v":1,"dir":"relative"}')
     expect((await readdir(join(dir, 'hook-queue'))).filter((f) => f.endsWith('.json'))).toHaveLength(5)
 

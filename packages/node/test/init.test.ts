@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { removeDir, tempDataDir } from './harness.ts'
-import { runDevq } from './cli-run.ts'
+import { runDevq, validJson } from './cli-run.ts'
 
 const dirs: string[] = []
 afterEach(async () => { await Promise.all(dirs.splice(0).map(removeDir)) })
@@ -26,10 +26,11 @@ describe('devq init', () => {
     for (const step of [`devq-node --data-dir ${a}`, 'devq hook install', 'devq team add <peer>', `devq doctor --data-dir ${a}`]) expect(created.stdout).toContain(step)
 
     const token = (await runDevq(['team', 'token', '--data-dir', a])).stdout.trim()
+    expect(validJson('teamToken', (await runDevq(['team', 'token', '--json', '--data-dir', a])).stdout)).toEqual({ token, addrs: [] })
     const b = await dataDir('init-b')
     const joined = await runDevq(['init', '--join', '-', '--json', '--data-dir', b], { input: token + '\n' })
     expect(joined.code, joined.stderr).toBe(0)
-    const answer = JSON.parse(joined.stdout) as { peerId: string, action: string, team: string, next: string[] }
+    const answer = validJson<{ peerId: string, action: string, team: string, next: string[] }>('init', joined.stdout)
     expect(answer).toMatchObject({ action: 'joined', team: 'alpha', mode: 'strict', identity: 'created' })
     expect(answer.peerId).not.toBe(team.admin)
     expect(answer.next).toContain(`ask an admin to add this peer: devq team add ${answer.peerId}`)
@@ -45,6 +46,8 @@ describe('devq init', () => {
     const again = await runDevq(['init', '--data-dir', a])
     expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('already in team alpha (strict)') })
     expect(again.stdout).toContain(`identity: peer ${team.admin}`)
+    const againJson = await runDevq(['init', '--json', '--data-dir', a])
+    expect(validJson('init', againJson.stdout)).toMatchObject({ peerId: team.admin, identity: 'existing', action: 'existing', team: 'alpha', admin: true })
     const twice = await runDevq(['init', '--create', '--data-dir', a])
     expect(twice.code).toBe(2)
     expect(twice.stderr).toContain(`${a} already belongs to team alpha`)

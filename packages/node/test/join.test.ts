@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cli, removeDir, tempDataDir } from './harness.ts'
+import { validJson } from './cli-run.ts'
 
 const CLI = fileURLToPath(new URL('../bin/devq.ts', import.meta.url))
 
@@ -22,8 +23,10 @@ const keyOf = async (dir: string): Promise<string> => (JSON.parse(await readFile
 /** A new team in a fresh data dir and its join token. */
 async function team (): Promise<{ dir: string, token: string }> {
   const dir = await dataDir('join-admin')
-  await cli(['team', 'init', '--data-dir', dir])
-  return { dir, token: (await cli(['team', 'token', '--data-dir', dir])).trim() }
+  const made = validJson<{ token: string }>('teamInit', await cli(['team', 'init', '--json', '--data-dir', dir]))
+  const token = (await cli(['team', 'token', '--data-dir', dir])).trim()
+  expect(made.token).toBe(token)
+  return { dir, token }
 }
 
 describe('devq team join', () => {
@@ -40,7 +43,7 @@ describe('devq team join', () => {
     expect(cmdline).not.toContain('devq1.')
     proc.stdin.end(`${admin.token}\n`)
     expect(await exited).toBe(0)
-    expect(JSON.parse(out)).toMatchObject({ team: expect.stringMatching(/^devq-/) })
+    expect(validJson('teamJoin', out)).toMatchObject({ team: expect.stringMatching(/^devq-/), mode: 'open', bootstrap: [] })
     expect(await keyOf(dir)).toBe(await keyOf(admin.dir))
     expect((await stat(join(dir, 'team.json'))).mode & 0o777).toBe(0o600)
   })

@@ -8,7 +8,7 @@ import { createAttacker, type Attacker } from '../../p2p/test/attacker.ts'
 import { Author, announceBody, score } from '../../core/test/helpers.ts'
 import { removeDir, startCluster, tempDataDir, waitFor, type Cluster, type JobView } from './harness.ts'
 import { sha256File } from './builds.ts'
-import { runDevq } from './cli-run.ts'
+import { runDevq, validJson } from './cli-run.ts'
 
 let cluster: Cluster | undefined
 let attacker: Attacker | undefined
@@ -67,7 +67,7 @@ describe('provenance against a hostile member', () => {
     expect(bad.code).toBe(1)
     expect(bad.stdout).toBe('')
     expect(bad.stderr).toContain(`the runner ${author.id}'s provenance signature does not verify over the statement rebuilt from the ledger`)
-    const badJson = JSON.parse((await runDevq(['provenance', forged.id, '--json', '--data-dir', node!.dataDir])).stdout)
+    const badJson = validJson('provenance', (await runDevq(['provenance', forged.id, '--json', '--data-dir', node!.dataDir])).stdout)
     expect(badJson).toMatchObject({ jobs: [{ job: forged.id, valid: false, problem: 'bad_signature' }] })
     const refused = await runDevq(['verify', forgedFile, '--data-dir', node!.dataDir])
     expect(refused.code).toBe(1)
@@ -75,7 +75,7 @@ describe('provenance against a hostile member', () => {
 
     const good = await runDevq(['provenance', signed.id, '--json', '--data-dir', node!.dataDir])
     expect(good.code, good.stderr).toBe(0)
-    expect(JSON.parse(good.stdout)).toMatchObject({ jobs: [{ job: signed.id, valid: true, envelope: { signatures: [{ keyid: author.id }] } }] })
+    expect(validJson('provenance', good.stdout)).toMatchObject({ jobs: [{ job: signed.id, valid: true, envelope: { signatures: [{ keyid: author.id }] } }] })
     const accepted = await runDevq(['verify', signedFile, '--data-dir', node!.dataDir])
     expect(accepted.code, accepted.stderr).toBe(0)
     // Signed by its runner, yet by a peer no one listed: verify says who, and holds it to what is asked.

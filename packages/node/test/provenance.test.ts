@@ -6,7 +6,7 @@ import { publicKeyFromPeerId } from '@devq/core'
 import { cli, waitMeshed } from './harness.ts'
 import { gridFixture } from './grid-fixture.ts'
 import { build, sha256File, waitPulled } from './builds.ts'
-import { runDevq } from './cli-run.ts'
+import { runDevq, validJson } from './cli-run.ts'
 
 const fx = gridFixture()
 
@@ -63,6 +63,10 @@ describe('provenance of a real build', () => {
     expect(await cli(['provenance', job.id, '--data-dir', b!.dataDir])).toBe(printed)
     const hello = job.result!.artifacts.find((r) => r.name === 'hello')!
     expect(await cli(['provenance', hello.digest, '--data-dir', b!.dataDir])).toBe(printed)
+    const verdicts = validJson<{ jobs: { job: string, valid: boolean, envelope: Envelope, statement: unknown }[] }>('provenance', await cli(['provenance', job.id, '--json', '--data-dir', b!.dataDir]))
+    expect(verdicts.jobs).toEqual([{ job: job.id, valid: true, envelope, statement }])
+    const unknown = await runDevq(['provenance', `sha256:${'0'.repeat(64)}`, '--json', '--data-dir', b!.dataDir])
+    expect(unknown).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('no job in this peer\'s ledger lists sha256:') })
 
     // The origin holds the artifacts; with the runner gone, verification needs no other peer.
     await waitPulled(a!, job.id)
@@ -75,7 +79,7 @@ describe('provenance of a real build', () => {
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout).toContain(`verified ${file} (${hello.digest})`)
     for (const fact of [job.id, run.commit, `runner  ${b!.peerId} (signed the provenance; member at its finish)`, `origin  ${a!.peerId}`]) expect(ok.stdout).toContain(fact)
-    const asJson = JSON.parse((await runDevq(['verify', file, '--job', 'build', '--json', '--data-dir', a!.dataDir])).stdout)
+    const asJson = validJson('verify', (await runDevq(['verify', file, '--job', 'build', '--json', '--data-dir', a!.dataDir])).stdout)
     expect(asJson).toMatchObject({ verified: true, digest: hello.digest, jobs: [{ job: job.id, commit: run.commit, runner: b!.peerId, origin: a!.peerId, runnerRoles: ['member'] }] })
     const notAdmin = await runDevq(['verify', file, '--require-role', 'admin', '--data-dir', a!.dataDir])
     expect(notAdmin.code).toBe(1)
@@ -90,5 +94,10 @@ describe('provenance of a real build', () => {
     const againstJob = await runDevq(['verify', changed, '--job', job.id, '--data-dir', a!.dataDir])
     expect(againstJob.code).toBe(1)
     expect(againstJob.stderr).toMatch(/signed statement does not list sha256:[0-9a-f]{64}: the file is not what that job built/)
+    const refusedJson = await runDevq(['verify', changed, '--json', '--data-dir', a!.dataDir])
+    expect(refusedJson.code).toBe(1)
+    expect(validJson('verify', refusedJson.stdout)).toMatchObject({ verified: false, jobs: [], reasons: [expect.stringContaining('no job in this peer\'s ledger lists')] })
+    const missing = await runDevq(['verify', join(out, 'absent.txt'), '--json', '--data-dir', a!.dataDir])
+    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('absent.txt: no such file') })
   }, 300_000)
 })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { cli, removeDir, startNode, startStrictAdmin, tempDataDir, waitFor, waitMeshed, type NodeProc } from './harness.ts'
-import { runDevq } from './cli-run.ts'
+import { runDevq, validJson } from './cli-run.ts'
 
 const nodes: NodeProc[] = []
 const dirs: string[] = []
@@ -25,7 +25,8 @@ describe('a strict team as devq doctor and devq team list show it', () => {
     expect(outsider.stdout).toMatch(new RegExp(`^fail\\s+team\\s+strict team \\S+: this peer \\(${joiner.peerId}\\) is not a member yet`, 'm'))
     expect(outsider.stdout).toContain(`fix: ask an admin to run: devq team add ${joiner.peerId}`)
 
-    await cli(['team', 'add', joiner.peerId, '--trusted', '--data-dir', dir])
+    const added = validJson('teamMembers', await cli(['team', 'add', joiner.peerId, '--trusted', '--json', '--data-dir', dir]))
+    expect(added).toMatchObject({ mode: 'strict', members: { [admin.peerId]: 'admin', [joiner.peerId]: 'trusted' } })
     await waitMeshed([admin, joiner])
     const listed = await cli(['team', 'list', '--data-dir', dir])
     expect(listed).toMatch(/^team \S+ \(strict\): 2 member\(s\), 2 live$/m)
@@ -33,7 +34,7 @@ describe('a strict team as devq doctor and devq team list show it', () => {
     expect(listed).toMatch(new RegExp(`^  ${joiner.peerId}  trusted  live$`, 'm'))
     // The joiner learns of its membership by sync.
     const asJson = await waitFor('the joiner to list itself', async () => {
-      const answer = JSON.parse(await cli(['team', 'list', '--json', '--data-dir', joinerDir])) as { members: { peer: string }[] }
+      const answer = validJson<{ members: { peer: string }[] }>('teamList', await cli(['team', 'list', '--json', '--data-dir', joinerDir]))
       return answer.members.length === 2 ? answer : undefined
     })
     expect(asJson).toMatchObject({ mode: 'strict', self: joiner.peerId })

@@ -113,8 +113,8 @@ export function ledgerValidator (deps: GossipDeps): TopicValidatorFn {
 
 /** The validator of the presence topic: verified heartbeats are handed to `onPresence`. */
 export function presenceValidator (deps: GossipDeps): TopicValidatorFn {
-  return guarded(deps, 'presence', async (_from, data) => {
-    const verdict = await deps.presence.check(data)
+  return guarded(deps, 'presence', async (from, data) => {
+    const verdict = await deps.presence.check(data, from.toString())
     if (!verdict.ok) return { action: verdict.reason === 'stale' ? 'ignore' : 'reject', reason: verdict.reason }
     deps.onPresence(verdict.info)
     return { action: 'accept' }

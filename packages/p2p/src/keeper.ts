@@ -18,10 +18,15 @@ export interface KeeperDeps {
   stopped: AbortSignal
 }
 
-/** Redials known peers. `tick` is cheap to call often; it never throws. */
+/**
+ * Redials known peers. `tick` is cheap to call often: it reads the peer store only after a peer
+ * disconnected or was discovered, or while a known peer is still unconnected. Never throws.
+ */
 export interface Keeper {
   /** Starts dials to known, unconnected, unblocked peers whose backoff has passed. */
   tick(): void
+  /** Looks at the peer store at once (new peers were stored, e.g. by peer exchange). */
+  wake(): void
   /** Forgets every backoff (after `unblock`), so the next tick dials everyone at once. */
   reset(): void
 }
@@ -35,6 +40,11 @@ export function createKeeper (deps: KeeperDeps): Keeper {
   const backoff = new Map<string, Backoff>()
   const dialing = new Set<string>()
   let ticking = false
+  /** Whether a known peer may be unconnected: false only after a sweep found every one connected. */
+  let dirty = true
+  const stir = (): void => { dirty = true }
+  deps.node.addEventListener('peer:disconnect', stir)
+  deps.node.addEventListener('peer:discovery', stir)
 
   async function dial (peer: PeerId): Promise<void> {
     const key = peer.toString()
@@ -56,23 +66,33 @@ export function createKeeper (deps: KeeperDeps): Keeper {
     const self = deps.node.peerId.toString()
     const now = deps.now()
     let started = 0
+    let missing = false
     for (const peer of await deps.node.peerStore.all()) {
       const key = peer.id.toString()
-      if (key === self || connected.has(key) || dialing.has(key) || deps.isBlocked(key) || peer.addresses.length === 0) continue
+      if (key === self || connected.has(key) || deps.isBlocked(key) || peer.addresses.length === 0) continue
+      missing = true
+      if (dialing.has(key)) continue
       if ((backoff.get(key)?.next ?? 0) > now) continue
       if (started++ >= REDIAL.maxDialsPerTick || deps.stopped.aborted) break
       void dial(peer.id)
     }
+    // A blocked peer is redialed by `reset` (unblock); a dial in flight ends with an event or a backoff.
+    if (!missing) dirty = false
   }
 
   return {
     tick () {
-      if (ticking || deps.stopped.aborted) return
+      if (ticking || !dirty || deps.stopped.aborted) return
       ticking = true
       sweep().catch((err: unknown) => { deps.logger.debug({ err }, 'redial sweep failed') }).finally(() => { ticking = false })
     },
+    wake () {
+      dirty = true
+      this.tick()
+    },
     reset () {
       backoff.clear()
+      dirty = true
     }
   }
 }

@@ -6,8 +6,19 @@ import { MAX_EVENT_BYTES, MAX_PRESENCE_BYTES } from '@devq/core'
 
 /** Largest gossipsub RPC frame read from a peer; larger frames are dropped by gossipsub before decoding. */
 export const MAX_GOSSIP_FRAME_BYTES = 1024 * 1024
-/** Gossipsub mesh degree: target, bounds, high-score and outbound quotas, and gossip (IHAVE) fan-out. */
-export const GOSSIP_DEGREE = { D: 4, Dlo: 3, Dhi: 6, Dscore: 2, Dout: 2, Dlazy: 4 }
+/**
+ * Gossipsub's mesh: this peer grafts none. Every message is flooded by its publisher to every
+ * connected peer, and the keeper connects each peer to every other, so a forwarding mesh would
+ * only send copies that every peer already has (with 20 peers and a degree of 4, three of every
+ * four message frames were such copies). A peer that missed a message learns of it by gossip: each
+ * gossip heartbeat, IHAVE to `Dlazy` connected peers (gossipFactor 0: no more), and for ledger
+ * events by sync, which a heartbeat showing a different ledger starts. Grafts from peers that ask
+ * for a mesh (one that reaches the team through a single member) are taken, up to `Dhi`, and those
+ * peers get every message forwarded.
+ */
+export const GOSSIP_DEGREE = { D: 0, Dlo: 0, Dhi: 6, Dscore: 0, Dout: 0, Dlazy: 2, gossipFactor: 0 }
+/** Gossipsub heartbeat (mesh upkeep, IHAVE gossip): every 2 s instead of every second. */
+export const GOSSIP_HEARTBEAT_MS = 2000
 /** Gossip messages at least this large make a receiver tell its other mesh peers not to send a copy (IDONTWANT). */
 export const IDONTWANT_MIN_BYTES = 16 * 1024
 /**
@@ -45,8 +56,11 @@ export const SYNC_MAX_ROUNDS = 64
 export const SYNC_MAX_CONCURRENT = 4
 /** Most inbound sync streams per connection at once. */
 export const SYNC_MAX_INBOUND_STREAMS = 4
-/** Default interval of the periodic sync with a random connected peer. */
-export const DEFAULT_SYNC_INTERVAL_MS = 3000
+/**
+ * Default interval of the periodic sync and peer exchange with a random connected peer: a safety
+ * net only, since heartbeats that show a different ledger start a sync at once (digest.ts).
+ */
+export const DEFAULT_SYNC_INTERVAL_MS = 60_000
 
 /**
  * Token bucket per propagation source for incoming ledger gossip, one token per event: burst and
@@ -77,8 +91,11 @@ export const PEX_MAX_FRAME_BYTES = 256 * 1024
 /** Token bucket per remote peer for incoming peer-exchange requests. */
 export const PEX_RATE = { burst: 10, perSecond: 1 }
 
-/** Redial of known, unconnected peers: first backoff, cap, and most dials started per tick. */
-export const REDIAL = { minBackoffMs: 1000, maxBackoffMs: 60_000, maxDialsPerTick: 8 }
+/**
+ * Redial of known, unconnected peers: first backoff, cap, most dials started per tick, and how often
+ * it looks (only while some known peer may be unconnected).
+ */
+export const REDIAL = { minBackoffMs: 1000, maxBackoffMs: 60_000, maxDialsPerTick: 8, everyMs: 3000 }
 /** Dial timeout of one redial. */
 export const DIAL_TIMEOUT_MS = 10_000
 

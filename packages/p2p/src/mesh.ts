@@ -6,11 +6,12 @@ import { createInlineVerifier, type ByteStream, type Logger, type PresenceInfo, 
 import { resolveInit, type ResolvedInit } from './config.ts'
 import { MeshConfigError, MeshStateError, StreamError, SyncError } from './errors.ts'
 import { ledgerValidator, presenceValidator, type GossipDeps } from './gossip.ts'
+import { createDigestWatch, type DigestWatch } from './digest.ts'
 import { createKeeper, type Keeper } from './keeper.ts'
 import { libp2pLogger } from './libp2p-logger.ts'
 import { bundleSize } from './ledger-bundle.ts'
 import { ownEventPublisher } from './ledger-gossip.ts'
-import { GOSSIP_RATE, PEX_RATE, PRESENCE_RATE, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
+import { GOSSIP_RATE, PEX_RATE, PRESENCE_RATE, REDIAL, SYNC_MAX_INBOUND_STREAMS, SYNC_MAX_CONCURRENT, SYNC_RATE } from './limits.ts'
 import { createMeshNode, type MeshNode } from './node.ts'
 import { createPeerExchangeHandler, exchangePeers, type PeerExchangeDeps } from './peer-exchange.ts'
 import { signerFromPrivateKey } from './peer-key.ts'
@@ -30,7 +31,7 @@ interface Running {
   syncer: Syncer
   keeper: Keeper
   pex: PeerExchangeDeps
-  timer: ReturnType<typeof setInterval>
+  timers: ReturnType<typeof setInterval>[]
   unsubscribe: () => void
 }
 
@@ -46,6 +47,7 @@ class P2pMesh implements Mesh {
   private readonly stopper = new AbortController()
   private readonly counters: MeshStats = emptyStats()
   private readonly streams: DirectStreams
+  private readonly digests: DigestWatch
   private state: State = 'new'
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
@@ -61,6 +63,10 @@ class P2pMesh implements Mesh {
     this.peerId = this.signer.peerId
     this.logger = components.logger.child({ component: 'p2p', peer_id: this.peerId })
     this.presence = createPresenceCheck({ verifier: components.verifier ?? createInlineVerifier(), isMember: init.isMember, ...(init.presenceStamps === undefined ? {} : { remembered: init.presenceStamps }) })
+    this.digests = createDigestWatch({
+      ledger: components.ledger, selfId: this.peerId, logger: this.logger,
+      request: (peer, why) => { this.running?.syncer.request(peerIdFromString(peer), why) }
+    })
     this.streams = createDirectStreams({
       stats: this.counters, clock: components.clock, logger: this.logger, isMember: init.isMember, isBlocked: (id) => this.blocked.has(id)
     }, { team: this.init.team })
@@ -100,7 +106,7 @@ class P2pMesh implements Mesh {
   async publishPresence (info: PresenceInfo): Promise<void> {
     const { node } = this.require('publishPresence')
     const stamp = { boot: this.bootId, seq: ++this.heartbeats }
-    const bytes = await encodePresence(this.signer, info, stamp)
+    const bytes = await encodePresence(this.signer, { ...info, ledger: await this.digests.own() }, stamp)
     this.presence.noteOwn(this.peerId, stamp)
     await node.services.pubsub.publish(this.init.names.presence, bytes)
     this.counters.gossip.out++
@@ -190,6 +196,7 @@ class P2pMesh implements Mesh {
   }
 
   private emitPresence (info: PresenceInfo): void {
+    this.digests.observe(info.peer, info.ledger)
     for (const listener of this.listeners) {
       try {
         listener(info)
@@ -231,10 +238,10 @@ class P2pMesh implements Mesh {
       this.counters.gossip.eventsOut += bundleSize(data)
     }
     const onAccepted = ownEventPublisher(this.peerId, ledger.versionVector()[this.peerId] ?? 0, publish, this.logger)
-    const timer = setInterval(() => { this.tick() }, this.init.syncIntervalMs)
-    // The node's sockets keep the process alive while it runs; the timer alone must not.
-    timer.unref()
-    this.running = { node, syncer, keeper, pex, timer, unsubscribe: ledger.onAccepted(onAccepted) }
+    const timers = [setInterval(() => { keeper.tick() }, REDIAL.everyMs), setInterval(() => { this.tick() }, this.init.syncIntervalMs)]
+    // The node's sockets keep the process alive while it runs; the timers alone must not.
+    for (const timer of timers) timer.unref()
+    this.running = { node, syncer, keeper, pex, timers, unsubscribe: ledger.onAccepted(onAccepted) }
     await node.start()
     pubsub.subscribe(names.ledger)
     pubsub.subscribe(names.presence)
@@ -254,7 +261,7 @@ class P2pMesh implements Mesh {
     const running = this.running
     if (running === undefined) return
     exchangePeers(running.pex, peer, this.stopper.signal).then(
-      (learned) => { if (learned > 0) running.keeper.tick() },
+      (learned) => { if (learned > 0) running.keeper.wake() },
       (err: unknown) => { if (!this.stopper.signal.aborted) this.logger.debug({ err, remote: peer.toString() }, 'peer exchange failed') }
     )
   }
@@ -262,7 +269,6 @@ class P2pMesh implements Mesh {
   private tick (): void {
     const running = this.running
     if (running === undefined || this.state !== 'started') return
-    running.keeper.tick()
     const peer = this.randomPeer(running.node)
     if (peer === undefined) return
     running.syncer.request(peer, 'timer')
@@ -272,10 +278,11 @@ class P2pMesh implements Mesh {
   private async shutDown (): Promise<void> {
     this.stopper.abort()
     this.streams.close()
+    this.digests.close()
     const running = this.running
     this.running = undefined
     if (running !== undefined) {
-      clearInterval(running.timer)
+      for (const timer of running.timers) clearInterval(timer)
       running.unsubscribe()
       running.syncer.stop()
       await running.node.stop()

@@ -9,7 +9,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
-import { GOSSIP_DEGREE, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES, YAMUX_MAX_STREAM_WINDOW } from './limits.ts'
+import { GOSSIP_DEGREE, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, MAX_GOSSIP_FRAME_BYTES, YAMUX_MAX_STREAM_WINDOW } from './limits.ts'
 import type { ComponentLogger, ConnectionGater, Ed25519PrivateKey } from '@libp2p/interface'
 import { teamKeyPsk, type TeamKey } from './team-key.ts'
 
@@ -57,6 +57,11 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW } })],
     connectionGater: init.gater,
+    // libp2p's monitor pings every connection from both ends (a new stream each time), about a
+    // fifth of an idle node's CPU in a team of 20 even once a minute. Every peer writes a heartbeat
+    // to every other each quarter lease, so a connection whose far end is gone fails by itself:
+    // its kernel resets it once it is back, and while it is gone its heartbeats are missing anyway.
+    connectionMonitor: { enabled: false },
     peerDiscovery: discovery(init),
     services: {
       identify: identify(),
@@ -75,11 +80,12 @@ export async function createMeshNode (init: NodeInit): Promise<MeshNode> {
         // nodes on one box, or a team behind one NAT), and the mesh would silently stop gossiping.
         scoreParams: { IPColocationFactorWeight: 0 },
         // IDONTWANT saves a peer from receiving a copy it already has; for messages this small the
-        // notice costs as much as the copy, and it goes to every mesh peer for every message.
+        // notice costs as much as the copy.
         idontwantMinDataSize: IDONTWANT_MIN_BYTES,
-        // Publishing floods to every connected peer; where every peer connects to every other (a LAN
-        // team) the mesh then mostly forwards copies peers already have, each costing the receiver
-        // decryption and decoding. A smaller mesh than gossipsub's default of 6 keeps fewer of them.
+        // Publishing floods to every connected peer, and every peer connects to every other: see
+        // GOSSIP_DEGREE for why there is no forwarding mesh.
+        floodPublish: true,
+        heartbeatInterval: GOSSIP_HEARTBEAT_MS,
         ...GOSSIP_DEGREE
       })
     }

@@ -109,6 +109,16 @@ describe('presence check', () => {
     expect(await check().check(canonicalBytes(env))).toMatchObject({ ok: false, reason: 'bad_signature' })
   })
 
+  it('takes a heartbeat straight from the peer it names on the connection\'s authentication, and checks the signature of any other', async () => {
+    const unsigned = canonicalBytes({ info: presenceOf(signer.peerId, 1), boot: 'b'.repeat(22), seq: 1, sig: 'A'.repeat(86) })
+    expect(await check().check(unsigned, signer.peerId)).toMatchObject({ ok: true })
+    expect(await check().check(unsigned, generateSigner().peerId)).toMatchObject({ ok: false, reason: 'bad_signature' })
+    const c = check()
+    expect(await c.check(await stamped(1, 'a', 2), signer.peerId)).toMatchObject({ ok: true })
+    // Freshness holds all the same.
+    expect(await c.check(await stamped(1, 'a', 1), signer.peerId)).toMatchObject({ ok: false, reason: 'stale' })
+  })
+
   it('rejects a non-member even with a valid signature', async () => {
     const c = createPresenceCheck({ verifier: createInlineVerifier(), isMember: () => false })
     expect(await c.check(await stamped(1, 'a', 1))).toMatchObject({ ok: false, reason: 'not_member' })

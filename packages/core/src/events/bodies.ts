@@ -31,9 +31,21 @@ export const RetryPolicy = z.strictObject({
 })
 export type RetryPolicy = z.infer<typeof RetryPolicy>
 
-/** How willing a peer's owner is to lend it: a dedicated box, a shared laptop, or only while idle. */
-export const ShareMode = z.enum(['dedicated', 'shared', 'idle-only'])
+/**
+ * How willing a peer's owner is to lend it: `dedicated` (a build box), `shared` (a laptop in use:
+ * it bids, scored below a dedicated box, and its steps run at low priority), `idle` (it bids only
+ * while its user is away) or `off` (a member that bids on nothing but still sees the grid and
+ * serves source and artifacts).
+ */
+export const ShareMode = z.enum(['off', 'idle', 'shared', 'dedicated'])
 export type ShareMode = z.infer<typeof ShareMode>
+
+/**
+ * A bid's share mode: a current `ShareMode`, or `idle-only`, the name `idle` had in bids signed by
+ * earlier versions (signed events never change, so the ledger still reads them; scored as `idle`).
+ */
+export const BidShareMode = z.enum([...ShareMode.options, 'idle-only'])
+export type BidShareMode = z.infer<typeof BidShareMode>
 
 /** A synthetic job: sleeps, optionally fails with a code and prints N bytes. For load and chaos tests. */
 export const SyntheticSpec = z.strictObject({
@@ -83,7 +95,7 @@ export const BidScore = z.strictObject({
   /** 1-minute load average divided by cores. */
   load: z.number().min(0).max(1000),
   warm: z.boolean(),
-  shareMode: ShareMode,
+  shareMode: BidShareMode,
   userActive: z.boolean(),
   recentFailures: z.number().int().min(0).max(1000)
 })

@@ -41,6 +41,12 @@ export interface WorkerVerifierInit {
   threads?: number
   /** Batches smaller than this verify on the calling thread, where posting to a worker would cost more. Default 64. */
   inlineBelow?: number
+  /**
+   * Workers left without work this long (ms) are ended; the next large batch starts them again.
+   * Each holds a V8 isolate of several MB, which an idle node (whose batches are a heartbeat's one
+   * signature) need not keep. Default 30 s.
+   */
+  idleMs?: number
 }
 
 /** A Verifier backed by worker threads. `close()` terminates them; verifying after close runs inline. */
@@ -153,28 +159,45 @@ class VerifyThread {
 /**
  * Verifies on worker threads (node:worker_threads, one KeyCache per thread): each batch is split
  * evenly over the threads so the calling thread stays free to decode and write. Workers start on
- * the first large batch and do not keep the process alive when idle.
+ * the first large batch, do not keep the process alive when idle, and end after `idleMs` without
+ * work.
  */
 export function createWorkerVerifier (init: WorkerVerifierInit = {}): WorkerVerifier {
   const threads = Math.max(1, init.threads ?? 2)
   const inlineBelow = init.inlineBelow ?? 64
+  const idleMs = init.idleMs ?? 30_000
   const cache = new KeyCache()
   let pool: VerifyThread[] = []
   let closed = false
+  let busy = 0
+  let idleTimer: ReturnType<typeof setTimeout> | undefined
+  const retire = async (): Promise<void> => {
+    const all = pool
+    pool = []
+    await Promise.all(all.map(async (t) => { await t.terminate() }))
+  }
   return {
     async verifyBatch (items) {
       if (closed || items.length < inlineBelow) return items.map((item) => verifyOne(cache, item))
-      pool = pool.filter((t) => !t.dead)
-      while (pool.length < threads) pool.push(new VerifyThread(cache))
-      const size = Math.ceil(items.length / threads)
-      const slices = pool.map((t, i) => t.verify(items.slice(i * size, (i + 1) * size)))
-      return (await Promise.all(slices)).flat()
+      clearTimeout(idleTimer)
+      busy++
+      try {
+        pool = pool.filter((t) => !t.dead)
+        while (pool.length < threads) pool.push(new VerifyThread(cache))
+        const size = Math.ceil(items.length / threads)
+        const slices = pool.map((t, i) => t.verify(items.slice(i * size, (i + 1) * size)))
+        return (await Promise.all(slices)).flat()
+      } finally {
+        if (--busy === 0 && !closed) {
+          idleTimer = setTimeout(() => { void retire() }, idleMs)
+          idleTimer.unref()
+        }
+      }
     },
     async close () {
       closed = true
-      const all = pool
-      pool = []
-      await Promise.all(all.map(async (t) => { await t.terminate() }))
+      clearTimeout(idleTimer)
+      await retire()
     }
   }
 }

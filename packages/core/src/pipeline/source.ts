@@ -3,9 +3,22 @@
  * the guards that keep hostile input cheap: a byte cap, a nesting cap checked before the recursive
  * composer ever sees the text, and `yaml`'s alias budget against billion-laughs expansion.
  */
-import { CST, isAlias, isCollection, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument } from 'yaml'
+import { createRequire } from 'node:module'
+import type * as YamlModule from 'yaml'
 import type { Document, Node } from 'yaml'
 import { PIPELINE_LIMITS as L } from './limits.ts'
+
+let loaded: typeof YamlModule | undefined
+
+/**
+ * `yaml`, loaded on first use: only a peer that announces or builds a run reads a pipeline, and
+ * an idle node need not hold its seventy modules. Synchronous (its CommonJS build), so decoding
+ * stays a plain function.
+ */
+function yaml (): typeof YamlModule {
+  loaded ??= createRequire(import.meta.url)('yaml') as typeof YamlModule
+  return loaded
+}
 
 /** A path into the decoded value, e.g. `['jobs', 'build', 'steps', 1, 'run']`. */
 export type KeyPath = readonly (string | number)[]
@@ -35,8 +48,8 @@ const FLOW_CLOSE = new Set(['flow-seq-end', 'flow-map-end'])
 function tooDeepFlow (text: string, max: number): number {
   let depth = 0
   let offset = 0
-  for (const token of new Lexer().lex(text)) {
-    const type = CST.tokenType(token)
+  for (const token of new (yaml().Lexer)().lex(text)) {
+    const type = yaml().CST.tokenType(token)
     if (type !== null && FLOW_OPEN.has(type)) {
       if (++depth > max) return offset
     } else if (type !== null && FLOW_CLOSE.has(type)) {
@@ -53,10 +66,10 @@ function tooDeepNode (root: unknown, max: number): Node | undefined {
   const stack: { node: unknown, depth: number }[] = [{ node: root, depth: 0 }]
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!
-    if (!isCollection(node)) continue
+    if (!yaml().isCollection(node)) continue
     if (depth + 1 > max) return node
     for (const item of node.items) {
-      if (isPair(item)) {
+      if (yaml().isPair(item)) {
         stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 })
       } else {
         stack.push({ node: item, depth: depth + 1 })
@@ -71,7 +84,7 @@ function tooDeepNode (root: unknown, max: number): Node | undefined {
  * Cost is linear in `text`, which is capped at `PIPELINE_LIMITS.maxBytes`.
  */
 export function loadYaml (text: string): { ok: true, source: YamlSource } | { ok: false, problem: SourceProblem, position: YamlSource['position'] } {
-  const lines = new LineCounter()
+  const lines = new (yaml().LineCounter)()
   const position = (offset: number): { line: number, col: number } => lines.linePos(offset)
   const fail = (offset: number, detail: string): { ok: false, problem: SourceProblem, position: YamlSource['position'] } =>
     ({ ok: false, problem: { offset, detail }, position: lines.lineStarts.length > 0 ? position : (o) => scanPosition(text, o) })
@@ -79,7 +92,7 @@ export function loadYaml (text: string): { ok: true, source: YamlSource } | { ok
   if (bytes > L.maxBytes) return fail(0, `file is ${bytes} bytes; at most ${L.maxBytes} are accepted`)
   const deepFlow = tooDeepFlow(text, L.maxDepth)
   if (deepFlow >= 0) return fail(deepFlow, `nesting deeper than ${L.maxDepth} levels`)
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true, version: '1.2' })
+  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true, version: '1.2' })
   const syntax = doc.errors[0]
   if (syntax !== undefined) return fail(syntax.pos[0], syntaxDetail(syntax.message))
   const deep = tooDeepNode(doc.contents, L.maxDepth)
@@ -118,18 +131,18 @@ function offsetOf (doc: Document, path: KeyPath, onKey: boolean): number {
   let node: unknown = doc.contents
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0
   for (let i = 0; i < path.length; i++) {
-    if (isAlias(node)) node = node.resolve(doc)
+    if (yaml().isAlias(node)) node = node.resolve(doc)
     const segment = path[i]
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment))
+    if (yaml().isMap(node)) {
+      const pair = node.items.find((p) => yaml().isScalar(p.key) && String(p.key.value) === String(segment))
       if (pair === undefined) return offset
       const last = i === path.length - 1
       // A block collection starts on the line below its key; the key is where a reader looks.
-      const atKey = last && (onKey || (isCollection(pair.value) && pair.value.flow !== true))
+      const atKey = last && (onKey || (yaml().isCollection(pair.value) && pair.value.flow !== true))
       const target = atKey || !isNodeWithRange(pair.value) ? pair.key : pair.value
       node = pair.value
       offset = (target as Node).range?.[0] ?? offset
-    } else if (isSeq(node) && typeof segment === 'number') {
+    } else if (yaml().isSeq(node) && typeof segment === 'number') {
       const item = node.items[segment]
       if (!isNodeWithRange(item)) return offset
       node = item
@@ -142,5 +155,5 @@ function offsetOf (doc: Document, path: KeyPath, onKey: boolean): number {
 }
 
 function isNodeWithRange (x: unknown): x is Node {
-  return (isScalar(x) || isCollection(x) || isAlias(x)) && (x as Node).range != null
+  return (yaml().isScalar(x) || yaml().isCollection(x) || yaml().isAlias(x)) && (x as Node).range != null
 }

@@ -1,6 +1,6 @@
 export { createScheduler, type Scheduler, type SchedulerComponents, type SchedulerInit } from './scheduler.ts'
 export { defaultPolicy, resolvePolicy, priorities, FENCE_SLACK_MS, type SchedulerPolicy } from './policy.ts'
-export { PresenceInfo, JobActivity, MAX_PRESENCE_BYTES, MAX_PRESENCE_PEERS, createPresenceTable, fitPresence, presenceIntervalMs, type PresenceTable, type PresenceTableInit } from './presence.ts'
+export { PresenceInfo, JobActivity, LedgerSummary, MAX_PRESENCE_BYTES, MAX_PRESENCE_PEERS, createPresenceTable, fitPresence, presenceIntervalMs, type PresenceTable, type PresenceTableInit } from './presence.ts'
 export { queueOrder } from './queue.ts'
 export { isTrusted } from './assign.ts'
 export { MAX_WARM_WORKSPACES, workspaceKey } from './warm.ts'

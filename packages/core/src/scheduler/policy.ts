@@ -55,7 +55,7 @@ export const defaultPolicy: SchedulerPolicy = {
 }
 
 /** The longest a live peer may go between heartbeats under a lease of `leaseMs` (ms). */
-const heartbeatGapMs = (leaseMs: number): number => presenceIntervalMs(Number.MAX_SAFE_INTEGER, leaseMs)
+const heartbeatGapMs = (leaseMs: number): number => presenceIntervalMs(leaseMs)
 
 /** The shortest lease: a heartbeat interval is a second, and a lease must outlast a few lost ones. */
 export const MIN_LEASE_MS = 2_000

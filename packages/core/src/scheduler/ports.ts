@@ -61,7 +61,10 @@ export interface ResultAvailability {
 export interface LocalStatus {
   /** 1-minute load average divided by cores. */
   load: number
+  /** Whether someone uses this machine now (see the node's user activity); lowers a shared peer's bids, stops an idle one's. */
   userActive: boolean
+  /** How its owner lends this peer now, when that changed since start (else `RunnerProfile.shareMode`). */
+  shareMode?: ShareMode
   /** Keys (`workspaceKey`) of the incremental workspaces this runner holds, most recently used first. */
   warmWorkspaces: string[]
   /** How far each running attempt got (the runner reports it). */
@@ -73,6 +76,7 @@ export interface RunnerProfile {
   slots: number
   labels: string[]
   cores: number
+  /** How its owner lends this peer at start; `LocalStatus.shareMode` overrides it while it runs. */
   shareMode: ShareMode
   version: string
 }

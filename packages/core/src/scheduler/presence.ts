@@ -12,17 +12,15 @@ export const MAX_RUN_CLAIMS = 256
 
 /** The claim a heartbeat makes for a job id. */
 export const runClaim = (jobId: string): string => jobId.slice(0, 16)
-const TEAM_HEARTBEATS_PER_S = 10
 
 /**
- * How often a peer sends its heartbeat (ms), given how many peers are live (itself included): every
- * second in a team of up to 10, then spaced so the whole team sends about 10 heartbeats a second,
- * since every peer receives every heartbeat and their cost grows with the square of the team on
- * shared hardware (the RTCP rule). Never rarer than a quarter lease, so three may be lost in a row.
+ * How often a peer sends its heartbeat (ms): every quarter lease (at most once a second), whatever
+ * the size of the team. That is as rare as the lease allows (three may be lost in a row before a
+ * peer looks gone), since every peer receives every heartbeat and an idle node's cost is mostly
+ * that. Nothing waits for a heartbeat: bids, awards and results travel as ledger events.
  */
-export function presenceIntervalMs (livePeers: number, leaseMs: number): number {
-  const spaced = Math.max(PRESENCE_MIN_INTERVAL_MS, (livePeers * 1000) / TEAM_HEARTBEATS_PER_S)
-  return Math.round(Math.min(spaced, Math.max(PRESENCE_MIN_INTERVAL_MS, leaseMs / 4)))
+export function presenceIntervalMs (leaseMs: number): number {
+  return Math.round(Math.max(PRESENCE_MIN_INTERVAL_MS, leaseMs / 4))
 }
 
 /** What a runner is doing for one attempt, for live progress in the CLI and UI. */
@@ -38,7 +36,11 @@ export const JobActivity = z.strictObject({
 })
 export type JobActivity = z.infer<typeof JobActivity>
 
-/** A peer's heartbeat: ephemeral, sent about every second on the presence topic, never in the ledger. */
+/** A ledger's summary in a heartbeat (see `PresenceInfo.ledger`): 16 hex digits of digest and a chain length. */
+export const LedgerSummary = z.strictObject({ digest: z.string().regex(/^[0-9a-f]{16}$/), head: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })
+export type LedgerSummary = z.infer<typeof LedgerSummary>
+
+/** A peer's heartbeat: ephemeral, sent every quarter lease on the presence topic, never in the ledger. */
 export const PresenceInfo = z.strictObject({
   peer: PeerIdString,
   status: z.enum(['idle', 'busy', 'draining']),
@@ -62,12 +64,18 @@ export const PresenceInfo = z.strictObject({
    * the award it would overtake never reached it.
    */
   runs: z.array(z.string().regex(/^[0-9a-f]{16}$/)).max(MAX_RUN_CLAIMS).optional(),
+  /**
+   * What the sender's ledger holds, as the mesh stamps it on each heartbeat it publishes: `digest`,
+   * a hash of everything a sync request from it would say (version vector, chain tips, faulty
+   * authors), and `head`, the length of its own chain. A receiver whose ledger differs pulls from it.
+   */
+  ledger: LedgerSummary.optional(),
   /** Sender's wall clock (ms), for display. */
   time: z.number().int().min(0)
 })
 export type PresenceInfo = z.infer<typeof PresenceInfo>
 
-/** Room a presence envelope takes around its info (boot, seq, signature, keys), in bytes. */
+/** Room a presence envelope takes around its info (boot, seq, signature, keys) and the ledger summary the mesh adds, in bytes. */
 const ENVELOPE_ROOM_BYTES = 512
 
 /**

@@ -1,3 +1,4 @@
+import type { ShareMode } from '../events/bodies.ts'
 import type { Clock, Logger, Signer } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
 import { fitPresence, MAX_RUN_CLAIMS, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
@@ -58,6 +59,11 @@ export interface Scheduler {
    * undefined. Hosts that tick on a coarse timer schedule one extra `tick()` then.
    */
   nextWakeMs(): number | undefined
+  /**
+   * Whether a pass now would find nothing to do: no open job, no attempt running here, no bid
+   * window pending. A host may then run passes less often; new events ask for one anyway.
+   */
+  quiet(): boolean
   /** Stops bidding (status `draining`); running attempts go on. Idempotent. */
   drain(): void
   /**
@@ -70,6 +76,14 @@ export interface Scheduler {
 }
 
 const BIDS_REMEMBERED = 20_000
+
+/**
+ * Whether a peer lent this way takes new work now: not when `off`, and in `idle` mode only while
+ * nobody uses the machine. Attempts it already runs go on either way.
+ */
+function lends (mode: ShareMode, userActive: boolean): boolean {
+  return mode === 'dedicated' || mode === 'shared' || (mode === 'idle' && !userActive)
+}
 
 /** The scheduler of one peer; see `Scheduler`. Create it with `createScheduler`. */
 class PeerScheduler implements Scheduler {
@@ -130,16 +144,16 @@ class PeerScheduler implements Scheduler {
     const running = this.executions.ids()
     const busy = running.length
     const closing = this.draining || this.stopped
-    const idleOnlyBusy = this.init.shareMode === 'idle-only' && l.userActive
+    const shareMode = l.shareMode ?? this.init.shareMode
     return fitPresence({
       peer: this.init.peerId,
       status: closing ? 'draining' : busy > 0 ? 'busy' : 'idle',
       slots: this.init.slots,
-      freeSlots: closing || idleOnlyBusy ? 0 : Math.max(0, this.init.slots - busy),
+      freeSlots: closing || !lends(shareMode, l.userActive) ? 0 : Math.max(0, this.init.slots - busy),
       cores: this.init.cores,
       load: l.load,
       labels: this.init.labels,
-      shareMode: this.init.shareMode,
+      shareMode,
       userActive: l.userActive,
       recentFailures: this.recentFailures(),
       warmWorkspaces: reportableWarm(l.warmWorkspaces),
@@ -156,6 +170,10 @@ class PeerScheduler implements Scheduler {
 
   nextWakeMs (): number | undefined {
     return this.memory.wakeAtMs
+  }
+
+  quiet (): boolean {
+    return this.executions.ids().length === 0 && this.memory.wakeAtMs === undefined && this.c.view.openJobs().next().done === true
   }
 
   drain (): void {

@@ -1,13 +1,28 @@
-import type { BidScore } from '../events/bodies.ts'
+import type { BidScore, BidShareMode } from '../events/bodies.ts'
 import type { JobState, TeamState } from '../fold/types.ts'
 import { failoverCoordinators, rendezvousWeight } from '../fold/authority.ts'
 
 export { rendezvousWeight }
 
 /**
+ * What lending a peer the way its owner chose costs its bids, with the user away and at the
+ * keyboard. A dedicated box pays nothing, so it beats a shared or idle peer whose bid is otherwise
+ * the same, whoever is at either keyboard. An `off` peer does not bid; a bid that says so anyway
+ * ranks last.
+ */
+const SHARE_PENALTY: Record<BidShareMode, { away: number, active: number }> = {
+  dedicated: { away: 0, active: 0 },
+  shared: { away: 5, active: 25 },
+  idle: { away: 10, active: 1000 },
+  'idle-only': { away: 10, active: 1000 },
+  off: { away: 1000, active: 1000 }
+}
+
+/**
  * How well a peer suits a job; higher is better. Free slots, cores and a warm workspace help; load,
- * an active user on a shared laptop, recent failures and having run an earlier attempt of the same
- * job (a retry prefers another runner) hurt. Deterministic; ties are broken by peer id by callers.
+ * lending a machine that is not dedicated (more while its user is active), recent failures and
+ * having run an earlier attempt of the same job (a retry prefers another runner) hurt.
+ * Deterministic; ties are broken by peer id by callers.
  */
 export function bidScore (score: BidScore, peer: string, job: JobState): number {
   let s = 100
@@ -15,8 +30,8 @@ export function bidScore (score: BidScore, peer: string, job: JobState): number 
   s += 4 * Math.log2(Math.max(1, score.cores))
   s -= 20 * Math.min(score.load, 2)
   if (score.warm) s += 30
-  if (score.shareMode === 'shared') s -= score.userActive ? 25 : 5
-  if (score.shareMode === 'idle-only') s -= score.userActive ? 1000 : 10
+  const penalty = SHARE_PENALTY[score.shareMode]
+  s -= score.userActive ? penalty.active : penalty.away
   s -= 10 * Math.min(score.recentFailures, 5)
   if (job.attempts.some((a) => a.runner === peer)) s -= 60
   return s

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createWorkerVerifier, generateSigner, signatureBytes, type VerifyItem } from '../../src/index.ts'
 import { bids } from './helpers.ts'
@@ -27,5 +28,20 @@ describe('worker verifier', () => {
     expect([...a!, ...b!]).toEqual(big.expected)
     await verifier.close()
     expect(await verifier.verifyBatch(big.items)).toEqual(big.expected)
+  })
+
+  it('ends its workers after a while without work, and starts them again for the next big batch', async () => {
+    const threads = (): number => readdirSync('/proc/self/task').length
+    const before = threads()
+    const verifier = createWorkerVerifier({ threads: 2, idleMs: 200 })
+    const big = await items(200)
+    expect(await verifier.verifyBatch(big.items)).toEqual(big.expected)
+    const working = threads()
+    expect(working).toBeGreaterThan(before)
+    const deadline = Date.now() + 10_000
+    while (threads() >= working && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(threads()).toBeLessThan(working)
+    expect(await verifier.verifyBatch(big.items)).toEqual(big.expected)
+    await verifier.close()
   })
 })

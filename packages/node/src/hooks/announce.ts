@@ -5,16 +5,14 @@
  * in its output (the hook sends that to `hooks.log` in the data dir) and the exit code is 0.
  * Only zod and node builtins are loaded, so it starts in about 100 ms on every commit.
  */
-import { rename, stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { readPrivateFile } from '../private-file.ts'
 import { ApiToken, readRuntime, tokenPath } from '../runtime-file.ts'
+import { rotateHookLog } from './hook-log.ts'
 import { enqueue, isPermanent, QueueEntry, readQueued, settle, type Outcome } from './queue.ts'
 
-/** hooks.log moves to hooks.log.1 past this size (bytes). */
-export const HOOK_LOG_MAX_BYTES = 1024 * 1024
 /** Most bytes of `<old> <new> <ref>` lines a post-receive announce reads. */
 const MAX_PUSH_BYTES = 1024 * 1024
 /** How long one announce through the API may take (ms); past it the entry stays queued. */
@@ -22,8 +20,6 @@ const ANNOUNCE_TIMEOUT_MS = 60_000
 
 const ZERO = /^0+$/
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/
-
-export const hookLogPath = (dataDir: string): string => join(dataDir, 'hooks.log')
 
 const AnsweredRun = z.object({ run: z.string().max(64), existing: z.boolean().optional() })
 const AnsweredError = z.object({ name: z.string().max(128), message: z.string().max(16_384).optional(), data: z.object({ reason: z.string().max(64).optional() }).passthrough().optional() })
@@ -85,12 +81,6 @@ async function announceOverApi (link: { api: string, token: string }, entry: Que
   return { kind: 'later', detail }
 }
 
-async function rotateLog (dataDir: string): Promise<void> {
-  const path = hookLogPath(dataDir)
-  const size = (await stat(path).catch(() => undefined))?.size ?? 0
-  if (size > HOOK_LOG_MAX_BYTES) await rename(path, `${path}.1`).catch(() => {})
-}
-
 type Flags = { 'data-dir'?: string, repo?: string, hook?: string, sha?: string, ref?: string, rewrite?: string }
 
 /** The announcements one hook run makes. */
@@ -121,7 +111,7 @@ export async function runHookAnnounce (argv: string[], input: AsyncIterable<Buff
     const { values: flags } = parseArgs({ args: argv, strict: false, options: { 'data-dir': { type: 'string' }, repo: { type: 'string' }, hook: { type: 'string' }, sha: { type: 'string' }, ref: { type: 'string' }, rewrite: { type: 'string' } } }) as { values: Flags }
     if (flags['data-dir'] === undefined) throw new Error('--data-dir is required')
     const dataDir = resolve(flags['data-dir'])
-    await rotateLog(dataDir)
+    await rotateHookLog(dataDir)
     const { entries, problems } = await entriesOf(flags, input, Date.now())
     for (const p of problems) log({ hook: flags.hook, event: 'skipped', detail: p })
     const names: string[] = []

@@ -1,12 +1,16 @@
 /**
  * The node's side of the hook queue: once its API and repository registry are up it announces
- * every queued entry (commits made while no node ran), and again every minute for entries a
- * passing problem left behind. Entries that can never be announced are set aside with the reason
- * logged; nothing in the queue can stop or crash the node.
+ * every queued entry (commits made while no node ran), then each new entry as the hook's shell
+ * lines rename it into the queue (the directory is watched: inotify, FSEvents, kqueue), and again
+ * every minute for entries a passing problem left behind or a watch missed. Entries that can never
+ * be announced are set aside with the reason logged, in the node's log and in hooks.log; nothing
+ * in the queue can stop or crash the node.
  */
+import { mkdirSync, watch, type FSWatcher } from 'node:fs'
 import type { Logger } from '@devq/core'
 import type { RunAnnouncer } from '../run-announcer.ts'
-import { isPermanent, listQueued, MAX_ENTRY_AGE_MS, readQueued, setAside, settle, type Outcome, type QueueEntry } from './queue.ts'
+import { appendHookLog, rotateHookLog } from './hook-log.ts'
+import { isEntryName, isPermanent, listQueued, queueDir, MAX_ENTRY_AGE_MS, readQueued, setAside, settle, type Outcome, type QueueEntry } from './queue.ts'
 
 /** How often the queue is looked at again after the first drain (ms). */
 export const DRAIN_EVERY_MS = 60_000
@@ -65,6 +69,8 @@ async function drainOnce (c: HookQueueComponents, dataDir: string, stopped: () =
       ? { kind: 'refused', reason: 'expired', detail: `queued ${new Date(entry.queuedAt).toISOString()}, not announced within ${MAX_ENTRY_AGE_MS / 3600_000} h` }
       : await outcomeOf(c.runs, entry)
     await settle(dataDir, name, outcome)
+    const { kind, ...said } = outcome
+    await appendHookLog(dataDir, { event: kind, by: 'node', commit: entry.commit, ref: entry.ref, ...said })
     const fields = { entry: name, dir: entry.dir, commit: entry.commit, ref: entry.ref }
     if (outcome.kind === 'announced') {
       report[outcome.existing ? 'existing' : 'announced']++
@@ -97,16 +103,40 @@ export function startHookQueue (components: HookQueueComponents, init: HookQueue
     again ??= current.then(async () => { again = undefined; return await drain() })
     return await again
   }
-  const timer = setInterval(() => { void drain() }, init.everyMs ?? DRAIN_EVERY_MS)
+  const timer = setInterval(() => { void rotateHookLog(init.dataDir); void drain() }, init.everyMs ?? DRAIN_EVERY_MS)
   timer.unref()
+  const watcher = watchQueue(init.dataDir, () => { void drain() }, components.logger)
   void drain()
   return {
     drain,
     async close () {
       closed = true
       clearInterval(timer)
+      watcher?.close()
       await again?.catch(() => {})
       await current?.catch(() => {})
     }
+  }
+}
+
+/**
+ * Calls `onEntry` whenever an entry file appears in the queue directory (created 0700 if
+ * missing). Undefined, with a warning, where the directory cannot be watched: the minute timer
+ * still drains it.
+ */
+function watchQueue (dataDir: string, onEntry: () => void, logger: Logger): FSWatcher | undefined {
+  try {
+    mkdirSync(queueDir(dataDir), { recursive: true, mode: 0o700 })
+    const watcher = watch(queueDir(dataDir), { persistent: false }, (_type, name) => {
+      if (name === null || isEntryName(name)) onEntry()
+    })
+    watcher.on('error', (err) => {
+      logger.warn({ err }, 'hook queue watch failed: queued commits are announced within a minute')
+      watcher.close()
+    })
+    return watcher
+  } catch (err) {
+    logger.warn({ err }, 'hook queue cannot be watched: queued commits are announced within a minute')
+    return undefined
   }
 }

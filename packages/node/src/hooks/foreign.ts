@@ -1,10 +1,10 @@
 /**
  * Lines someone else put inside DevQ's marked block: uninstall keeps them. DevQ's own lines are
- * what install writes for the node, entry and data dir the block itself names (script.ts), so
- * the block is compared with that, line by line in order (a longest common subsequence): what
- * matches is DevQ's, the rest is not. Pure.
+ * what install writes (or an earlier version wrote) for the node, entry and data dir the block
+ * itself names (script.ts), so the block is compared with each such body, line by line in order
+ * (a longest common subsequence): what matches the closest one is DevQ's, the rest is not. Pure.
  */
-import { blockBody, type HookName, type HookTarget } from './script.ts'
+import { blockBody, formerBlockBodies, type HookName, type HookTarget } from './script.ts'
 
 /** The word a single-quoted sh word (`'it'\''s'`, as shQuote writes it) stands for, or undefined. */
 export function shUnquote (word: string): string | undefined {
@@ -63,11 +63,18 @@ function matched (lines: readonly string[], ours: readonly string[]): boolean[] 
 
 /**
  * The lines of `inner` (the lines between the block's marks, without their breaks) that DevQ
- * did not write for `hook`; blank ones are not counted. Empty when the block is as install left it.
+ * did not write for `hook`; blank ones are not counted. Empty when the block is as an install
+ * (of this version or an earlier one) left it.
  */
 export function foreignLines (hook: HookName, inner: readonly string[]): string[] {
   const trimmed = inner.map((l) => l.trimEnd())
-  const ours = blockBody(hook, targetNamed(inner)).split('\n').slice(0, -1).map((l) => l.trimEnd())
-  const taken = matched(trimmed, ours)
-  return inner.filter((l, i) => !taken[i] && l.trim() !== '')
+  const target = targetNamed(inner)
+  let best: string[] | undefined
+  for (const body of [blockBody(hook, target), ...formerBlockBodies(hook, target)]) {
+    const ours = body.split('\n').slice(0, -1).map((l) => l.trimEnd())
+    const taken = matched(trimmed, ours)
+    const foreign = inner.filter((l, i) => !taken[i] && l.trim() !== '')
+    if (best === undefined || foreign.length < best.length) best = foreign
+  }
+  return best ?? []
 }

@@ -23,6 +23,9 @@ const STALE_TEMP_MS = 3600_000
 
 const ENTRY_NAME = /^\d{13}-[0-9a-f]{8}\.json$/
 
+/** Whether `name` is a queue entry's file name (`<ms>-<8 hex>.json`), not a temp file or `failed/`. */
+export const isEntryName = (name: string): boolean => ENTRY_NAME.test(name)
+
 /** One announcement: the commit a hook saw and the ref it was on (`''`: detached). */
 export const QueueEntry = z.strictObject({
   v: z.literal(1),

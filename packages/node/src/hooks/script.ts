@@ -39,8 +39,29 @@ function launch (args: string): string {
 }
 
 /**
+ * The queue entry written by the shell itself (no Node process on the commit's path: the running
+ * node watches the queue and announces the entry within milliseconds), when the directory and
+ * the ref need no JSON escaping; otherwise `devq hook announce` writes it. The entry is written
+ * to a temp name and renamed, as the queue's readers expect; its name is the time in ms and the
+ * hook's pid, unique per hook run. Plain POSIX sh and coreutils (date's %3N falls back to whole seconds).
+ */
+function queueInShell (hook: 'post-commit' | 'post-rewrite'): string {
+  const rewrite = hook === 'post-rewrite' ? ',"rewrite":"%s"' : ''
+  const rewriteArg = hook === 'post-rewrite' ? ' "${1:-}"' : ''
+  return `( umask 077
+      devq_ms=$(date +%s%3N 2>/dev/null) || devq_ms=
+      case "$devq_ms" in [1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;; *) devq_ms="$(date +%s)000" ;; esac
+      devq_q="$devq_data/hook-queue"; devq_f="$devq_ms-$(printf %08x "$$")"
+      mkdir -p "$devq_q" &&
+        printf '{"v":1,"dir":"%s","commit":"%s","ref":"%s","hook":"${hook}","queuedAt":%s}\\n' "$PWD" "$devq_sha" "$devq_ref" "$devq_ms" >"$devq_q/$devq_f.json.tmp" &&
+        mv -f "$devq_q/$devq_f.json.tmp" "$devq_q/$devq_f.json" &&
+        printf '{"time":"%s","hook":"${hook}","event":"queued","dir":"%s","commit":"%s","ref":"%s"${rewrite}}\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PWD" "$devq_sha" "$devq_ref"${rewriteArg} >>"$devq_data/hooks.log"
+    ) </dev/null >/dev/null 2>&1 || :`
+}
+
+/**
  * post-commit and post-rewrite: HEAD as it is now (commit and branch, in one git call). A rebase
- * runs post-commit for every commit it picks on a detached HEAD and post-rewrite `rebase` once at
+ * runs post-commit for every commit it picks on a detached HEAD and post-rewrite \`rebase\` once at
  * its end, so commits made while a rebase is in progress are left to that one announce.
  */
 function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
@@ -54,8 +75,12 @@ function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string
   devq_sha=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
   devq_ref=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
   devq_rm=\${devq_at%%"$devq_nl"*}; devq_ra=\${devq_at#*"$devq_nl"}
+  [ "$devq_ref" != HEAD ] || devq_ref=
   if [ -n "$devq_sha" ] && ! ${skip}; then
-    ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &
+    case "$PWD$devq_ref\${1:-}" in
+      *'"'*|*'\\'*|*[[:cntrl:]]*) ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 & ;;
+      *) ${queueInShell(hook)} ;;
+    esac
   fi
 fi
 [ "$devq_rc" -eq 0 ]
@@ -78,6 +103,37 @@ devq_refs_end
 fi
 [ "$devq_rc" -eq 0 ]
 `
+}
+
+/**
+ * The clone hooks' body before the shell wrote the queue entry itself: every commit started
+ * `devq hook announce`. Kept as it was written, so uninstall knows its lines as DevQ's.
+ */
+function cloneBodyLaunchingAnnounce (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
+  const rewrite = hook === 'post-rewrite' ? ' --rewrite "${1:-}"' : ''
+  const inRebase = '{ [ -d "$devq_rm" ] || [ -d "$devq_ra" ]; }'
+  const skip = hook === 'post-rewrite' ? `{ [ "\${1:-}" != rebase ] && ${inRebase}; }` : inRebase
+  return `${preamble(hook, t)}if [ -x "$devq_node" ] && [ -f "$devq_cli" ]; then
+  devq_at=$(git rev-parse HEAD --symbolic-full-name HEAD --git-path rebase-merge --git-path rebase-apply 2>/dev/null) || devq_at=
+  devq_nl='
+'
+  devq_sha=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
+  devq_ref=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
+  devq_rm=\${devq_at%%"$devq_nl"*}; devq_ra=\${devq_at#*"$devq_nl"}
+  if [ -n "$devq_sha" ] && ! ${skip}; then
+    ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &
+  fi
+fi
+[ "$devq_rc" -eq 0 ]
+`
+}
+
+/**
+ * The bodies earlier versions of DevQ wrote for `hook`, newest first, so that uninstall takes out
+ * a block an older install wrote as wholly as one of today's. A change to a body adds the old one here.
+ */
+export function formerBlockBodies (hook: HookName, target: HookTarget): string[] {
+  return hook === 'post-receive' ? [] : [cloneBodyLaunchingAnnounce(hook, target)]
 }
 
 /** The lines between DevQ's marks for `hook`, each ending in a line break. */

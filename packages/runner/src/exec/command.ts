@@ -23,6 +23,8 @@ export interface StepCommandInit {
   maxMemoryBytes?: number
   /** bwrap's absolute path and arguments (before `--`), when the step runs in a pid namespace. */
   bwrap?: { path: string, args: readonly string[] }
+  /** Programs that exec the rest at lower priority (see priority.ts), put before bwrap or bash. */
+  prefix?: readonly string[]
 }
 
 /** Exit status of the prelude when it cannot set the step up; its message says which part failed. */
@@ -46,6 +48,6 @@ export function stepCommand (init: StepCommandInit): { file: string, args: strin
   const nproc = init.maxProcesses === undefined ? '' : String(init.maxProcesses)
   const vmemKiB = init.maxMemoryBytes === undefined ? '' : String(Math.max(1, Math.floor(init.maxMemoryBytes / 1024)))
   const step = [init.bash, '-e', '-o', 'pipefail', '-c', init.script]
-  const target = init.bwrap === undefined ? step : [init.bwrap.path, ...init.bwrap.args, '--', ...step]
+  const target = [...(init.prefix ?? []), ...(init.bwrap === undefined ? step : [init.bwrap.path, ...init.bwrap.args, '--', ...step])]
   return { file: init.bash, args: ['-c', PRELUDE, 'devq-step', nproc, vmemKiB, ...init.cgroupProcs, '--', ...target] }
 }

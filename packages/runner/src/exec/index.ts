@@ -7,5 +7,6 @@ export { detectContainment, type Containment, type ContainmentInit, type Contain
 export { detectSandbox, sandboxArgs, type SandboxSpec, type SandboxStatus } from './sandbox.ts'
 export { STEP_COOKIE_VAR } from './proc.ts'
 export { settleStepCgroups } from './cgroup.ts'
+export { LOW_PRIORITY_IO, LOW_PRIORITY_NICE } from './priority.ts'
 export type { LimitHit } from './guard.ts'
 export type { OutputSink } from './output.ts'

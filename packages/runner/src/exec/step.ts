@@ -13,6 +13,7 @@ import { createStepCgroup, removeStepCgroupLater, type StepCgroup } from './cgro
 import { stepCommand } from './command.ts'
 import type { Containment } from './containment.ts'
 import { pumpOutput, type OutputSink } from './output.ts'
+import { lowPriorityPrefix } from './priority.ts'
 import { STEP_COOKIE_VAR } from './proc.ts'
 import { checkSandboxSpec, namespaceArgs, sandboxArgs, type SandboxSpec } from './sandbox.ts'
 import { guardStep, type LimitHit } from './guard.ts'
@@ -50,6 +51,11 @@ export interface StepSpec {
   /** Runs the step in the bubblewrap sandbox. */
   sandbox?: SandboxSpec
   limits: StepLimits
+  /**
+   * Runs the step at low CPU and IO priority (niceness 10, best-effort IO level 7; see
+   * priority.ts), for a machine someone is using.
+   */
+  lowPriority?: boolean
   /** Gets stdout and stderr, merged in the order the step wrote them, chunk by chunk. */
   onOutput: OutputSink
 }
@@ -135,15 +141,16 @@ export async function runStep (components: StepComponents, step: StepSpec): Prom
   if (step.signal?.aborted === true) return notStarted(run, 'cancelled')
   const cwd = await stat(step.cwd).catch(() => null)
   if (cwd === null || !cwd.isDirectory()) return notStarted(run, 'failed', `the working directory ${step.cwd} does not exist`)
+  const prefix = step.lowPriority === true ? await lowPriorityPrefix() : []
   const cgroup = await openCgroup(run, step.limits)
   try {
-    return await launch(run, step, cgroup)
+    return await launch(run, step, cgroup, prefix)
   } finally {
     if (cgroup !== null) removeStepCgroupLater(cgroup, run.logger)
   }
 }
 
-function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null): { file: string, args: string[], namespace: boolean, dieWithParent: boolean } {
+function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix: readonly string[]): { file: string, args: string[], namespace: boolean, dieWithParent: boolean } {
   const { bash, bwrap, mode } = run.containment
   const namespace = bwrap !== null && (step.sandbox !== undefined || mode === 'namespace')
   const bwrapArgs = step.sandbox !== undefined ? sandboxArgs(step.sandbox, step.cwd) : namespaceArgs(step.cwd)
@@ -153,7 +160,8 @@ function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null): { fil
     cgroupProcs: cgroup?.procsFiles ?? [],
     maxProcesses: cgroup?.limitsProcesses === true ? undefined : step.limits.maxProcesses,
     maxMemoryBytes: cgroup?.limitsMemory === true ? undefined : step.limits.maxMemoryBytes,
-    bwrap: namespace && bwrap !== null ? { path: bwrap, args: bwrapArgs } : undefined
+    bwrap: namespace && bwrap !== null ? { path: bwrap, args: bwrapArgs } : undefined,
+    prefix
   })
   return { ...command, namespace, dieWithParent: bwrapArgs.includes('--die-with-parent') }
 }
@@ -172,8 +180,8 @@ function namespaceEnded (namespace: { on: boolean, dieWithParent: boolean }, exi
   return namespace.on && namespace.dieWithParent && !('error' in exit) && exit.code !== null
 }
 
-async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null): Promise<StepResult> {
-  const { file, args, namespace, dieWithParent } = commandFor(run, step, cgroup)
+async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix: readonly string[]): Promise<StepResult> {
+  const { file, args, namespace, dieWithParent } = commandFor(run, step, cgroup, prefix)
   const cookie = randomBytes(16).toString('hex')
   const env = { ...step.env, [STEP_COOKIE_VAR]: cookie }
   let child

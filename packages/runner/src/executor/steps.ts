@@ -81,6 +81,7 @@ export async function runSteps (c: ExecutorComponents, init: ExecutorInit, x: St
       ...(init.graceMs === undefined ? {} : { graceMs: init.graceMs }),
       ...(inBox ? { sandbox: sandboxSpec(x.planned, x.dirs, c.mirrors.pathOf(x.run.job.repo), init.hiddenPaths ?? []) } : {}),
       limits: init.limits,
+      lowPriority: init.lowPriority?.() === true,
       onOutput: out.write
     })
     await out.flush()

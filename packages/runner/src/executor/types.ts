@@ -40,6 +40,11 @@ export interface ExecutorInit {
   baseEnv: NodeJS.ProcessEnv
   /** Host dirs a sandboxed step must not see (the runner's data dir, home directories). */
   hiddenPaths?: string[]
+  /**
+   * Whether steps run at low CPU and IO priority (the peer is lent while its owner uses it). Read
+   * as each step starts, so a change of share mode applies from the next step on.
+   */
+  lowPriority?: () => boolean
   /** SIGTERM-to-SIGKILL grace of a stopped step, ms (default 10 s). */
   graceMs?: number
   /** Idle timeout of source and artifact transfers, ms (default 30 s). */

@@ -4,7 +4,7 @@
  * developer's repository), the C locale (stable messages), and none of the caller's `GIT_*`
  * variables (a daemon started from a git hook inherits `GIT_DIR` and must not follow it).
  */
-import { execa } from 'execa'
+import type { execa as Execa } from 'execa'
 import { GitCommandError } from '../errors.ts'
 import { DEFAULT_MAX_OUTPUT_BYTES, MAX_STDERR_BYTES } from './limits.ts'
 
@@ -67,12 +67,18 @@ export interface GitSpawnOptions extends Pick<GitRunOptions, 'cwd' | 'input' | '
   stdin?: boolean
 }
 
+let loading: Promise<typeof Execa> | undefined
+
 /**
- * Starts git with a piped stdout that is not buffered: the caller must consume `stdout` (git
- * blocks when the pipe is full, which is the backpressure) and then await the child, which never
- * rejects; `failureOf` turns its outcome into an error. stderr is kept up to MAX_STDERR_BYTES.
+ * execa, loaded when git first runs: a node that serves and builds nothing never needs its hundred
+ * modules in memory. Concurrent first callers share one load.
  */
-export function spawnGit (args: readonly string[], opts: GitSpawnOptions = {}) {
+async function loadExeca (): Promise<typeof Execa> {
+  loading ??= import('execa').then((m) => m.execa)
+  return await loading
+}
+
+function startGit (execa: typeof Execa, args: readonly string[], opts: GitSpawnOptions) {
   return execa('git', [...HARDENED_ARGS, ...args], {
     cwd: opts.cwd,
     env: gitEnv(opts),
@@ -91,7 +97,17 @@ export function spawnGit (args: readonly string[], opts: GitSpawnOptions = {}) {
 }
 
 /** A running git child from `spawnGit`. */
-export type GitChild = ReturnType<typeof spawnGit>
+export type GitChild = ReturnType<typeof startGit>
+
+/**
+ * Starts git with a piped stdout that is not buffered: the caller must consume `stdout` (git
+ * blocks when the pipe is full, which is the backpressure) and then await the child, which never
+ * rejects; `failureOf` turns its outcome into an error. stderr is kept up to MAX_STDERR_BYTES.
+ * The child comes wrapped: awaiting it unwrapped would wait for git to end.
+ */
+export async function spawnGit (args: readonly string[], opts: GitSpawnOptions = {}): Promise<{ child: GitChild }> {
+  return { child: startGit(await loadExeca(), args, opts) }
+}
 
 /** What a finished execa child reports; enough to explain a failure. */
 export interface ChildOutcome {
@@ -132,6 +148,7 @@ function textOf (value: unknown): string {
  * @throws {GitCommandError} naming the command and git's stderr when it fails in any way.
  */
 export async function runGit (args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
+  const execa = await loadExeca()
   const result = await execa('git', [...HARDENED_ARGS, ...args], {
     cwd: opts.cwd,
     env: gitEnv(opts),

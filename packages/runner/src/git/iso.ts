@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import * as git from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 
 /** Objects of one commit range, each kind in discovery order. */
 export interface ObjectSet {
@@ -17,7 +17,7 @@ export interface ObjectSet {
 }
 
 async function parentsOf (gitdir: string, oid: string, cache: object): Promise<{ parents: string[], tree: string }> {
-  const { commit } = await git.readCommit({ fs, gitdir, oid, cache })
+  const { commit } = await (await isoGit()).readCommit({ fs, gitdir, oid, cache })
   return { parents: commit.parent, tree: commit.tree }
 }
 
@@ -38,6 +38,7 @@ async function collectTree (gitdir: string, root: string, skip: Set<string>, out
   out.seen.add(root)
   out.trees.push(root)
   const stack = [root]
+  const git = await isoGit()
   while (stack.length > 0) {
     const { tree } = await git.readTree({ fs, gitdir, oid: stack.pop()!, cache })
     for (const entry of tree) {
@@ -87,6 +88,7 @@ export async function missingFrom (gitdir: string, commit: string, haves: readon
   const cache = {}
   try {
     const { blobs } = await objectsBetween(gitdir, commit, haves, cache)
+    const git = await isoGit()
     for (const oid of blobs) await git.readObject({ fs, gitdir, oid, format: 'content', cache })
     return undefined
   } catch (err) {
@@ -109,6 +111,7 @@ function safeName (name: string): boolean {
  */
 export async function exportTree (gitdir: string, commit: string, dir: string): Promise<void> {
   const cache = {}
+  const git = await isoGit()
   const { commit: c } = await git.readCommit({ fs, gitdir, oid: commit, cache })
   const stack: Array<{ oid: string, path: string }> = [{ oid: c.tree, path: dir }]
   while (stack.length > 0) {

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import { appendFile, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import * as git from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 import { WorkspaceError } from '../errors.ts'
 import { hasGitBinary, runGit } from './exec.ts'
 import { isCommitId, isRepoId } from './ids.ts'
@@ -62,13 +62,13 @@ function checkCommit (repoId: string, commit: string, path: string): void {
 
 async function initBare (dir: string, useGit: boolean, gitPath: string | undefined): Promise<void> {
   if (useGit) await runGit(['init', '--bare', '-q', '--template=', dir], { gitPath })
-  else await git.init({ fs, gitdir: dir, bare: true })
+  else await (await isoGit()).init({ fs, gitdir: dir, bare: true })
   await appendFile(join(dir, 'config'), MIRROR_CONFIG)
 }
 
 /** A pin is written only after its commit was proven complete, so a pinned commit is held whole. */
 async function isPinned (dir: string, commit: string): Promise<boolean> {
-  return await git.resolveRef({ fs, gitdir: dir, ref: PIN_PREFIX + commit }).then((oid) => oid === commit, () => false)
+  return await (await isoGit()).resolveRef({ fs, gitdir: dir, ref: PIN_PREFIX + commit }).then((oid) => oid === commit, () => false)
 }
 
 async function hasWithGit (dir: string, commit: string, gitPath: string | undefined): Promise<boolean> {
@@ -88,11 +88,11 @@ async function tipsWithGit (dir: string, max: number, gitPath: string | undefine
 }
 
 async function tipsWithIso (dir: string, max: number): Promise<string[]> {
-  const names = await git.listRefs({ fs, gitdir: dir, filepath: PIN_PREFIX.slice(0, -1) })
+  const names = await (await isoGit()).listRefs({ fs, gitdir: dir, filepath: PIN_PREFIX.slice(0, -1) })
   const dated: Array<{ oid: string, at: number }> = []
   const cache = {}
   for (const oid of names.filter(isCommitId)) {
-    const { commit } = await git.readCommit({ fs, gitdir: dir, oid, cache })
+    const { commit } = await (await isoGit()).readCommit({ fs, gitdir: dir, oid, cache })
     dated.push({ oid, at: commit.committer.timestamp })
   }
   return dated.sort((a, b) => b.at - a.at || (a.oid < b.oid ? -1 : 1)).slice(0, max).map((d) => d.oid)

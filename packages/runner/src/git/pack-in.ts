@@ -11,7 +11,7 @@ import { open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import * as git from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 import type { SourceFailure } from '../errors.ts'
 import { failureOf, spawnGit } from './exec.ts'
 import { PACK_HEADER_BYTES, PACK_TRAILER_BYTES } from './limits.ts'
@@ -137,7 +137,7 @@ function recordingErrors (source: AsyncIterable<Uint8Array>): { chunks: AsyncGen
 /** Runs index-pack on `source`; the source's own error wins over the EPIPE it causes. */
 async function indexWithGit (gitdir: string, source: AsyncIterable<Uint8Array>, opts: IntakeOptions): Promise<string> {
   const args = ['--git-dir', gitdir, 'index-pack', '--stdin', '--fix-thin', '--strict']
-  const child = spawnGit(args, { stdin: true, signal: opts.signal, gitPath: opts.gitPath })
+  const { child } = await spawnGit(args, { stdin: true, signal: opts.signal, gitPath: opts.gitPath })
   const out: Buffer[] = []
   child.stdout.on('data', (c: Buffer) => { if (out.length < 64) out.push(c) })
   const input = recordingErrors(source)
@@ -194,7 +194,7 @@ async function indexWithIso (gitdir: string, source: AsyncIterable<Uint8Array>, 
   const name = `pack-${trailer}`
   await rename(tmp, join(dir, `${name}.pack`))
   try {
-    await git.indexPack({ fs, dir: gitdir, gitdir, filepath: join('objects', 'pack', `${name}.pack`) })
+    await (await isoGit()).indexPack({ fs, dir: gitdir, gitdir, filepath: join('objects', 'pack', `${name}.pack`) })
   } catch (err) {
     await rm(join(dir, `${name}.idx`), { force: true })
     throw opts.fail('corrupt_pack', `isomorphic-git could not index the pack: ${err instanceof Error ? err.message : String(err)}`, err)

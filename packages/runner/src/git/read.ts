@@ -7,7 +7,8 @@ import fs from 'node:fs'
 import { lstat, readFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
-import * as git from 'isomorphic-git'
+import type { TreeObject } from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 import { GitReadError } from '../errors.ts'
 import { hasGitBinary, runGit } from './exec.ts'
 import { MAX_DOTGIT_FILE_BYTES } from './limits.ts'
@@ -107,17 +108,17 @@ async function headOf (repo: GitRepo): Promise<{ oid: string, ref: string }> {
   const head = (await readSmall(join(repo.headdir, 'HEAD')))?.trim() ?? ''
   if (!head.startsWith('ref: ')) return { oid: head, ref: '' }
   const ref = head.slice(5).trim()
-  const oid = await git.resolveRef({ fs, gitdir: repo.gitdir, ref }).catch(() => undefined)
+  const oid = await (await isoGit()).resolveRef({ fs, gitdir: repo.gitdir, ref }).catch(() => undefined)
   if (oid === undefined) throw noCommit(repo, 'HEAD', `${ref} has no commit yet`)
   return { oid, ref }
 }
 
 async function oidOf (repo: GitRepo, rev: string, cache: object): Promise<string> {
   if (FULL_SHA.test(rev.toLowerCase())) return rev.toLowerCase()
-  const byRef = await git.resolveRef({ fs, gitdir: repo.gitdir, ref: rev }).catch(() => undefined)
+  const byRef = await (await isoGit()).resolveRef({ fs, gitdir: repo.gitdir, ref: rev }).catch(() => undefined)
   if (byRef !== undefined) return byRef
   if (SHORT_SHA.test(rev.toLowerCase())) {
-    const full = await git.expandOid({ fs, gitdir: repo.gitdir, oid: rev.toLowerCase(), cache }).catch(() => undefined)
+    const full = await (await isoGit()).expandOid({ fs, gitdir: repo.gitdir, oid: rev.toLowerCase(), cache }).catch(() => undefined)
     if (full !== undefined) return full
   }
   throw noCommit(repo, rev, 'no such branch, tag or commit')
@@ -132,7 +133,7 @@ export async function resolveCommit (repo: GitRepo, rev = 'HEAD'): Promise<Resol
   const cache = {}
   const { oid, ref } = rev === 'HEAD' ? await headOf(repo) : { oid: await oidOf(repo, rev, cache), ref: rev }
   try {
-    const read = await git.readCommit({ fs, gitdir: repo.gitdir, oid, cache })
+    const read = await (await isoGit()).readCommit({ fs, gitdir: repo.gitdir, oid, cache })
     return { commit: read.oid, tree: read.commit.tree, ref }
   } catch (err) {
     throw noCommit(repo, rev, err instanceof Error ? err.message : String(err))
@@ -160,7 +161,7 @@ export async function rootCommits (repo: GitRepo, commit: string): Promise<strin
     const oid = stack.pop()!
     let parents: string[]
     try {
-      parents = (await git.readCommit({ fs, gitdir: repo.gitdir, oid, cache })).commit.parent
+      parents = (await (await isoGit()).readCommit({ fs, gitdir: repo.gitdir, oid, cache })).commit.parent
     } catch (err) {
       throw noCommit(repo, oid, err instanceof Error ? err.message : String(err))
     }
@@ -179,9 +180,9 @@ export function repoIdOf (roots: readonly string[]): string {
   return createHash('sha256').update([...roots].sort().join('\n')).digest('hex')
 }
 
-async function treeOf (repo: GitRepo, commit: string, cache: object): Promise<git.TreeObject> {
+async function treeOf (repo: GitRepo, commit: string, cache: object): Promise<TreeObject> {
   try {
-    return (await git.readTree({ fs, gitdir: repo.gitdir, oid: commit, cache })).tree
+    return (await (await isoGit()).readTree({ fs, gitdir: repo.gitdir, oid: commit, cache })).tree
   } catch (err) {
     throw noCommit(repo, commit, err instanceof Error ? err.message : String(err))
   }
@@ -197,7 +198,7 @@ async function blobAt (repo: GitRepo, commit: string, path: string, cache: objec
     if (entry === undefined) return undefined
     if (i === parts.length - 1) return entry.type === 'blob' && entry.mode !== '120000' ? entry.oid : undefined
     if (entry.type !== 'tree') return undefined
-    tree = (await git.readTree({ fs, gitdir: repo.gitdir, oid: entry.oid, cache })).tree
+    tree = (await (await isoGit()).readTree({ fs, gitdir: repo.gitdir, oid: entry.oid, cache })).tree
   }
   return undefined
 }
@@ -217,7 +218,7 @@ export async function readFileAtCommit (repo: GitRepo, commit: string, path: str
     const size = Number((await runGit(['--git-dir', repo.gitdir, 'cat-file', '-s', oid], { gitPath: opts.gitPath })).stdout.toString().trim())
     if (size > maxBytes) throw tooLarge(size)
   }
-  const { blob } = await git.readBlob({ fs, gitdir: repo.gitdir, oid, cache })
+  const { blob } = await (await isoGit()).readBlob({ fs, gitdir: repo.gitdir, oid, cache })
   if (blob.length > maxBytes) throw tooLarge(blob.length)
   return new TextDecoder().decode(blob)
 }

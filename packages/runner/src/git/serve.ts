@@ -5,7 +5,7 @@
  * to the repository it reads (hardened git environment, read-only commands).
  */
 import fs from 'node:fs'
-import * as git from 'isomorphic-git'
+import { isoGit } from './iso-git.ts'
 import type { ByteStream, Logger } from '@devq/core'
 import { SourceError, StreamStalledError } from '../errors.ts'
 import { answerError, FrameReader, noteRefusedFrame, writeFrame, writeWithin, type RefusedFrame } from '../wire.ts'
@@ -65,7 +65,7 @@ async function commitsIn (gitdir: string, oids: readonly string[], gitPath: stri
   }
   const cache = {}
   for (const oid of oids) {
-    if (await git.readCommit({ fs, gitdir, oid, cache }).then(() => true, () => false)) held.add(oid)
+    if (await (await isoGit()).readCommit({ fs, gitdir, oid, cache }).then(() => true, () => false)) held.add(oid)
   }
   return held
 }
@@ -87,7 +87,7 @@ async function choose (components: SourceServerComponents, req: SourceRequest, g
 async function sendWithGit (stream: ByteStream, choice: Choice, req: SourceRequest, signal: AbortSignal, gitPath: string | undefined): Promise<number> {
   const args = ['--git-dir', choice.gitdir, 'pack-objects', '--revs', ...(req.thin ? ['--thin'] : []), '--delta-base-offset', '--stdout', '-q']
   const input = [req.want, ...choice.haves.map((h) => `^${h}`)].join('\n') + '\n'
-  const child = spawnGit(args, { input, signal, gitPath })
+  const { child } = await spawnGit(args, { input, signal, gitPath })
   let bytes = 0
   try {
     for await (const chunk of child.stdout) {
@@ -108,7 +108,7 @@ async function sendWithGit (stream: ByteStream, choice: Choice, req: SourceReque
 async function sendWithIso (stream: ByteStream, choice: Choice, req: SourceRequest, signal: AbortSignal): Promise<number> {
   const cache = {}
   const { commits, trees, blobs } = await objectsBetween(choice.gitdir, req.want, choice.haves, cache)
-  const { packfile } = await git.packObjects({ fs, gitdir: choice.gitdir, oids: [...commits, ...trees, ...blobs], cache })
+  const { packfile } = await (await isoGit()).packObjects({ fs, gitdir: choice.gitdir, oids: [...commits, ...trees, ...blobs], cache })
   if (packfile === undefined) throw new Error('isomorphic-git made no pack')
   for (let at = 0; at < packfile.length; at += PACK_CHUNK_BYTES) {
     signal.throwIfAborted()

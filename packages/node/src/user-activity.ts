@@ -1,0 +1,106 @@
+/**
+ * How long nobody has used this machine: reported by the desktop app (the system's idle time), or,
+ * on a headless box, probed from the load average and the login sessions.
+ */
+import { loadavg, uptime } from 'node:os'
+import type { Clock, Logger } from '@devq/core'
+import { probeSessions, type SessionSeen } from './sessions.ts'
+
+/**
+ * The port through which a node learns whether its user is around. `idleSeconds` is cheap (a cached
+ * value): call it as often as needed.
+ */
+export interface UserActivity {
+  /** Seconds since the machine was last in use; undefined until the first report or probe. */
+  idleSeconds(): number | undefined
+}
+
+/** The node's user activity: fed by reports (the desktop app) or by its own probe (headless). */
+export interface UserActivitySource extends UserActivity {
+  /**
+   * The desktop app's report: the system has had no input for `idleSeconds`. From the first report
+   * on, reports alone count (the probe stops); between reports the idle time grows with the clock.
+   */
+  report(idleSeconds: number): void
+  /** Where the figure comes from now. */
+  source(): 'desktop' | 'probe' | 'none'
+  /** Starts (true) or stops (false) probing; a node lent as `dedicated` or `off` need not probe. Idempotent. */
+  watch(on: boolean): void
+  close(): void
+}
+
+/** What the probe needs. */
+export interface UserActivityInit {
+  cores: number
+  /** The 1-minute load average per core at or above which the machine counts as in use. */
+  idleLoad: number
+  /** Whether this peer runs steps of its own now: their load is not the user's. */
+  ownWork: () => boolean
+  /** Sessions and their idle times (default `probeSessions`). */
+  sessions?: () => Promise<SessionSeen[]>
+}
+
+/** How often the probe runs while it is watched (ms). */
+export const PROBE_EVERY_MS = 10_000
+/**
+ * After this peer's own steps end, the load average still carries them for about a minute (its
+ * time constant): the load is not read as use until this long after (ms).
+ */
+export const OWN_LOAD_SETTLE_MS = 120_000
+
+/**
+ * Creates the user activity of a node. The probe (every PROBE_EVERY_MS while watched) counts the
+ * machine in use when the 1-minute load average per core is at or above `idleLoad` (unless this
+ * peer's own steps ran within OWN_LOAD_SETTLE_MS), and at the last input of each login session
+ * (systemd-logind's idle hint, or the terminal's idle time from `who -u`). Before it saw any use,
+ * the machine has been idle since boot.
+ */
+export function createUserActivity (components: { clock: Clock, logger: Logger }, init: UserActivityInit): UserActivitySource {
+  const { clock } = components
+  const log = components.logger.child({ component: 'activity' })
+  const sessions = init.sessions ?? (async () => await probeSessions())
+  let lastUseMs: number | undefined
+  let reported = false
+  let timer: NodeJS.Timeout | undefined
+  let probing = false
+  let ownWorkMs = -Infinity
+  const used = (atMs: number): void => { lastUseMs = Math.max(lastUseMs ?? -Infinity, atMs) }
+
+  async function probe (): Promise<void> {
+    if (probing || reported) return
+    probing = true
+    try {
+      const now = clock.monotonicMs()
+      if (init.ownWork()) ownWorkMs = now
+      if (loadavg()[0]! / init.cores >= init.idleLoad && now - ownWorkMs >= OWN_LOAD_SETTLE_MS) return used(now)
+      const inputs = (await sessions()).map((s) => now - s.idleSeconds * 1000)
+      if (!reported) used(Math.max(now - uptime() * 1000, ...inputs))
+    } catch (err) {
+      log.debug({ err }, 'user activity probe failed')
+    } finally {
+      probing = false
+    }
+  }
+
+  const stop = (): void => {
+    clearInterval(timer)
+    timer = undefined
+  }
+  return {
+    idleSeconds: () => (lastUseMs === undefined ? undefined : Math.max(0, (clock.monotonicMs() - lastUseMs) / 1000)),
+    report (idleSeconds) {
+      if (!reported) stop()
+      reported = true
+      lastUseMs = clock.monotonicMs() - idleSeconds * 1000
+    },
+    source: () => (reported ? 'desktop' : timer !== undefined ? 'probe' : 'none'),
+    watch (on) {
+      if (!on || reported) return stop()
+      if (timer !== undefined) return
+      timer = setInterval(() => { void probe() }, PROBE_EVERY_MS)
+      timer.unref()
+      void probe()
+    },
+    close: stop
+  }
+}
