@@ -3,6 +3,7 @@
  * doctor's view, and id resolution (the CLI's views answer its own schemas, cli-schemas.ts). The route table (api-routes.ts) names them.
  */
 import { z } from 'zod'
+import { Role } from '@devq/core'
 import { JobStatusSchema } from './event-schemas.ts'
 
 const Delivery = z.strictObject({
@@ -42,7 +43,8 @@ export const ProvenanceAnswer = z.strictObject({
   valid: z.boolean(),
   problem: z.enum(['unsigned', 'bad_event', 'mismatch', 'bad_signature', 'no_result', 'missing_events']).optional(),
   detail: z.string().optional(),
-  envelope: DsseEnvelope.optional()
+  envelope: DsseEnvelope.optional(),
+  runner: z.strictObject({ peer: z.string(), roles: z.array(Role), rolesNow: z.array(Role) }).optional()
 })
 
 export const DigestProvenanceAnswer = z.strictObject({ digest: z.string(), jobs: z.array(ProvenanceAnswer) })

@@ -8,7 +8,7 @@
 import type { Command } from 'commander'
 import { FILE_KEYS, LOCATION_KEYS, resolveNodeLocation, resolveSettings, type NodeConfig, type RawConfig, type ResolveOptions, type SettingSource } from './config.ts'
 import { settingName } from './config-file.ts'
-import { fileKeyOf, parseSettingValue, setSetting, unsetSetting } from './config-edit.ts'
+import { fileKeyOf, parseSettingValue, setSetting, unsetSetting, type SettingsCheck } from './config-edit.ts'
 import { locateNode } from './paths.ts'
 import { readRuntime, type RuntimeInfo } from './runtime.ts'
 import { ConfigGetOutput, ConfigListOutput, ConfigSetOutput, ConfigUnsetOutput, type SettingValue } from './cli-schemas-tools.ts'
@@ -43,14 +43,24 @@ function show (value: unknown): string {
 
 async function effective (o: Opts): Promise<{ file: string, exists: boolean, settings: SettingLine[] }> {
   const t = await target(o)
-  const { config, sources, file } = resolveSettings(t.flags, process.env, process.cwd(), t.options)
+  const { config, sources, file, warnings } = resolveSettings(t.flags, process.env, process.cwd(), t.options)
+  warn(warnings)
   return { file: file.path, exists: file.exists, settings: LISTED.map((k) => lineOf(k, config, sources)) }
 }
 
-/** The file `set` and `unset` change, and what to tell about the node that runs on it. */
-async function fileToEdit (o: Opts): Promise<{ path: string, running: RuntimeInfo | undefined }> {
+/**
+ * The file `set` and `unset` change, what to tell about the node that runs on it, and the check
+ * of the settings a changed file gives: as that node would resolve them, the cross-setting rules
+ * included, so what the node would refuse at start is refused before the file is written.
+ */
+async function fileToEdit (o: Opts): Promise<{ path: string, running: RuntimeInfo | undefined, check: SettingsCheck }> {
   const t = await target(o)
-  return { path: resolveNodeLocation(t.flags, process.env, process.cwd(), t.options).configFile, running: t.running }
+  const check: SettingsCheck = (file) => resolveSettings(t.flags, process.env, process.cwd(), { ...t.options, file }).warnings
+  return { path: resolveNodeLocation(t.flags, process.env, process.cwd(), t.options).configFile, running: t.running, check }
+}
+
+function warn (warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`devq: warning: ${w}\n`)
 }
 
 function restartNote (running: RuntimeInfo | undefined): string {
@@ -79,14 +89,15 @@ export function configCommands (program: Command): void {
   withTarget(config.command('set <key> <value>').description('write a setting to the config file (checked first; comments kept)'))
     .action(async (key: string, text: string, o: Opts) => {
       const value = parseSettingValue(key, text)
-      const { path, running } = await fileToEdit(o)
-      await setSetting(path, key, value)
+      const { path, running, check } = await fileToEdit(o)
+      warn(await setSetting(path, key, value, check))
       printResult(o.json === true, ConfigSetOutput, { key, value: value as SettingValue, file: path, restartNeeded: true, running: running !== undefined }, `${key} = ${show(value)} in ${path}; ${restartNote(running)}`)
     })
   withTarget(config.command('unset <key>').description('remove a setting from the config file (back to its default)'))
     .action(async (key: string, o: Opts) => {
-      const { path, running } = await fileToEdit(o)
-      const removed = await unsetSetting(path, key)
+      const { path, running, check } = await fileToEdit(o)
+      const { removed, warnings } = await unsetSetting(path, key, check)
+      warn(warnings)
       const text = removed ? `${key} removed from ${path}; ${restartNote(running)}` : `${key} is not set in ${path}`
       printResult(o.json === true, ConfigUnsetOutput, { key, file: path, removed, restartNeeded: removed, running: running !== undefined }, text)
     })

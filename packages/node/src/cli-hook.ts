@@ -39,6 +39,11 @@ export function hookCommands (program: Command, dataDirOf: DataDirOf): void {
     .action(async (o: { repo?: string, json?: boolean }) => {
       const result = await uninstallHooks({ dir: resolve(o.repo ?? process.cwd()) })
       printResult(o.json === true, HookUninstallOutput, result, describeUninstall(result))
+      for (const h of result.hooks) {
+        if (h.kept === undefined) continue
+        const lines = h.kept.map((l) => `devq:   ${l}\n`).join('')
+        process.stderr.write(`devq: ${h.path}: DevQ's block held ${h.kept.length} line(s) DevQ did not write; they stay in the hook where the block was (check they still make sense without DevQ's lines):\n${lines}`)
+      }
     })
   hook.command('announce').description('what the hooks run in the background: queue the commit and ask the node to announce it (output: JSON lines; always exits 0)')
     .requiredOption('--data-dir <dir>').option('--repo <dir>').option('--hook <name>', 'post-commit, post-rewrite or post-receive (ref lines on stdin)', 'post-commit')

@@ -16,7 +16,9 @@ import { CliUsageError } from './errors.ts'
 import type { ProvenanceAnswer, ProvenanceGap } from './provenance.ts'
 import { ProvenanceOutput, VerifyOutput } from './cli-schemas-tools.ts'
 import { printJson, printResult } from './cli-output.ts'
+import { runnerRequirement, runnerShortfall, standingText, type RunnerRequirement } from './verify-runner.ts'
 
+const collect = (v: string, all: string[]): string[] => [...all, v]
 type DataDirOf = (o: { dataDir?: string }) => string
 
 /** A node's answer checked on this side. */
@@ -47,7 +49,7 @@ function describe (f: ProvenanceFacts, answer: ProvenanceAnswer): string[] {
   return [
     `  job     ${answer.job} ${f.announce.pipelineJob}${cached}, attempt ${f.attempt}, ${f.finish.status}`,
     `  commit  ${f.announce.commit} of repo ${f.announce.repo}${f.announce.ref === '' ? '' : ` (${f.announce.ref})`}`,
-    `  runner  ${f.runner} (signed the provenance)`,
+    `  runner  ${f.runner} ${standingText(answer.runner)}`,
     `  origin  ${f.origin}`
   ]
 }
@@ -95,28 +97,39 @@ function provenanceCommand (program: Command, dataDirOf: DataDirOf): void {
     })
 }
 
-/** Verdicts of `checked` for a file of `digest`: verified ones name the digest among their subjects. */
-function verdictsFor (checked: Checked[], digest: string): { verified: { facts: ProvenanceFacts, answer: ProvenanceAnswer }[], reasons: string[] } {
+/**
+ * Verdicts of `checked` for a file of `digest`: verified ones name the digest among their subjects
+ * and their runner meets `required`.
+ */
+function verdictsFor (checked: Checked[], digest: string, required: RunnerRequirement): { verified: { facts: ProvenanceFacts, answer: ProvenanceAnswer }[], reasons: string[] } {
   const hex = digest.slice('sha256:'.length)
   const verified: { facts: ProvenanceFacts, answer: ProvenanceAnswer }[] = []
   const reasons: string[] = []
   for (const { answer, verdict } of checked) {
     if (!verdict.valid) reasons.push(`job ${short(answer.job)}: its provenance does not hold: ${verdict.detail}`)
     else if (!verdict.statement.subject.some((s) => s.digest.sha256 === hex)) reasons.push(`job ${short(answer.job)}: its signed statement does not list ${digest}: the file is not what that job built (or it was changed)`)
-    else verified.push({ facts: verdict.facts, answer })
+    else {
+      const shortfall = runnerShortfall(verdict.facts.runner, answer.runner, required)
+      if (shortfall === undefined) verified.push({ facts: verdict.facts, answer })
+      else reasons.push(`job ${short(answer.job)}: ${shortfall}`)
+    }
   }
   return { verified, reasons }
 }
 
 function verifyCommand (program: Command, dataDirOf: DataDirOf): void {
   program.command('verify <file>').description('check offline that a file is an artifact a job built: its digest, the ledger\'s events and the runner\'s signed provenance')
-    .option('--job <job>', 'check against this job (id, prefix or name) only').option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
-    .action(async (file: string, o: { job?: string, dataDir?: string, json?: boolean }) => {
+    .option('--job <job>', 'check against this job (id, prefix or name) only')
+    .option('--runner <peer>', 'verified only if this peer (its full id) ran the build (repeatable: any of them)', collect, [])
+    .option('--require-role <role>', 'verified only if the runner held this role (member, trusted, admin) at its finish (repeatable: all of them)', collect, [])
+    .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
+    .action(async (file: string, o: { job?: string, runner: string[], requireRole: string[], dataDir?: string, json?: boolean }) => {
+      const required = runnerRequirement(o)
       const path = resolve(file)
       const digest = await fileDigest(path)
       const api = await connectApi(dataDirOf(o))
       const answers = await answersFor(api, o.job ?? digest)
-      const { verified, reasons } = verdictsFor(answers.map((answer) => ({ answer, verdict: recheck(answer) })), digest)
+      const { verified, reasons } = verdictsFor(answers.map((answer) => ({ answer, verdict: recheck(answer) })), digest, required)
       if (answers.length === 0) reasons.push(`no job in this peer's ledger lists ${digest}: the file is not an artifact of a job this peer knows, or it was changed`)
       const ok = verified.length > 0
       if (!ok) process.exitCode = 1
@@ -125,7 +138,8 @@ function verifyCommand (program: Command, dataDirOf: DataDirOf): void {
         : [`not verified: ${path} (${digest})`, ...reasons.map((r) => `  ${r}`)]
       const jobs = verified.map(({ facts: f, answer }) => ({
         job: answer.job, ...(answer.source === undefined ? {} : { source: answer.source }), pipelineJob: f.announce.pipelineJob, attempt: f.attempt, status: f.finish.status,
-        repo: f.announce.repo, ref: f.announce.ref, commit: f.announce.commit, runner: f.runner, origin: f.origin
+        repo: f.announce.repo, ref: f.announce.ref, commit: f.announce.commit, runner: f.runner, origin: f.origin,
+        ...(answer.runner === undefined ? {} : { runnerRoles: answer.runner.roles, runnerRolesNow: answer.runner.rolesNow })
       }))
       if (!ok && o.json !== true) {
         process.stderr.write(lines.join('\n') + '\n')

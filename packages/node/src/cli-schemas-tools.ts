@@ -39,7 +39,12 @@ export const HookInstallOutput = z.discriminatedUnion('action', [
 export const HookUninstallOutput = z.object({
   action: z.literal('uninstalled'),
   ...HookSite,
-  hooks: z.array(z.object({ hook: HookName, path: z.string(), change: z.enum(['removed', 'deleted', 'absent']) })),
+  hooks: z.array(z.object({
+    hook: HookName,
+    path: z.string(),
+    change: z.enum(['removed', 'deleted', 'absent']),
+    kept: z.array(z.string()).optional().describe('lines someone added inside DevQ\'s block: they stay in the hook where the block was')
+  })),
   advice: z.array(HookAdvice).describe('DevQ\'s lines still in a hook manager\'s files, to take out by hand')
 })
 
@@ -146,9 +151,11 @@ export const VerifyOutput = z.object({
     repo: z.string(),
     ref: z.string(),
     commit: z.string(),
-    runner: z.string(),
-    origin: z.string()
-  })).describe('the jobs whose signed provenance lists the file'),
+    runner: z.string().describe('the peer id of the runner that signed the provenance'),
+    origin: z.string(),
+    runnerRoles: z.array(Role).optional().describe('the roles the runner held in the team at its finish (each implies the ones before: member, trusted, admin); absent from a node that does not say'),
+    runnerRolesNow: z.array(Role).optional().describe('the roles it holds now (empty: no longer a member)')
+  })).describe('the jobs whose signed provenance lists the file and whose runner meets --runner and --require-role'),
   reasons: z.array(z.string()).describe('why a job did not verify it')
 })
 

@@ -10,7 +10,7 @@ import { dirname } from 'node:path'
 import { Document, isMap, isNode, isScalar, type Node, type YAMLMap } from 'yaml'
 import type { z } from 'zod'
 import { coerce, FILE_KEYS, fileRules, type NodeConfig } from './config.ts'
-import { describeIssue, explainUnknownSetting, parseConfigText, parseYaml, readConfigText, settingName } from './config-file.ts'
+import { describeIssue, explainUnknownSetting, parseConfigText, parseYaml, readConfigText, settingName, type ConfigFile } from './config-file.ts'
 import { ConfigError } from './errors.ts'
 import { writeFileAtomically } from './private-file.ts'
 
@@ -28,7 +28,8 @@ export function parseSettingValue (name: string, text: string): unknown {
   const value = coerce(key, text)
   const parsed = field.safeParse(value)
   if (parsed.success) return parsed.data
-  const detail = describeIssue(parsed.error.issues[0]!, field, value)
+  const issue = parsed.error.issues[0]!
+  const detail = describeIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodIssue, field, value)
   throw new ConfigError(`${name}: ${detail}`, { source: 'devq config set', key: name, detail })
 }
 
@@ -49,45 +50,60 @@ function render (doc: Document): string {
   return comments.flatMap((c) => c.split('\n')).map((line) => line === '' ? '' : `#${line}`).join('\n') + '\n'
 }
 
-async function save (given: string, doc: Document): Promise<void> {
+/**
+ * Checks the settings a file would give, with every other source a node reads (config.ts's
+ * resolveSettings); throws ConfigError when the node would refuse them, returns the warnings.
+ */
+export type SettingsCheck = (file: ConfigFile) => string[]
+
+async function save (given: string, doc: Document, check: SettingsCheck): Promise<string[]> {
   const text = render(doc)
-  // The file as it will be must check out whole: a change never leaves a file the node refuses.
-  parseConfigText(text, given, fileRules)
+  // The file as it will be must check out whole, and with the rest of the node's settings: a
+  // change never leaves a file the node refuses.
+  const warnings = check(parseConfigText(text, given, fileRules))
   // A config file that is a link (to /etc/devq, say) stays one: the file it points to changes.
   const path = await realpath(given).catch(() => given)
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o644)
   await mkdir(dirname(path), { recursive: true, mode: 0o755 })
   await writeFileAtomically(path, text, mode)
+  return warnings
 }
 
 /**
- * Sets setting `name` to `value` (already checked by parseSettingValue) in the file at `path`.
- * A scalar changes in place; a new node takes over the old one's comments.
+ * Sets setting `name` to `value` (already checked by parseSettingValue) in the file at `path`,
+ * once `check` takes the settings that gives; answers its warnings. A scalar changes in place
+ * (a number written plainly, not in the old one's `2000.0` or `1e3` form); a new node takes over
+ * the old one's comments.
  */
-export async function setSetting (path: string, name: string, value: unknown): Promise<void> {
+export async function setSetting (path: string, name: string, value: unknown, check: SettingsCheck): Promise<string[]> {
   fileKeyOf(name)
   const doc = editable(path)
   const old = doc.get(name, true)
   if (isScalar(old) && !Array.isArray(value)) {
     old.value = value
+    if (typeof value === 'number') {
+      delete old.format
+      delete old.minFractionDigits
+    }
   } else {
     const node = doc.createNode(value, { flow: Array.isArray(value) })
     if (isNode(old)) Object.assign(node, { comment: old.comment, commentBefore: old.commentBefore })
     doc.set(name, node)
   }
-  await save(path, doc)
+  return await save(path, doc, check)
 }
 
 /**
- * Removes setting `name` from the file at `path`; false when the file did not set it. Comments
- * on the lines above it stay (they move to what follows); one at the end of its own line goes with it.
+ * Removes setting `name` from the file at `path`, once `check` takes the settings that leaves;
+ * `removed` is false when the file did not set it. Comments on the lines above it stay (they move
+ * to what follows); one at the end of its own line goes with it.
  */
-export async function unsetSetting (path: string, name: string): Promise<boolean> {
+export async function unsetSetting (path: string, name: string, check: SettingsCheck): Promise<{ removed: boolean, warnings: string[] }> {
   fileKeyOf(name)
   const doc = editable(path)
   const map = doc.contents as YAMLMap
   const at = map.items.findIndex((p) => isScalar(p.key) && p.key.value === name)
-  if (at === -1) return false
+  if (at === -1) return { removed: false, warnings: [] }
   const above = isNode(map.items[at]!.key) ? (map.items[at]!.key as Node).commentBefore : undefined
   map.items.splice(at, 1)
   if (above !== undefined && above !== null) {
@@ -95,6 +111,5 @@ export async function unsetSetting (path: string, name: string): Promise<boolean
     if (isNode(next)) next.commentBefore = next.commentBefore === undefined || next.commentBefore === null ? above : `${above}\n${next.commentBefore}`
     else doc.comment = doc.comment === undefined || doc.comment === null ? above : `${doc.comment}\n${above}`
   }
-  await save(path, doc)
-  return true
+  return { removed: true, warnings: await save(path, doc, check) }
 }

@@ -64,9 +64,29 @@ export function readConfigText (path: string, required: boolean): string | undef
     const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1)
     const length = readSync(fd, buffer, 0, buffer.length, 0)
     if (length > MAX_CONFIG_FILE_BYTES) fail(path, '', `the config file is larger than the ${MAX_CONFIG_FILE_BYTES} bytes it may have`)
-    return buffer.subarray(0, length).toString('utf8')
+    return utf8Text(buffer.subarray(0, length), path)
   } finally {
     closeSync(fd)
+  }
+}
+
+/** `bytes` as text; throws ConfigError naming `path` (and the line) when they are not UTF-8. A BOM is dropped, as YAML allows. */
+function utf8Text (bytes: Uint8Array, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    // Only on the way to the error: find the first byte that is not UTF-8, to name its line.
+    const decoder = new TextDecoder('utf-8', { fatal: true })
+    let line = 1
+    for (let i = 0; i < bytes.length; i++) {
+      try {
+        decoder.decode(bytes.subarray(i, i + 1), { stream: true })
+      } catch {
+        break
+      }
+      if (bytes[i] === 0x0a) line++
+    }
+    return fail(path, '', `the config file is not UTF-8 text (line ${line} holds bytes that are not): it must be YAML in UTF-8`)
   }
 }
 
@@ -93,16 +113,30 @@ export function explainUnknownSetting (name: string, rules: FileRules): string {
   return `not a setting${hint}`
 }
 
-/** A zod issue as a person reads it; number ranges come from the schema of the key. */
-export function describeIssue (issue: z.core.$ZodIssue, field: unknown, value: unknown): string {
-  const top = issue.path.length <= 1
-  if (top && field instanceof z.ZodNumber && ['too_big', 'too_small', 'invalid_type'].includes(issue.code)) {
+/** The schema and the value at `path` inside a key's `field` and `value` (fields of objects, entries of lists). */
+function inside (field: unknown, value: unknown, path: readonly PropertyKey[]): { field: unknown, value: unknown } {
+  let at = { field, value }
+  for (const step of path) {
+    const next = at.field instanceof z.ZodObject ? at.field.shape[String(step)] : at.field instanceof z.ZodArray ? at.field.element : undefined
+    const v = typeof at.value === 'object' && at.value !== null ? (at.value as Record<PropertyKey, unknown>)[step] : undefined
+    at = { field: next, value: v }
+  }
+  return at
+}
+
+/**
+ * A zod issue (its path from the config key on) as a person reads it; number ranges come from the
+ * schema of the value the issue is about, the key's own or a field inside it.
+ */
+export function describeIssue (issue: z.core.$ZodIssue, keyField: unknown, keyValue: unknown): string {
+  const { field, value } = inside(keyField, keyValue, issue.path.slice(1))
+  if (field instanceof z.ZodNumber && ['too_big', 'too_small', 'invalid_type'].includes(issue.code)) {
     const whole = field.isInt && typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)
     return `expected a ${whole ? 'whole ' : ''}number from ${field.minValue ?? '-∞'} to ${field.maxValue ?? '∞'}`
   }
-  if (top && field instanceof z.ZodBoolean && issue.code === 'invalid_type') return 'expected true or false'
-  if (top && field instanceof z.ZodArray && issue.code === 'invalid_type') return 'expected a list'
-  if (top && field instanceof z.ZodArray && issue.code === 'too_big') return `expected at most ${String(issue.maximum)} entries`
+  if (field instanceof z.ZodBoolean && issue.code === 'invalid_type') return 'expected true or false'
+  if (field instanceof z.ZodArray && issue.code === 'invalid_type') return 'expected a list'
+  if (field instanceof z.ZodArray && issue.code === 'too_big') return `expected at most ${String(issue.maximum)} entries`
   return issue.message
 }
 
@@ -128,6 +162,21 @@ export function parseYaml (text: string, path: string): { doc: Document.Parsed, 
   return { doc, at }
 }
 
+/** Most times aliases may expand in a config file: more is an alias bomb, not a config. */
+const MAX_ALIAS_EXPANSIONS = 100
+
+/** The mapping document `doc` as plain values; throws ConfigError naming `path` when its aliases expand too far. */
+function expanded (doc: Document.Parsed, path: string): Record<string, unknown> {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS }) as Record<string, unknown>
+  } catch (err) {
+    // yaml throws a plain error here, with neither the file nor a place in it.
+    const message = (err as Error).message
+    if (/excessive alias/i.test(message)) fail(path, '', `its YAML aliases (*name) expand to more than ${MAX_ALIAS_EXPANSIONS} copies, as an alias bomb does: write the values out instead`)
+    return fail(path, '', message)
+  }
+}
+
 /**
  * Parses config text from `path` (for positions and messages). Throws ConfigError at the first
  * problem: YAML syntax, a top level that is not a mapping, a key that is not a setting or may not
@@ -145,7 +194,7 @@ export function parseConfigText (text: string, path: string, rules: FileRules): 
   const values: Record<string, unknown> = {}
   if (doc.contents !== null && !(isScalar(doc.contents) && doc.contents.value === null)) {
     if (!isMap(doc.contents)) fail(at(doc.contents.range?.[0]), '', 'the config file must be a mapping of settings (name: value)')
-    const js = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>
+    const js = expanded(doc, path)
     for (const pair of doc.contents.items) {
       const keyRange = pair.key?.range[0]
       if (!isScalar(pair.key) || typeof pair.key.value !== 'string') fail(at(keyRange), String(isScalar(pair.key) ? pair.key.value : ''), 'a setting name must be a plain string')

@@ -1,8 +1,8 @@
 import { cpus, arch, platform, totalmem } from 'node:os'
 import { z } from 'zod'
 import { Label, SANDBOX_LABEL, ShareMode } from '@devq/core'
-import { ConfigError } from './errors.ts'
-import { describeIssue, issuePathName, loadConfigFile, settingName, type ConfigFile } from './config-file.ts'
+import { loadConfigFile, type ConfigFile } from './config-file.ts'
+import { applySettingsRules, flagOf, invalidSetting, type SettingSource } from './config-source.ts'
 import { nonEmpty, resolveLocation, type NodeDirs, type NodeLocation } from './paths.ts'
 
 const Multiaddr = z.string().min(4).max(512).regex(/^\//, 'a multiaddr starts with /')
@@ -133,6 +133,11 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_STEP_MAX_MEMORY_MB: 'stepMaxMemoryMb'
 }
 
+export type { SettingSource } from './config-source.ts'
+
+/** The environment variable that sets `key`, if one does. */
+export const envNameOf = (key: string): string | undefined => Object.entries(envKeys).find(([, k]) => k === key)?.[0]
+
 /**
  * Keys only flags or code set: test switches and one-start actions. The config file never sets
  * them, so a forgotten line cannot open fault routes or rebuild a ledger at every start.
@@ -195,15 +200,10 @@ export function coerce (key: keyof NodeConfig, value: unknown): unknown {
   if (typeof value !== 'string') return value
   const kind = kindOf(key)
   if (kind === 'list') return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-  if (kind === 'number') return /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value.trim()) : value
+  // `2000.0` and `2e3` are 2000; the schema says when a whole number is needed.
+  if (kind === 'number') return /^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$/.test(value.trim()) ? Number(value.trim()) : value
   if (kind === 'boolean') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value
   return value
-}
-
-/** Where an effective setting came from: `from` names the flag, variable or `file:line:col`. */
-export interface SettingSource {
-  kind: 'default' | 'file' | 'env' | 'flag'
-  from?: string
 }
 
 /** A resolved config with where each value came from, the node's location and its config file. */
@@ -212,6 +212,8 @@ export interface ResolvedConfig {
   sources: Record<keyof NodeConfig, SettingSource>
   location: NodeLocation
   file: ConfigFile
+  /** Settings that work together but not as their user may think (config-rules.ts), each naming where it was set. */
+  warnings: string[]
 }
 
 /** How resolveSettings finds the node's location and config file. */
@@ -225,6 +227,8 @@ export interface ResolveOptions {
    * `.devq/node` and a quieter log level); a `dataDir` here is a data dir given explicitly.
    */
   defaults?: RawConfig
+  /** The config file already read and checked (`devq config set` checks a file before writing it), instead of reading it. */
+  file?: ConfigFile
 }
 
 /** Why the config file may not set a schema key, or undefined when it may. */
@@ -263,7 +267,7 @@ export function resolveNodeLocation (flags: RawConfig, env: NodeJS.ProcessEnv, c
 export function resolveSettings (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: string, options: ResolveOptions = {}): ResolvedConfig {
   const location = resolveNodeLocation(flags, env, cwd, options)
   const explicitFile = options.configFile !== undefined || nonEmpty(env.DEVQ_CONFIG) !== undefined
-  const file = loadConfigFile(location.configFile, explicitFile, fileRules)
+  const file = options.file ?? loadConfigFile(location.configFile, explicitFile, fileRules)
   const merged: Record<string, unknown> = { ...defaultConfig(location) }
   for (const [key, value] of Object.entries(options.defaults ?? {})) if (value !== undefined && !LOCATION_KEYS.has(key as keyof NodeConfig)) merged[key] = coerce(key as keyof NodeConfig, value)
   const sources = Object.fromEntries(Object.keys(merged).map((k) => [k, { kind: 'default' }])) as Record<keyof NodeConfig, SettingSource>
@@ -281,16 +285,25 @@ export function resolveSettings (flags: RawConfig, env: NodeJS.ProcessEnv, cwd: 
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined || LOCATION_KEYS.has(key as keyof NodeConfig)) continue
     merged[key] = coerce(key as keyof NodeConfig, value)
-    sources[key as keyof NodeConfig] = { kind: 'flag', from: `--${settingName(key)}` }
+    sources[key as keyof NodeConfig] = { kind: 'flag', from: flagOf([key]) }
   }
   const parsed = NodeConfig.safeParse(merged)
-  if (parsed.success) return { config: parsed.data, sources, location, file }
-  const issue = parsed.error.issues[0]!
-  const key = String(issue.path[0] ?? '') as keyof NodeConfig
-  const from = sources[key] ?? { kind: 'default' }
-  const source = from.kind === 'file' ? file.where(issue.path) : from.kind === 'env' ? `environment ${from.from}` : from.kind === 'flag' ? `flag ${from.from}` : 'defaults'
-  const detail = describeIssue(issue, NodeConfig.shape[key], merged[key])
-  throw new ConfigError(`${source}: ${from.kind === 'file' ? issuePathName(issue.path) : issue.path.join('.')}: ${detail}`, { source, key, detail })
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const key = String(issue.path[0] ?? '') as keyof NodeConfig
+    throw invalidSetting(issue, NodeConfig.shape[key], merged[key], sources, file)
+  }
+  const warnings = applySettingsRules(parsed.data, sources, file, envNameOf)
+  return { config: parsed.data, sources, location, file, warnings }
+}
+
+/**
+ * The cross-setting rules (config-rules.ts) applied to a config made in code, whose sources are
+ * unknown (resolveSettings applies them, placed, to the ones it merges): throws ConfigError for a
+ * broken one, returns the warnings.
+ */
+export function checkSettingsTogether (config: NodeConfig): string[] {
+  return applySettingsRules(config, {}, { path: 'config', exists: false, values: {}, where: () => 'config' }, envNameOf)
 }
 
 /** The config a node starts with (see resolveSettings). */

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import type { FastifyInstance } from 'fastify'
 import { ShareMode, type Logger } from '@devq/core'
-import { resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
+import { checkSettingsTogether, resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
@@ -20,9 +20,15 @@ export interface RunningDaemon {
   stop(): Promise<void>
 }
 
-/** Starts a node and its API, and records how to reach it (and the config file it read, if any) in its runtime dir. */
-export async function startDaemon (config: NodeConfig, init: { configFile?: string } = {}): Promise<RunningDaemon> {
+/**
+ * Starts a node and its API, and records how to reach it (and the config file it read, if any) in
+ * its runtime dir. `warnings` are resolveSettings' about the config; without them the config is
+ * checked here (one made in code).
+ */
+export async function startDaemon (config: NodeConfig, init: { configFile?: string, warnings?: readonly string[] } = {}): Promise<RunningDaemon> {
+  const warnings = init.warnings ?? checkSettingsTogether(config)
   const logger = createProcessLogger(config.logLevel)
+  for (const warning of warnings) logger.warn({ component: 'config' }, warning)
   // Checked before the node starts, so a bad secret file stops nothing half-started.
   const hook = config.webhookListen === undefined ? undefined : { listen: config.webhookListen, secret: await readWebhookSecret(config.webhookSecretFile) }
   const node = await startDevqNode(config, logger)
@@ -34,7 +40,7 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
     // Test-only: routes and answers checked against the route table (api-check.ts).
     check: process.env.DEVQ_API_CHECK === '1'
   })
-  await writeRuntime(config, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now(), ...init })
+  await writeRuntime(config, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now(), ...(init.configFile === undefined ? {} : { configFile: init.configFile }) })
   // Commits the git hooks queued while no node ran, now that the API and the repositories are up.
   const offShare = init.configFile === undefined ? () => {} : keepShareMode(node, init.configFile, logger)
   const hookQueue = startHookQueue({ runs: node.runs, logger: logger.child({ component: 'hook-queue', peer_id: node.peerId }) }, { dataDir: config.dataDir })
@@ -62,7 +68,8 @@ function keepShareMode (node: DevqNode, configFile: string, logger: Logger): () 
   return node.sharing.onModeChanged((mode) => {
     writing = writing.then(async () => {
       const { setSetting } = await import('./config-edit.ts')
-      await setSetting(configFile, 'share-mode', mode)
+      // The share mode takes part in no rule between settings: the file's own check is enough.
+      await setSetting(configFile, 'share-mode', mode, () => [])
     }).catch((err: unknown) => { logger.warn({ err, file: configFile }, 'the new share mode holds until the node stops: the config file could not be written') })
   })
 }
@@ -143,8 +150,8 @@ function printReady (ready: ReadyInfo): void {
  */
 export async function runDaemon (argv: string[], defaults: RawConfig = {}, announce: (ready: ReadyInfo) => void = printReady): Promise<void> {
   const cmd = daemonCommand().parse(argv, { from: 'user' })
-  const { config, file } = resolveSettings(flagsToRaw(cmd.opts()), process.env, process.cwd(), { configFile: cmd.opts<{ config?: string }>().config, defaults })
-  const daemon = await startDaemon(config, { configFile: file.path })
+  const { config, file, warnings } = resolveSettings(flagsToRaw(cmd.opts()), process.env, process.cwd(), { configFile: cmd.opts<{ config?: string }>().config, defaults })
+  const daemon = await startDaemon(config, { configFile: file.path, warnings })
   announce({ event: 'ready', peerId: daemon.node.peerId, api: daemon.url, addresses: daemon.node.mesh.addresses(), dataDir: config.dataDir, team: daemon.node.team.name, ...(daemon.webhook === undefined ? {} : { webhook: daemon.webhook }) })
   let signalled = false
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -3,13 +3,24 @@
  * the runner's start, the winning finish), and whether the runner's signature holds over the
  * statement they rebuild to. Reads the local ledger only; never asks another peer.
  */
-import { checkProvenance, type DecodedEvent, type DsseEnvelope, type Fold, type JobState, type JobStatus, type Ledger, type ProvenanceProblem } from '@devq/core'
+import { checkProvenance, type DecodedEvent, type DsseEnvelope, type Fold, type JobState, type JobStatus, type Ledger, type ProvenanceProblem, type Role } from '@devq/core'
 
 /** Most jobs one digest lookup answers with (one artifact rebuilt many times lists them all). */
 export const MAX_PROVENANCE_JOBS = 16
 
 /** Why no provenance could be checked at all, besides core's `ProvenanceProblem`s. */
 export type ProvenanceGap = 'no_result' | 'missing_events'
+
+/**
+ * Who ran the build, as this peer's fold judges the team: the finish's author, the roles it held
+ * at the finish's place in the order (what the fold counted the finish by; empty when it was no
+ * member there) and the roles it holds now. Peers carry no names in the ledger: the peer id is it.
+ */
+export interface RunnerStanding {
+  peer: string
+  roles: Role[]
+  rolesNow: Role[]
+}
 
 /** What `GET /v1/jobs/:id/provenance` answers for one job. */
 export interface ProvenanceAnswer {
@@ -24,11 +35,13 @@ export interface ProvenanceAnswer {
   problem?: ProvenanceProblem | ProvenanceGap
   detail?: string
   envelope?: DsseEnvelope
+  /** The runner of the finish the provenance is made of, when this peer holds that finish. */
+  runner?: RunnerStanding
 }
 
 /** What the lookups read: the fold (which finish won) and the ledger (the events themselves). */
 export interface ProvenanceSources {
-  fold: Pick<Fold, 'job'>
+  fold: Pick<Fold, 'job' | 'rolesAt'>
   ledger: Pick<Ledger, 'get' | 'eventsForJob'>
 }
 
@@ -62,8 +75,9 @@ export async function provenanceOf (s: ProvenanceSources, asked: JobState): Prom
   }
   const verdict = checkProvenance({ announce, started, finish })
   const events = { announce: text(announce), started: text(started), finish: text(finish) }
-  if (verdict.valid) return { ...base, events, valid: true, envelope: verdict.envelope }
-  return { ...base, events, valid: false, problem: verdict.problem, detail: verdict.detail, ...(verdict.envelope === undefined ? {} : { envelope: verdict.envelope }) }
+  const runner: RunnerStanding = { peer: finish.event.author, roles: s.fold.rolesAt(finish.event.author, finish), rolesNow: s.fold.rolesAt(finish.event.author) }
+  if (verdict.valid) return { ...base, events, valid: true, envelope: verdict.envelope, runner }
+  return { ...base, events, runner, valid: false, problem: verdict.problem, detail: verdict.detail, ...(verdict.envelope === undefined ? {} : { envelope: verdict.envelope }) }
 }
 
 /**

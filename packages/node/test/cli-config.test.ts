@@ -96,6 +96,36 @@ describe('devq config', () => {
     expect(await readFile(path, 'utf8')).toBe(before)
   })
 
+  it('checks the settings the file would give as a whole: no webhook without its secret file, a warning for a secret file alone', async () => {
+    const path = join(root, 'config.yml')
+    const before = '# mine\nslots: 2\n'
+    await writeFile(path, before)
+    const lone = await cliResult(['config', 'set', 'webhook-listen', '127.0.0.1:9000', '--data-dir', root], undefined, { env })
+    expect(lone.code).toBe(2)
+    expect(lone.err).toBe(`devq: ${path}:3:17: webhook-listen needs webhook-secret-file too: a file (chmod 600) holding the secret the forge signs its deliveries with\n`)
+    expect(await readFile(path, 'utf8')).toBe(before)
+    const secret = await cliResult(['config', 'set', 'webhook-secret-file', join(root, 'webhook.secret'), '--data-dir', root], undefined, { env })
+    expect(secret.code).toBe(0)
+    expect(secret.err).toBe(`devq: warning: ${path}:3:22: webhook-secret-file is ignored without webhook-listen: the push webhook is off\n`)
+    const both = await cliResult(['config', 'set', 'webhook-listen', '127.0.0.1:9000', '--data-dir', root], undefined, { env })
+    expect([both.code, both.err]).toEqual([0, ''])
+    const unset = await cliResult(['config', 'unset', 'webhook-secret-file', '--data-dir', root], undefined, { env })
+    expect(unset.code).toBe(2)
+    expect(unset.err).toMatch(/webhook-listen needs webhook-secret-file too/)
+    expect(await readFile(path, 'utf8')).toContain('webhook-secret-file: ')
+  })
+
+  it('writes and prints a number plainly, whatever form the file or the command line gave it in', async () => {
+    const path = join(root, 'config.yml')
+    await writeFile(path, 'lease-ms: 2500.0\nworkspace-budget-mb: 1e3\n')
+    await cli(['config', 'set', 'lease-ms', '3000', '--data-dir', root], undefined, { env })
+    await cli(['config', 'set', 'workspace-budget-mb', '2048', '--data-dir', root], undefined, { env })
+    expect(await readFile(path, 'utf8')).toBe('lease-ms: 3000\nworkspace-budget-mb: 2048\n')
+    expect(await cli(['config', 'set', 'lease-ms', '2000.0', '--data-dir', root], undefined, { env })).toMatch(/^lease-ms = 2000 in /)
+    expect(await cli(['config', 'get', 'lease-ms', '--data-dir', root], undefined, { env })).toBe('2000\n')
+    expect(await readFile(path, 'utf8')).toBe('lease-ms: 2000\nworkspace-budget-mb: 2048\n')
+  })
+
   it('gets and lists each setting with where it comes from: default, file or environment', async () => {
     const path = join(root, 'config.yml')
     await writeFile(path, 'slots: 3\nlog-level: debug\n')

@@ -110,9 +110,49 @@ describe('errors in the file', () => {
     expect(refusal().message).toBe(`${path}: the config file is ${text.length} bytes, more than the ${MAX_CONFIG_FILE_BYTES} it may have`)
   })
 
-  it('still names the variable or the flag of a bad value from the environment or a flag', () => {
-    expect(refusal({ DEVQ_SLOTS: 'many' }).message).toBe('environment DEVQ_SLOTS: slots: expected a number from 0 to 256')
-    expect(refusal({}, { slots: '999' }).message).toBe('flag --slots: slots: expected a number from 0 to 256')
+  it('names the variable or the flag of a bad value from the environment or a flag as the user typed it', () => {
+    expect(refusal({ DEVQ_SLOTS: 'many' }).message).toBe('environment DEVQ_SLOTS: expected a number from 0 to 256')
+    expect(refusal({}, { slots: '999' }).message).toBe('flag --slots: expected a number from 0 to 256')
+    const flag = refusal({}, { stepMaxProcesses: '2' })
+    expect(flag.message).toBe('flag --step-max-processes: expected a number from 8 to 1000000')
+    expect(flag.data.key).toBe('step-max-processes')
+    expect(refusal({ DEVQ_STEP_MAX_MEMORY_MB: '64.5' }).message).toBe('environment DEVQ_STEP_MAX_MEMORY_MB: expected a whole number from 16 to 16777216')
+    expect(refusal({ DEVQ_LABELS: 'linux,devq:sandbox' }).message).toMatch(/^environment DEVQ_LABELS: entry 2: labels starting with devq: are set by DevQ itself/)
+    expect(refusal({}, { faults: { drop: 3, duplicate: 0, delayMs: 0 } }).message).toBe('flag --fault-drop: expected a number from 0 to 1')
+  })
+
+  it('reads a number written 2000.0 or 2e3 as 2000, and says when a whole one is needed', () => {
+    expect(resolveSettings({ dataDir: dir, leaseMs: '2000.0' }, { DEVQ_SLOTS: '2e0' }, dir).config).toMatchObject({ leaseMs: 2000, slots: 2 })
+    expect(refusal({}, { leaseMs: '2000.5' }).message).toBe('flag --lease-ms: expected a whole number from 2000 to 600000')
+  })
+
+  it('names the file of an alias bomb and of a file that is not UTF-8 text', async () => {
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x, x]']
+    for (const n of ['b', 'c', 'd', 'e', 'f']) rows.push(`${n}: &${n} [${Array(10).fill(`*${String.fromCharCode(n.charCodeAt(0) - 1)}`).join(', ')}]`)
+    const path = await configFile(rows.join('\n') + '\nlabels: *f\n')
+    expect(refusal().message).toMatch(new RegExp(`^${path}: its YAML aliases \\(\\*name\\) expand to more than 100 copies`))
+    await writeFile(path, Buffer.concat([Buffer.from('slots: 2\nlabels: [linux, '), Buffer.from([0xff, 0xfe]), Buffer.from(']\n')]))
+    const latin = refusal()
+    expect(latin.name).toBe('ConfigError')
+    expect(latin.message).toBe(`${path}: the config file is not UTF-8 text (line 2 holds bytes that are not): it must be YAML in UTF-8`)
+  })
+})
+
+describe('settings that go together', () => {
+  it('refuses the webhook without its secret file, where the webhook was set, naming both settings as spelled there', async () => {
+    expect(refusal({}, { webhookListen: '127.0.0.1:0' }).message).toMatch(/^flag --webhook-listen: --webhook-listen needs --webhook-secret-file too: /)
+    expect(refusal({ DEVQ_WEBHOOK_LISTEN: '127.0.0.1:0' }).message).toMatch(/^environment DEVQ_WEBHOOK_LISTEN: DEVQ_WEBHOOK_LISTEN needs DEVQ_WEBHOOK_SECRET_FILE too: /)
+    const path = await configFile('slots: 1\nwebhook-listen: 127.0.0.1:8471\n')
+    const err = refusal()
+    expect(err.message).toBe(`${path}:2:17: webhook-listen needs webhook-secret-file too: a file (chmod 600) holding the secret the forge signs its deliveries with`)
+    expect(err.data.key).toBe('webhook-listen')
+    // Given elsewhere, the secret file completes the file's webhook.
+    expect(resolveSettings({ dataDir: dir }, { DEVQ_WEBHOOK_SECRET_FILE: join(dir, 'secret') }, dir).warnings).toEqual([])
+  })
+
+  it('warns that a webhook secret file without the webhook is ignored', async () => {
+    const path = await configFile('webhook-secret-file: /etc/devq/webhook.secret\n')
+    expect(resolveSettings({ dataDir: dir }, {}, dir).warnings).toEqual([`${path}:1:22: webhook-secret-file is ignored without webhook-listen: the push webhook is off`])
   })
 })
 

@@ -6,7 +6,8 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ADDED_BREAK, BEGIN_MARK, END_MARK, interpreterOf, refusalFor, withBlock, withoutBlock } from '../src/hooks/blocks.ts'
-import { blockBody, shQuote } from '../src/hooks/script.ts'
+import { blockBody, formerBlockBodies, shQuote, type HookName } from '../src/hooks/script.ts'
+import { foreignLines, shUnquote } from '../src/hooks/foreign.ts'
 import { pushedHeads } from '../src/hooks/announce.ts'
 import { isEntryName, QueueEntry } from '../src/hooks/queue.ts'
 
@@ -86,6 +87,44 @@ describe('DevQ\'s block in a hook file', () => {
     const zero = '0'.repeat(40)
     expect(pushedHeads(`${zero} ${SHA} refs/heads/main\n${SHA} ${zero} refs/heads/gone\n${zero} ${b} refs/tags/v1\n${SHA} ${b} refs/heads/feature\nnot a line\n`))
       .toEqual([{ commit: SHA, ref: 'refs/heads/main' }, { commit: b, ref: 'refs/heads/feature' }])
+  })
+})
+
+describe('lines someone added inside DevQ\'s block', () => {
+  const target = { node: '/usr/bin/node', cli: '/opt/it\'s devq/bin/devq.ts', dataDir: '/home/a/.devq' }
+  const foreign = (hook: HookName) => (inner: string[]) => foreignLines(hook, inner)
+
+  it('stay in the hook where the block was, and nothing else of the block does', () => {
+    const own = '#!/bin/sh\necho mine\n'
+    const installed = withBlock(own, blockBody('post-commit', target)).text
+    const edited = installed.replace('devq_rc=$?\n', 'devq_rc=$?\nnotify-send "committed"\n').replace(`${END_MARK}\n`, `  echo "mine too" >> log\n\n${END_MARK}\n`)
+    expect(withoutBlock(edited, foreign('post-commit'))).toEqual({ text: `${own}notify-send "committed"\n  echo "mine too" >> log\n`, change: 'removed', kept: ['notify-send "committed"', '  echo "mine too" >> log'] })
+    // A DevQ line someone changed is theirs now: it stays.
+    const changed = installed.replace('[ "$devq_rc" -eq 0 ]', '[ "$devq_rc" -eq 0 ] || exit 0')
+    expect(withoutBlock(changed, foreign('post-commit'))).toMatchObject({ kept: ['[ "$devq_rc" -eq 0 ] || exit 0'] })
+    // In a file DevQ created, what someone added keeps the file.
+    const created = withBlock(undefined, blockBody('post-receive', target), 'top').text.replace('devq_refs_end\n', 'devq_refs_end\necho pushed\n')
+    expect(withoutBlock(created, foreign('post-receive'))).toEqual({ text: '#!/bin/sh\necho pushed\n', change: 'removed', kept: ['echo pushed'] })
+  })
+
+  it('are none in a block an earlier version of install wrote, so upgrading first takes nothing less out', () => {
+    const own = '#!/bin/sh\necho mine\n'
+    for (const hook of ['post-commit', 'post-rewrite'] as const) {
+      const [former] = formerBlockBodies(hook, target)
+      expect(former).not.toBe(blockBody(hook, target))
+      expect(withoutBlock(withBlock(own, former!).text, foreign(hook))).toEqual({ text: own, change: 'removed' })
+    }
+  })
+
+  it('are none in a block as install wrote it, for any paths, so uninstall gives any hook back byte for byte', () => {
+    const path = fc.string({ unit: fc.constantFrom('a', '/', ' ', '\'', '"', '$', '\\', 'é', '\n'), minLength: 1 })
+    fc.assert(fc.property(foreignHook, fc.constantFrom<HookName>('post-commit', 'post-rewrite', 'post-receive'), path, path, (own, hook, cli, dataDir) => {
+      const at = hook === 'post-receive' ? 'top' : 'end'
+      const once = withBlock(own, blockBody(hook, { node: '/usr/bin/node', cli, dataDir }), at).text
+      const onlyShebang = own.split('\n').slice(1).every((l) => l.trim() === '')
+      expect(withoutBlock(once, foreign(hook))).toEqual(onlyShebang ? { text: undefined, change: 'deleted' } : { text: own, change: 'removed' })
+      expect(shUnquote(shQuote(dataDir))).toBe(dataDir)
+    }), { numRuns: 300 })
   })
 })
 

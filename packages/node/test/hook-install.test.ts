@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { execa } from 'execa'
 import { removeDir, tempDataDir } from './harness.ts'
 import { commitAll, git } from './fixtures/c-project.ts'
-import { BEGIN_MARK } from '../src/hooks/blocks.ts'
+import { BEGIN_MARK, END_MARK } from '../src/hooks/blocks.ts'
 import { validJson } from './cli-run.ts'
 
 const CLI = fileURLToPath(new URL('../bin/devq.ts', import.meta.url))
@@ -66,6 +66,21 @@ describe('devq hook install and uninstall', () => {
     expect(await readFile(join(repo, '.githooks', 'post-commit'), 'utf8')).toBe(own)
     expect((await stat(join(repo, '.githooks', 'post-commit'))).mode & 0o777).toBe(0o750)
     await expect(stat(join(repo, '.githooks', 'post-rewrite'))).rejects.toThrow(/ENOENT/)
+  })
+
+  it('keeps, and names on stderr, lines someone added inside DevQ\'s block when it uninstalls', async () => {
+    const repo = await newRepo()
+    const hook = join(repo, '.git', 'hooks', 'post-commit')
+    const own = '#!/bin/sh\necho mine\n'
+    await writeFile(hook, own, { mode: 0o755 })
+    await devq(['hook', 'install', '--repo', repo, '--data-dir', await tempDir('data')])
+    const installed = await readFile(hook, 'utf8')
+    await writeFile(hook, installed.replace(`${END_MARK}\n`, `./scripts/notify-team\n${END_MARK}\n`))
+    const res = await devq(['hook', 'uninstall', '--repo', repo, '--json'])
+    expect(res.code, res.stderr).toBe(0)
+    expect(await readFile(hook, 'utf8')).toBe(`${own}./scripts/notify-team\n`)
+    expect(res.stderr).toBe(`devq: ${hook}: DevQ's block held 1 line(s) DevQ did not write; they stay in the hook where the block was (check they still make sense without DevQ's lines):\ndevq:   ./scripts/notify-team`)
+    expect((JSON.parse(res.stdout) as { hooks: unknown[] }).hooks).toContainEqual({ hook: 'post-commit', path: hook, change: 'removed', kept: ['./scripts/notify-team'] })
   })
 
   it('refuses, changing nothing, a hook that is not a shell script or that git does not run', async () => {

@@ -194,11 +194,21 @@ describe('the push webhook (real devq-node processes, git daemon as the forge)',
     expect(a!.log()).not.toContain('s3cr3t')
   }, 180_000)
 
-  it('will not start with a webhook but no secret file, or a secret file others may read', async () => {
+  it('will not start with a webhook but no secret file, or a secret file others may read; a secret file alone is a warning', async () => {
     const dir = await fx.tempDir('nosecret')
-    await expect(startNode(dir, ['--webhook-listen', '127.0.0.1:0'])).rejects.toThrow(/--webhook-secret-file/)
+    await expect(startNode(dir, ['--webhook-listen', '127.0.0.1:0'])).rejects.toThrow(/--webhook-listen needs --webhook-secret-file too/)
+    // The same words as devq config set refuses such a file with.
+    await writeFile(join(dir, 'config.yml'), 'webhook-listen: 127.0.0.1:0\n')
+    await expect(startNode(dir)).rejects.toThrow(`${join(dir, 'config.yml')}:1:17: webhook-listen needs webhook-secret-file too: a file (chmod 600)`)
     const open = join(await fx.tempDir('open'), 'webhook.secret')
     await writeFile(open, SECRET, { mode: 0o644 })
     await expect(startNode(dir, hookArgs(open))).rejects.toThrow(/chmod 600/)
+    const alone = await startNode(await fx.tempDir('alone'), ['--webhook-secret-file', await secretFile()])
+    try {
+      await waitFor('the warning in the log', async () => alone.log().includes('--webhook-secret-file is ignored without --webhook-listen: the push webhook is off'), 10_000)
+      expect((await deliveries(alone)).url).toBeNull()
+    } finally {
+      await alone.stop()
+    }
   }, 120_000)
 })

@@ -3,6 +3,7 @@
  * them changes nothing on any peer. Each takes the team as it stood at the event's place in the order.
  */
 import { createHash } from 'node:crypto'
+import type { Role } from '../events/bodies.ts'
 import type { OrderKey } from './order.ts'
 import type { TeamTimeline } from './team-fold.ts'
 
@@ -53,4 +54,23 @@ export function mayControl (team: TeamTimeline, job: JobFacts, author: string, a
 export function trustedAt (team: TeamTimeline, peer: string, at: OrderKey): boolean {
   const role = team.roleAt(peer, at)
   return role === 'trusted' || role === 'admin'
+}
+
+/**
+ * The roles a peer holds, each implying the ones before it: `member` (it may write job events),
+ * `trusted` (it may run sensitive jobs; an admin is trusted too) and `admin`. None for a non-member.
+ */
+export function rolesHeld (member: boolean, role: Role | undefined): Role[] {
+  if (!member) return []
+  if (role === 'admin') return ['member', 'trusted', 'admin']
+  if (role === 'trusted') return ['member', 'trusted']
+  return ['member']
+}
+
+/**
+ * The roles `peer` held at `at` in the order (with its event's `seq`: an event written after its
+ * author's removal holds none), judged as the fold judges that event: `memberAt` and `roleAt`.
+ */
+export function rolesAt (team: TeamTimeline, peer: string, at: OrderKey, seq?: number): Role[] {
+  return rolesHeld(team.memberAt(peer, at, seq), team.roleAt(peer, at, seq))
 }

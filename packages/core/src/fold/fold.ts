@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto'
 import type { DecodedEvent } from '../events/envelope.ts'
 import { canonicalString } from '../events/canonical.ts'
 import { JobIndex, jobIdOf } from './job-index.ts'
+import type { Role } from '../events/bodies.ts'
+import { rolesAt, rolesHeld } from './authority.ts'
+import { keyOf } from './order.ts'
 import { foldTeam, type TeamTimeline } from './team-fold.ts'
 import type { JobChange, JobState, JobStatus, TeamState } from './types.ts'
 
@@ -26,6 +29,12 @@ export interface Fold {
   team(): TeamState
   /** Whether the team ever listed this peer: its events are kept and judged at their place in the order. */
   wasListed(peer: string): boolean
+  /**
+   * The roles (`member`, `trusted`, `admin`; each implies the ones before) `peer` held at `at`'s
+   * place in the order, by the rule the fold judges that event's author with; without `at`, after
+   * every team event. Empty when it was not a member then.
+   */
+  rolesAt(peer: string, at?: DecodedEvent): Role[]
   /** sha256 hex over the canonical encoding of all state: equal on every peer with the same events. */
   stateHash(): string
 }
@@ -153,6 +162,12 @@ class FoldEngine implements Fold {
 
   wasListed (peer: string): boolean {
     return this.timeline.everListed(peer)
+  }
+
+  rolesAt (peer: string, at?: DecodedEvent): Role[] {
+    if (at !== undefined) return rolesAt(this.timeline, peer, keyOf(at), at.event.author === peer ? at.event.seq : undefined)
+    const { state } = this.timeline
+    return rolesHeld(state.mode === 'open' || state.members[peer] !== undefined, state.members[peer])
   }
 
   stateHash (): string {

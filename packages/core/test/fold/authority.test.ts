@@ -179,6 +179,27 @@ describe('who may write what, judged by the fold', () => {
     expect(fold([...events, promote, demoted, sneak]).team().members[puppet.id]).toBeUndefined()
   })
 
+  it('says which roles a peer held at an event, as the fold judged its author there, and now', async () => {
+    const { admin, trusted, plain, events } = await strictTeam(1)
+    const [member] = plain as [Author]
+    const outsider = new Author()
+    const at = await member.make(10, 'job.announced', announceBody())
+    const removal = await admin.make(11, 'team.member_removed', { peer: member.id, upToSeq: at.event.seq })
+    const backdated = await member.make(9, 'job.announced', announceBody({ pipelineJob: 'late' }))
+    const f = fold([...events, at, removal, backdated])
+    expect(f.rolesAt(admin.id, at)).toEqual(['member', 'trusted', 'admin'])
+    expect(f.rolesAt(trusted.id, at)).toEqual(['member', 'trusted'])
+    expect(f.rolesAt(member.id, at)).toEqual(['member'])
+    // Written after its removal (by seq) though dated before it: the fold counts nothing of it.
+    expect(f.rolesAt(member.id, backdated)).toEqual([])
+    expect(f.job(backdated.id)).toBeUndefined()
+    expect(f.rolesAt(outsider.id, at)).toEqual([])
+    expect(f.rolesAt(member.id)).toEqual([])
+    expect(f.rolesAt(trusted.id)).toEqual(['member', 'trusted'])
+    // In an open team every peer with the key is a member.
+    expect(fold([]).rolesAt(outsider.id, at)).toEqual(['member'])
+  })
+
   it('founds the team only with the team file\'s admin, so a member cannot found it over again', async () => {
     const admin = new Author()
     const rogue = new Author()

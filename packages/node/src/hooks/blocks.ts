@@ -99,14 +99,25 @@ export function withBlock (existing: string | undefined, body: string, at: 'end'
 /** How `withoutBlock` changed the file. */
 export type UnblockChange = 'removed' | 'deleted' | 'absent'
 
+/** The lines between a block's marks (without DevQ's added-break line), without their breaks. */
+function innerLines (existing: string, found: { start: number, end: number, addedBreak: boolean }): string[] {
+  const lines = existing.slice(found.start, found.end).split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  return lines.slice(found.addedBreak ? 2 : 1, -1)
+}
+
 /**
  * The hook's text without DevQ's block (and the line break it added, if it did); `text` is
  * undefined when nothing but the `#!` line and blank lines is left, so the file can go.
+ * `foreign` picks the lines between the marks that are not DevQ's: they stay where the block was,
+ * without the marks, and `kept` lists them.
  */
-export function withoutBlock (existing: string): { text: string | undefined, change: UnblockChange } | HookRefusal {
+export function withoutBlock (existing: string, foreign: (inner: string[]) => string[] = () => []): { text: string | undefined, change: UnblockChange, kept?: string[] } | HookRefusal {
   const found = findBlock(existing)
   if (found === undefined) return { text: existing, change: 'absent' }
   if (isRefusal(found)) return found
+  const kept = foreign(innerLines(existing, found))
+  if (kept.length > 0) return { text: existing.slice(0, found.start) + kept.map((l) => `${l}\n`).join('') + existing.slice(found.end), change: 'removed', kept }
   const start = found.addedBreak && found.start > 0 ? found.start - 1 : found.start
   const text = existing.slice(0, start) + existing.slice(found.end)
   const rest = text.split('\n').filter((l, i) => !(i === 0 && l.startsWith('#!')) && l.trim() !== '')

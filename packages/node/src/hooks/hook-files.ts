@@ -80,12 +80,15 @@ export async function putBlock (path: string, found: FoundHook, body: string, at
   return change
 }
 
-/** Takes DevQ's block out of the hook at `path`, deleting the file when nothing else is left. */
-export async function takeBlock (path: string, found: FoundHook): Promise<UnblockChange> {
-  if (found === undefined) return 'absent'
-  const result = withoutBlock(found.text)
+/**
+ * Takes DevQ's block out of the hook at `path`, deleting the file when nothing else is left.
+ * Lines inside the block that `foreign` says DevQ did not write stay in the file; `kept` lists them.
+ */
+export async function takeBlock (path: string, found: FoundHook, foreign?: (inner: string[]) => string[]): Promise<{ change: UnblockChange, kept?: string[] }> {
+  if (found === undefined) return { change: 'absent' }
+  const result = withoutBlock(found.text, foreign)
   if ('reason' in result) throw new HookError(`${path}: its DevQ block is damaged (${result.detail}): remove the devq lines by hand`, { reason: result.reason, path, detail: result.detail })
   if (result.change === 'deleted') await unlink(path)
   else if (result.change === 'removed') await writeHook(path, result.text!, found.mode)
-  return result.change
+  return result.kept === undefined ? { change: result.change } : { change: result.change, kept: result.kept }
 }

@@ -10,6 +10,7 @@ import { execa } from 'execa'
 import { HookError } from '../errors.ts'
 import { adviceFor, managerOf, MANAGER_PATHS, type Advice, type HookManager } from './advice.ts'
 import { BEGIN_MARK, findBlock, type BlockChange, type UnblockChange } from './blocks.ts'
+import { foreignLines } from './foreign.ts'
 import { checkHook, putBlock, readHook, takeBlock, type FoundHook } from './hook-files.ts'
 import { blockBody, CLONE_HOOKS, placementOf, SERVER_HOOKS, type HookName, type HookTarget } from './script.ts'
 
@@ -34,8 +35,11 @@ export type InstallResult =
   | ({ action: 'installed', hooks: HookChange<BlockChange>[], warnings: string[] } & HookSite)
   | ({ action: 'advice', manager: HookManager, tracked: string[], advice: Advice[] } & HookSite)
 
+/** One hook uninstall changed; `kept`: lines someone added inside DevQ's block, left in the hook. */
+export type UninstallChange = HookChange<UnblockChange> & { kept?: string[] }
+
 /** What `uninstallHooks` did, and where a manager's files still hold DevQ's lines. */
-export type UninstallResult = { action: 'uninstalled', hooks: HookChange<UnblockChange>[], advice: Advice[] } & HookSite
+export type UninstallResult = { action: 'uninstalled', hooks: UninstallChange[], advice: Advice[] } & HookSite
 
 async function git (dir: string, args: string[]): Promise<string> {
   const res = await execa('git', ['-C', dir, ...args], { reject: false, stripFinalNewline: true, env: { GIT_OPTIONAL_LOCKS: '0' } })
@@ -98,12 +102,13 @@ export async function installHooks (init: { dir: string, server: boolean, target
 
 /**
  * Takes DevQ's block out of every hook it may be in (post-commit, post-rewrite, post-receive),
- * deleting a file that held nothing else. Idempotent. With a manager, `advice` names its files
+ * deleting a file that held nothing else. Lines someone added inside the block stay in the hook
+ * (where the block was, without its marks) and are listed as `kept`. Idempotent. With a manager, `advice` names its files
  * that still hold DevQ's lines (DevQ does not edit tracked files).
  */
 export async function uninstallHooks (init: { dir: string }): Promise<UninstallResult> {
   const site = await hookSite(init.dir)
-  const changes: HookChange<UnblockChange>[] = []
+  const changes: UninstallChange[] = []
   for (const hook of [...CLONE_HOOKS, ...SERVER_HOOKS]) {
     const path = join(site.hooksDir, hook)
     const existing = await readHook(path, false).catch((err: unknown) => {
@@ -111,7 +116,7 @@ export async function uninstallHooks (init: { dir: string }): Promise<UninstallR
       if ((err as HookError).name === 'HookError' && ['symlink', 'not_a_file'].includes((err as HookError).data.reason)) return undefined
       throw err
     })
-    changes.push({ hook, path, change: await takeBlock(path, existing) })
+    changes.push({ hook, path, ...await takeBlock(path, existing, (inner) => foreignLines(hook, inner)) })
   }
   const advice: Advice[] = []
   for (const file of new Set([...await trackedManagerFiles(site), 'lefthook-local.yml'])) {

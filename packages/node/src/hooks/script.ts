@@ -105,6 +105,37 @@ fi
 `
 }
 
+/**
+ * The clone hooks' body before the shell wrote the queue entry itself: every commit started
+ * `devq hook announce`. Kept as it was written, so uninstall knows its lines as DevQ's.
+ */
+function cloneBodyLaunchingAnnounce (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
+  const rewrite = hook === 'post-rewrite' ? ' --rewrite "${1:-}"' : ''
+  const inRebase = '{ [ -d "$devq_rm" ] || [ -d "$devq_ra" ]; }'
+  const skip = hook === 'post-rewrite' ? `{ [ "\${1:-}" != rebase ] && ${inRebase}; }` : inRebase
+  return `${preamble(hook, t)}if [ -x "$devq_node" ] && [ -f "$devq_cli" ]; then
+  devq_at=$(git rev-parse HEAD --symbolic-full-name HEAD --git-path rebase-merge --git-path rebase-apply 2>/dev/null) || devq_at=
+  devq_nl='
+'
+  devq_sha=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
+  devq_ref=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
+  devq_rm=\${devq_at%%"$devq_nl"*}; devq_ra=\${devq_at#*"$devq_nl"}
+  if [ -n "$devq_sha" ] && ! ${skip}; then
+    ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &
+  fi
+fi
+[ "$devq_rc" -eq 0 ]
+`
+}
+
+/**
+ * The bodies earlier versions of DevQ wrote for `hook`, newest first, so that uninstall takes out
+ * a block an older install wrote as wholly as one of today's. A change to a body adds the old one here.
+ */
+export function formerBlockBodies (hook: HookName, target: HookTarget): string[] {
+  return hook === 'post-receive' ? [] : [cloneBodyLaunchingAnnounce(hook, target)]
+}
+
 /** The lines between DevQ's marks for `hook`, each ending in a line break. */
 export function blockBody (hook: HookName, target: HookTarget): string {
   return hook === 'post-receive' ? serverBody(target) : cloneBody(hook, target)
