@@ -9,7 +9,8 @@
  *
  * Plain JavaScript on purpose: a `.ts` file here would load the stripper itself.
  *
- * Cache: `$DEVQ_TS_CACHE`, else `$XDG_CACHE_HOME/devq/ts`, else `~/.cache/devq/ts`; a directory of
+ * Cache: `$DEVQ_TS_CACHE`, else `$CACHE_DIRECTORY/ts` (systemd's, the first when it lists several),
+ * else `$XDG_CACHE_HOME/devq/ts`, else `~/.cache/devq/ts`; a directory of
  * this user's only (0700, created so), one `<sha256>.js` per module. `DEVQ_TS_CACHE=off` turns it off.
  */
 import { createHash } from 'node:crypto'
@@ -58,7 +59,8 @@ process.emitWarning = function (warning, ...rest) {
 function cacheDir () {
   const setting = process.env.DEVQ_TS_CACHE
   if (setting === 'off') return undefined
-  const dir = setting !== undefined && setting !== '' ? setting : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'devq', 'ts')
+  const systemd = (process.env.CACHE_DIRECTORY || '').split(':')[0]
+  const dir = setting !== undefined && setting !== '' ? setting : systemd !== '' ? join(systemd, 'ts') : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'devq', 'ts')
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     const info = lstatSync(dir)
