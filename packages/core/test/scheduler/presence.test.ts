@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createPresenceTable, fitPresence, MAX_PRESENCE_BYTES, PresenceInfo, presenceIntervalMs } from '../../src/index.ts'
+import { createPresenceTable, fitPresence, liveWindowMs, MAX_PRESENCE_BYTES, PresenceInfo, presenceIntervalMs, quietPresenceIntervalMs, resolvePolicy } from '../../src/index.ts'
+import { createFence } from '../../src/scheduler/fence.ts'
 
 describe('presence interval', () => {
   it('is a quarter lease whatever the team size, and at most once a second', () => {
@@ -53,5 +54,39 @@ describe('a heartbeat of a busy peer', () => {
     expect(fit.runs).toEqual(busy.runs)
     const small = { ...busy, warmWorkspaces: busy.warmWorkspaces.slice(0, 2), activity: busy.activity!.slice(0, 2) }
     expect(fitPresence(small)).toBe(small)
+  })
+})
+
+describe('a quiet team', () => {
+  const quietInfo = (peer: string, beatMs?: number, status: PresenceInfo['status'] = 'idle'): PresenceInfo => ({ peer, status, slots: 1, freeSlots: 1, labels: [], cores: 2, load: 0, shareMode: 'dedicated', userActive: false, version: '0', warmWorkspaces: [], recentFailures: 0, time: 0, ...(beatMs === undefined ? {} : { beatMs }) })
+  const lease = 10_000
+
+  it('keeps a peer that beats every two leases live for five, and no longer however long an interval it announces', () => {
+    expect(quietPresenceIntervalMs(lease)).toBe(20_000)
+    const table = createPresenceTable()
+    table.observe(quietInfo('quiet', 20_000), 0)
+    table.observe(quietInfo('boaster', 3_600_000), 0)
+    table.observe(quietInfo('busy', 2_500), 0)
+    table.observe(quietInfo('old', undefined), 0)
+    expect(table.live(lease, lease).map((i) => i.peer)).toEqual(['boaster', 'busy', 'old', 'quiet'])
+    expect(table.live(lease + 1, lease).map((i) => i.peer)).toEqual(['boaster', 'quiet'])
+    expect(table.live(50_000, lease).map((i) => i.peer)).toEqual(['boaster', 'quiet'])
+    expect(table.live(50_001, lease)).toEqual([])
+    expect(liveWindowMs({ beatMs: 3_600_000 }, lease)).toBe(50_000)
+  })
+
+  it('does not make a peer that hears only rare heartbeats think it is cut off; once a job opens, silence counts from then', () => {
+    const policy = resolvePolicy({ leaseMs: lease })
+    const table = createPresenceTable()
+    const fence = createFence(table, 'self', policy, () => true)
+    table.observe(quietInfo('other', 20_000), 0)
+    // Quiet: heard 19 s ago, within the quiet peer's live window.
+    expect(fence.check(19_000, true).isolatedSinceMs).toBeUndefined()
+    // A job opens at 19.1 s: the peer counts as heard until the quiet time from then has passed...
+    expect(fence.check(19_100, false).isolatedSinceMs).toBeUndefined()
+    const quietMs = policy.leaseMs - policy.fenceMarginMs
+    expect(fence.check(19_100 + quietMs, false).isolatedSinceMs).toBeUndefined()
+    // ...and with no heartbeat since, this peer is cut off after it.
+    expect(fence.check(19_101 + quietMs, false).isolatedSinceMs).toBe(19_101 + quietMs)
   })
 })
