@@ -13,7 +13,9 @@ import { createArtifactStore, type ArtifactStore } from '../../src/artifacts/sto
 const made: string[] = []
 
 afterEach(async () => {
-  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true })
+  // A store makes its directories in the background; a test whose calls were all refused
+  // before that finished ends while it goes on, and a plain rm then meets a directory just made.
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true, maxRetries: 5 })
 })
 
 /** A fresh temp directory, removed after the current test. */
