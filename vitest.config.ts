@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time on the 2-core machines CI runs on (the default leaves one core
+    // idle): the suite's real daemons wait on events with generous timeouts, not on the clock.
+    maxWorkers: 2,
     reporters: ['default', './scripts/summary-reporter.ts']
   }
 })

@@ -62,7 +62,7 @@ jobs:
       expect(await linesOf(a, j.id)).toContain('NET-BLOCKED')
     }
     // Nor can a peer without the sandbox claim its label by hand.
-    await expect(cluster.add(['--sandbox', 'off', '--labels', 'linux,devq:sandbox'])).rejects.toThrow(/--labels: labels\.1: labels starting with devq: are set by DevQ itself/)
+    await expect(cluster.add(['--sandbox', 'off', '--labels', 'linux,devq:sandbox'])).rejects.toThrow(/--labels: entry 2: labels starting with devq: are set by DevQ itself/)
   }, 240_000)
 
   it('builds a commit on a peer that joined after its origin left, with the source from another runner\'s mirror', async () => {

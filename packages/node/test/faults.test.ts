@@ -34,7 +34,7 @@ describe('devq-node grid under faults', () => {
     const { nodes } = cluster
     await waitMeshed(nodes)
     const ids: string[] = []
-    for (let i = 0; i < 200; i++) ids.push(await submit(nodes[i % 5]!, { durationMs: 20 + (i % 5) * 20 }))
+    for (let i = 0; i < 100; i++) ids.push(await submit(nodes[i % 5]!, { durationMs: 20 + (i % 5) * 20 }))
     await waitSettled(nodes, ids, 240_000)
     const jobs = (await nodes[0]!.get<JobView[]>('/v1/jobs?limit=10000')).filter((j) => ids.includes(j.id))
     expect(jobs.filter((j) => j.status === 'succeeded')).toHaveLength(ids.length)
