@@ -62,10 +62,10 @@ function queueInShell (hook: 'post-commit' | 'post-rewrite'): string {
 /**
  * post-commit and post-rewrite: HEAD as it is now (commit and branch, in one git call). A rebase
  * runs post-commit for every commit it picks on a detached HEAD and post-rewrite \`rebase\` once at
- * its end, so commits made while a rebase is in progress are left to that one announce.
+ * its end, so commits made while a rebase is in progress are left to that one announce. `announce`
+ * is what the block does with the commit it read, as lines at the depth of its `if`.
  */
-function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
-  const rewrite = hook === 'post-rewrite' ? ' --rewrite "${1:-}"' : ''
+function cloneBlock (hook: 'post-commit' | 'post-rewrite', t: HookTarget, detachedRef: string, announce: string): string {
   const inRebase = '{ [ -d "$devq_rm" ] || [ -d "$devq_ra" ]; }'
   const skip = hook === 'post-rewrite' ? `{ [ "\${1:-}" != rebase ] && ${inRebase}; }` : inRebase
   return `${preamble(hook, t)}if [ -x "$devq_node" ] && [ -f "$devq_cli" ]; then
@@ -75,16 +75,26 @@ function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string
   devq_sha=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
   devq_ref=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
   devq_rm=\${devq_at%%"$devq_nl"*}; devq_ra=\${devq_at#*"$devq_nl"}
-  [ "$devq_ref" != HEAD ] || devq_ref=
-  if [ -n "$devq_sha" ] && ! ${skip}; then
-    case "$PWD$devq_ref\${1:-}" in
-      *'"'*|*'\\'*|*[[:cntrl:]]*) ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 & ;;
-      *) ${queueInShell(hook)} ;;
-    esac
-  fi
+${detachedRef}  if [ -n "$devq_sha" ] && ! ${skip}; then
+${announce}  fi
 fi
 [ "$devq_rc" -eq 0 ]
 `
+}
+
+/** The background `devq hook announce` of one clone hook's commit. */
+function launchAnnounce (hook: 'post-commit' | 'post-rewrite'): string {
+  const rewrite = hook === 'post-rewrite' ? ' --rewrite "${1:-}"' : ''
+  return `${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &`
+}
+
+/** Today's clone hook: the shell queues the commit, or hands it to `devq hook announce` when JSON would need escapes. */
+function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
+  return cloneBlock(hook, t, '  [ "$devq_ref" != HEAD ] || devq_ref=\n', `    case "$PWD$devq_ref\${1:-}" in
+      *'"'*|*'\\'*|*[[:cntrl:]]*) ${launchAnnounce(hook)} ;;
+      *) ${queueInShell(hook)} ;;
+    esac
+`)
 }
 
 /**
@@ -107,25 +117,10 @@ fi
 
 /**
  * The clone hooks' body before the shell wrote the queue entry itself: every commit started
- * `devq hook announce`. Kept as it was written, so uninstall knows its lines as DevQ's.
+ * `devq hook announce`. Its text must stay as it was written, so uninstall knows its lines as DevQ's.
  */
 function cloneBodyLaunchingAnnounce (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
-  const rewrite = hook === 'post-rewrite' ? ' --rewrite "${1:-}"' : ''
-  const inRebase = '{ [ -d "$devq_rm" ] || [ -d "$devq_ra" ]; }'
-  const skip = hook === 'post-rewrite' ? `{ [ "\${1:-}" != rebase ] && ${inRebase}; }` : inRebase
-  return `${preamble(hook, t)}if [ -x "$devq_node" ] && [ -f "$devq_cli" ]; then
-  devq_at=$(git rev-parse HEAD --symbolic-full-name HEAD --git-path rebase-merge --git-path rebase-apply 2>/dev/null) || devq_at=
-  devq_nl='
-'
-  devq_sha=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
-  devq_ref=\${devq_at%%"$devq_nl"*}; devq_at=\${devq_at#*"$devq_nl"}
-  devq_rm=\${devq_at%%"$devq_nl"*}; devq_ra=\${devq_at#*"$devq_nl"}
-  if [ -n "$devq_sha" ] && ! ${skip}; then
-    ${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &
-  fi
-fi
-[ "$devq_rc" -eq 0 ]
-`
+  return cloneBlock(hook, t, '', `    ${launchAnnounce(hook)}\n`)
 }
 
 /**
