@@ -58,7 +58,7 @@ export interface Heartbeat {
   /** Sends one now (e.g. the draining status on stop). Never throws. */
   send(): void
   /**
-   * After new ledger events: while the next beat is a quiet team's (a lease away) and the team
+   * After new ledger events: while the next beat is a quiet team's (two leases away) and the team
    * is no longer quiet, beats now, so every peer is back on the quarter lease at once. Cheap.
    */
   nudge(): void
