@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -10,6 +10,7 @@ import { blockBody, formerBlockBodies, shQuote, type HookName } from '../src/hoo
 import { foreignLines, shUnquote } from '../src/hooks/foreign.ts'
 import { pushedHeads } from '../src/hooks/announce.ts'
 import { isEntryName, QueueEntry } from '../src/hooks/queue.ts'
+import { waitFor } from './harness.ts'
 
 const sh = promisify(execFile)
 const BODY = 'echo devq\n'
@@ -110,9 +111,12 @@ describe('lines someone added inside DevQ\'s block', () => {
   it('are none in a block an earlier version of install wrote, so upgrading first takes nothing less out', () => {
     const own = '#!/bin/sh\necho mine\n'
     for (const hook of ['post-commit', 'post-rewrite'] as const) {
-      const [former] = formerBlockBodies(hook, target)
-      expect(former).not.toBe(blockBody(hook, target))
-      expect(withoutBlock(withBlock(own, former!).text, foreign(hook))).toEqual({ text: own, change: 'removed' })
+      const formers = formerBlockBodies(hook, target)
+      expect(formers.length).toBeGreaterThan(0)
+      for (const former of formers) {
+        expect(former).not.toBe(blockBody(hook, target))
+        expect(withoutBlock(withBlock(own, former).text, foreign(hook))).toEqual({ text: own, change: 'removed' })
+      }
     }
   })
 
@@ -168,6 +172,32 @@ describe('the clone hooks queue the commit from the shell', () => {
       ])
       const log = (await readFile(join(data, 'hooks.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
       expect(log.map((l) => [l.event, l.hook, l.rewrite])).toEqual([['queued', 'post-commit', undefined], ['queued', 'post-rewrite', 'amend'], ['queued', 'post-commit', undefined]])
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it('hand a commit whose entry cannot be written to devq hook announce, which says in hooks.log what failed', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'devq-hookq-'))
+    try {
+      const repo = join(root, 'repo')
+      const data = join(root, 'data')
+      const git = async (...args: string[]): Promise<string> => (await sh('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args])).stdout.trim()
+      await sh('git', ['init', '-q', '-b', 'main', repo])
+      const target = { node: process.execPath, cli: join(import.meta.dirname, '..', 'bin', 'devq.ts'), dataDir: data }
+      await writeFile(join(repo, '.git', 'hooks', 'post-commit'), withBlock('#!/bin/sh\nset -eu\n', blockBody('post-commit', target)).text)
+      await chmod(join(repo, '.git', 'hooks', 'post-commit'), 0o755)
+      // A file where the queue directory should be: no entry can be written there, whoever runs the hook.
+      await mkdir(data)
+      await writeFile(join(data, 'hook-queue'), '')
+      await git('commit', '-q', '--allow-empty', '-m', 'one')
+      const sha = await git('rev-parse', 'HEAD')
+      const lines = await waitFor('the announce\'s error in hooks.log', async () => {
+        const log = (await readFile(join(data, 'hooks.log'), 'utf8').catch(() => '')).trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+        return log.some((l) => l.event === 'error') ? log : undefined
+      }, 30_000)
+      expect(lines.find((l) => l.event === 'error')?.detail).toMatch(/hook-queue/)
+      expect(lines.some((l) => l.event === 'queued' && l.commit === sha)).toBe(false)
     } finally {
       await rm(root, { recursive: true, force: true })
     }

@@ -38,24 +38,55 @@ function launch (args: string): string {
   return `( umask 077; mkdir -p "$devq_data" && exec "$devq_node" "$devq_cli" hook announce --data-dir "$devq_data" --repo "$PWD" ${args} >>"$devq_data/hooks.log" 2>&1 )`
 }
 
+/** The shell lines that put together a queue entry's name (`<ms>-<8 hex>`) in `$devq_q/$devq_f`. */
+function entryName (): string {
+  return `devq_ms=$(date +%s%3N 2>/dev/null) || devq_ms=
+      case "$devq_ms" in [1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;; *) devq_ms="$(date +%s)000" ;; esac
+      devq_q="$devq_data/hook-queue"; devq_f="$devq_ms-$(printf %08x "$$")"`
+}
+
+/** The printf of a queue entry into its temp file, and of the `queued` line for hooks.log. */
+function entryLines (hook: 'post-commit' | 'post-rewrite'): { entry: string, queued: string } {
+  const rewrite = hook === 'post-rewrite' ? ',"rewrite":"%s"' : ''
+  const rewriteArg = hook === 'post-rewrite' ? ' "${1:-}"' : ''
+  return {
+    entry: `printf '{"v":1,"dir":"%s","commit":"%s","ref":"%s","hook":"${hook}","queuedAt":%s}\\n' "$PWD" "$devq_sha" "$devq_ref" "$devq_ms" >"$devq_q/$devq_f.json.tmp"`,
+    queued: `printf '{"time":"%s","hook":"${hook}","event":"queued","dir":"%s","commit":"%s","ref":"%s"${rewrite}}\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PWD" "$devq_sha" "$devq_ref"${rewriteArg} >>"$devq_data/hooks.log"`
+  }
+}
+
 /**
  * The queue entry written by the shell itself (no Node process on the commit's path: the running
  * node watches the queue and announces the entry within milliseconds), when the directory and
  * the ref need no JSON escaping; otherwise `devq hook announce` writes it. The entry is written
  * to a temp name and renamed, as the queue's readers expect; its name is the time in ms and the
  * hook's pid, unique per hook run. Plain POSIX sh and coreutils (date's %3N falls back to whole seconds).
+ * When the entry cannot be written (the queue is not a writable directory, the disk is full) the
+ * commit goes to `devq hook announce` after all, which tries again and says in hooks.log what failed.
  */
 function queueInShell (hook: 'post-commit' | 'post-rewrite'): string {
-  const rewrite = hook === 'post-rewrite' ? ',"rewrite":"%s"' : ''
-  const rewriteArg = hook === 'post-rewrite' ? ' "${1:-}"' : ''
-  return `( umask 077
-      devq_ms=$(date +%s%3N 2>/dev/null) || devq_ms=
-      case "$devq_ms" in [1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;; *) devq_ms="$(date +%s)000" ;; esac
-      devq_q="$devq_data/hook-queue"; devq_f="$devq_ms-$(printf %08x "$$")"
+  const { entry, queued } = entryLines(hook)
+  return `if ! ( umask 077
+      ${entryName()}
       mkdir -p "$devq_q" &&
-        printf '{"v":1,"dir":"%s","commit":"%s","ref":"%s","hook":"${hook}","queuedAt":%s}\\n' "$PWD" "$devq_sha" "$devq_ref" "$devq_ms" >"$devq_q/$devq_f.json.tmp" &&
+        ${entry} &&
+        mv -f "$devq_q/$devq_f.json.tmp" "$devq_q/$devq_f.json" || { rm -f "$devq_q/$devq_f.json.tmp"; exit 1; }
+      ${queued} || :
+    ) </dev/null >/dev/null 2>&1; then ${launchAnnounce(hook)} fi`
+}
+
+/**
+ * The shell's queue entry as the previous version wrote it: a failed write was dropped silently.
+ * Its text must stay as it was written, so uninstall knows its lines as DevQ's.
+ */
+function queueInShellDroppingFailures (hook: 'post-commit' | 'post-rewrite'): string {
+  const { entry, queued } = entryLines(hook)
+  return `( umask 077
+      ${entryName()}
+      mkdir -p "$devq_q" &&
+        ${entry} &&
         mv -f "$devq_q/$devq_f.json.tmp" "$devq_q/$devq_f.json" &&
-        printf '{"time":"%s","hook":"${hook}","event":"queued","dir":"%s","commit":"%s","ref":"%s"${rewrite}}\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PWD" "$devq_sha" "$devq_ref"${rewriteArg} >>"$devq_data/hooks.log"
+        ${queued}
     ) </dev/null >/dev/null 2>&1 || :`
 }
 
@@ -88,11 +119,14 @@ function launchAnnounce (hook: 'post-commit' | 'post-rewrite'): string {
   return `${launch(`--hook ${hook} --sha "$devq_sha" --ref "$devq_ref"${rewrite}`)} </dev/null >/dev/null 2>&1 &`
 }
 
-/** Today's clone hook: the shell queues the commit, or hands it to `devq hook announce` when JSON would need escapes. */
-function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget): string {
+/**
+ * Today's clone hook: the shell queues the commit, or hands it to `devq hook announce` when JSON
+ * would need escapes. `queue` is the shell's queueing lines (today's, or an earlier version's).
+ */
+function cloneBody (hook: 'post-commit' | 'post-rewrite', t: HookTarget, queue = queueInShell): string {
   return cloneBlock(hook, t, '  [ "$devq_ref" != HEAD ] || devq_ref=\n', `    case "$PWD$devq_ref\${1:-}" in
       *'"'*|*'\\'*|*[[:cntrl:]]*) ${launchAnnounce(hook)} ;;
-      *) ${queueInShell(hook)} ;;
+      *) ${queue(hook)} ;;
     esac
 `)
 }
@@ -128,7 +162,7 @@ function cloneBodyLaunchingAnnounce (hook: 'post-commit' | 'post-rewrite', t: Ho
  * a block an older install wrote as wholly as one of today's. A change to a body adds the old one here.
  */
 export function formerBlockBodies (hook: HookName, target: HookTarget): string[] {
-  return hook === 'post-receive' ? [] : [cloneBodyLaunchingAnnounce(hook, target)]
+  return hook === 'post-receive' ? [] : [cloneBody(hook, target, queueInShellDroppingFailures), cloneBodyLaunchingAnnounce(hook, target)]
 }
 
 /** The lines between DevQ's marks for `hook`, each ending in a line break. */
