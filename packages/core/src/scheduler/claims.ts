@@ -4,6 +4,7 @@
  * may not have arrived yet). Presence is outside the ledger, so a claim alone proves nothing: it is
  * honoured when the ledger names the claimer as runner of an attempt of that job, and otherwise only
  * for `lease + grace` from when this peer first saw it, so no member can hold a job by claiming it.
+ * Either way only while the claimer was heard within `lease + grace`.
  */
 import type { LedgerView } from './ports.ts'
 import { runClaim, type PresenceTable } from './presence.ts'
@@ -27,7 +28,9 @@ export function honouredClaims (table: PresenceTable, view: LedgerView, c: { now
   if (seen.size > CLAIMS_REMEMBERED) seen.clear()
   const out = new Set<string>()
   for (const info of table.live(c.nowMs, c.withinMs)) {
-    if (info.peer === c.self) continue
+    // Heard within lease + grace itself: a peer that runs something beats every quarter lease,
+    // so a claim must not last longer because its heartbeat announced a quiet team's interval.
+    if (info.peer === c.self || c.nowMs - (table.lastSeen(info.peer) ?? -Infinity) > c.withinMs) continue
     for (const claim of info.runs ?? []) {
       const runners = runnersOf(claim)
       if (runners === undefined) continue

@@ -28,9 +28,10 @@ export interface Executions {
    * Starts attempts awarded to this peer; stops ones revoked (cancelled, lost, superseded) or
    * overdue; hands back (writes `lost` for) attempts the fold says this peer runs but it does not,
    * e.g. after a restart or a cut-off. An award of a job that another peer claims to run (see
-   * PresenceInfo.runs) waits: it is stale, or the other run is still stopping.
+   * PresenceInfo.runs) waits: it is stale, or the other run is still stopping. With `refuseNew`
+   * (the peer's user turned sharing off after it bid), a new award is handed back, not started.
    */
-  reconcile(view: LedgerView, claimedElsewhere?: ReadonlySet<string>): Promise<void>
+  reconcile(view: LedgerView, claimedElsewhere?: ReadonlySet<string>, refuseNew?: boolean): Promise<void>
   /** Stops every attempt (of the jobs `which` selects) without reporting it; the mesh judges it lost. */
   stopAll(reason: StopReason, which?: (job: string) => boolean): void
   /**
@@ -79,7 +80,7 @@ class RunningAttempts implements Executions {
     this.peerId = peerId
   }
 
-  async reconcile (view: LedgerView, claimedElsewhere: ReadonlySet<string> = new Set()): Promise<void> {
+  async reconcile (view: LedgerView, claimedElsewhere: ReadonlySet<string> = new Set(), refuseNew = false): Promise<void> {
     const orphans: JobState[] = []
     // An award found in the ledger at start may have been judged lost while this peer was away,
     // with the next attempt running elsewhere: it is handed back, never started.
@@ -87,7 +88,7 @@ class RunningAttempts implements Executions {
     this.stale = false
     for (const job of view.openJobs()) {
       if (this.running.has(job.id) || !mine(job, this.peerId, job.attempt)) continue
-      if (job.status === 'awarded' && fresh) {
+      if (job.status === 'awarded' && fresh && !refuseNew) {
         if (!claimedElsewhere.has(runClaim(job.id))) this.start(job)
       } else if (!this.handedBack.has(`${job.id}:${job.attempt}`)) orphans.push(job)
     }
@@ -129,7 +130,10 @@ class RunningAttempts implements Executions {
     const log = this.c.logger.child({ job_id: job.id })
     log.info({ attempt: job.attempt }, 'attempt started')
     exec.done = (async () => {
-      await this.c.publish('job.started', { job: job.id, attempt: job.attempt })
+      // The source fetch does not wait for the started event's signing and storing (tens of ms on
+      // a loaded laptop); the finish is written only once the start is in the ledger.
+      const started = this.c.publish('job.started', { job: job.id, attempt: job.attempt })
+      started.catch(() => { controller.abort() })
       let result: AttemptReport
       try {
         result = await this.c.executor.run(job, job.attempt, controller.signal)
@@ -137,6 +141,7 @@ class RunningAttempts implements Executions {
         log.error({ err }, 'executor failed')
         result = { status: 'failed', exitCode: null, failure: 'runner_error', artifacts: [], logDigest: null }
       }
+      await started
       await this.report(job, exec, result)
       log.info({ attempt: job.attempt, status: result.status, stop: exec.stop }, 'attempt ended')
     })().catch((err: unknown) => log.error({ err }, 'attempt could not be reported')).finally(() => {

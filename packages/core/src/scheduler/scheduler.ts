@@ -219,12 +219,13 @@ class PeerScheduler implements Scheduler {
     const scope = this.scope(fence.isolatedSinceMs)
     if (scope !== view) this.executions.stopAll('cut_off', (id) => scope.job(id) === undefined)
     const claimed = honouredClaims(presence, view, { nowMs: mono, withinMs: this.policy.leaseMs + this.policy.lostGraceMs, self: peerId }, this.claimSeen)
-    await this.executions.reconcile(scope, claimed)
+    const refuseNew = self.shareMode === 'off'
+    await this.executions.reconcile(scope, claimed, refuseNew)
     const peers = [self, ...live]
     const judge = !fence.stalled && scope === view
     await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers, judge, times: this.times, claimed }, this.memory)
     if (!this.draining && !this.stopped) await this.bid(scope, peers, self)
-    await this.executions.reconcile(scope, claimed)
+    await this.executions.reconcile(scope, claimed, refuseNew)
   }
 
   /** Back in touch after being cut off: what it knew is as stale as after a restart. */

@@ -26,4 +26,26 @@ describe('run claims in heartbeats', () => {
     expect(job(sim, target).result!.by).toBe(sim.peers[1]!.id)
     await sim.close()
   }, 60_000)
+
+  it('a runner that goes silent after announcing a quiet team\'s long beat still loses its job within lease + grace', async () => {
+    const sim = createSimulation({ seed: 7, peers: [{ slots: 0 }, { slots: 1 }, { slots: 1 }] })
+    await sim.run(2_000)
+    const id = await sim.announce(0, { durationMs: 60_000 })
+    await sim.run(4_000)
+    const runner = sim.peers.findIndex((p) => p.id === job(sim, id).attempts[0]?.runner)
+    expect(runner).toBeGreaterThan(0)
+    // Its last heartbeats claim the run, as they should, but say the next beat is ten minutes away.
+    const s = sim.peers[runner]!.scheduler!
+    const honest = s.presence.bind(s)
+    s.presence = () => ({ ...honest(), beatMs: 600_000 })
+    await sim.run(sim.loop.now() + 3_000)
+    const silentAt = sim.loop.now()
+    await sim.crash(runner)
+    await sim.run(silentAt + 14_000)
+    const j = job(sim, id)
+    expect(j.attempts[0]).toMatchObject({ outcome: 'lost', failure: 'runner_lost' })
+    expect(j.attempts[1]?.runner).toBeDefined()
+    expect(j.attempts[1]!.awardedAt - sim.loop.wallMs() + sim.loop.now() - silentAt).toBeLessThan(13_000)
+    await sim.close()
+  }, 60_000)
 })

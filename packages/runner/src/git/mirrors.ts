@@ -123,10 +123,12 @@ async function writeLooseRef (gitdir: string, ref: string, oid: string): Promise
 }
 
 /**
- * Tips change only by `pin`, so they are listed once per pin: `read` answers from the last listing
- * of a mirror until `changed` is called for it. `complete` when the listing held every pin.
+ * Tips change only by `pin`, so a mirror is listed once: `read` answers from the last listing,
+ * and `pinned` puts a new commit first in it, as the newest (a fresh fetch almost always is;
+ * an older one first only changes which tips are offered as haves, never whether they are there).
+ * `complete` when the listing held every pin.
  */
-function cachedTips (list: (dir: string, count: number) => Promise<string[]>): { read: (dir: string, max: number) => Promise<string[]>, changed: (dir: string) => void } {
+function cachedTips (list: (dir: string, count: number) => Promise<string[]>): { read: (dir: string, max: number) => Promise<string[]>, pinned: (dir: string, commit: string) => void } {
   const known = new Map<string, { tips: string[], complete: boolean }>()
   let changes = 0
   return {
@@ -140,9 +142,13 @@ function cachedTips (list: (dir: string, count: number) => Promise<string[]>): {
       if (changes === before) known.set(dir, { tips: found, complete: found.length < count })
       return found.slice(0, max)
     },
-    changed (dir) {
+    pinned (dir, commit) {
       changes++
-      known.delete(dir)
+      const had = known.get(dir)
+      // Pinned again: the refs did not change.
+      if (had === undefined || had.tips.includes(commit)) return
+      const tips = [commit, ...had.tips]
+      known.set(dir, had.complete ? { tips, complete: true } : { tips: tips.slice(0, Math.max(DEFAULT_TIPS, had.tips.length)), complete: false })
     }
   }
 }
@@ -192,7 +198,7 @@ export function createMirrors (init: MirrorsInit): Mirrors {
     const dir = pathOf(repoId)
     checkCommit(repoId, commit, dir)
     await writeLooseRef(dir, PIN_PREFIX + commit, commit)
-    tipsOf.changed(dir)
+    tipsOf.pinned(dir, commit)
   }
 
   async function compact (repoId: string): Promise<boolean> {
