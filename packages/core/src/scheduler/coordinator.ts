@@ -4,8 +4,10 @@ import type { SchedulerPolicy } from './policy.ts'
 import { runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
 import type { LocalTimes } from './local-times.ts'
 import type { LedgerView, Publish, ResultAvailability } from './ports.ts'
-import { activeIndex, canRun, eligible, groupKey, isTrusted, type ActiveIndex } from './assign.ts'
-import { bestBid, coordinatorFor } from './score.ts'
+import type { BidScore } from '../events/bodies.ts'
+import { activeIndex, canRun, eligible, groupKey, isTrusted, scoreFromPresence, type ActiveIndex } from './assign.ts'
+import { bestBid, bidScore, coordinatorFor } from './score.ts'
+import { warmKeyOf } from './warm.ts'
 
 /** What a coordinator remembers between passes (local, never replicated). */
 export interface CoordinatorMemory {
@@ -152,9 +154,9 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   if (bids.length === 0 || memory.written.has(`award:${k}`) || f.claimed.has(runClaim(job.id))) return
   let first = memory.firstBidSeen.get(k)
   if (first === undefined) memory.firstBidSeen.set(k, first = f.mono)
-  // The window waits for better bids; once every live peer that could take the job has bid, there
-  // are none to wait for.
-  if (f.mono - first < ctx.policy.bidWindowMs && !everyPossibleBidderBid(ctx, job, team, bids)) {
+  // The window waits for better bids; once no live peer that could take the job and has not bid
+  // could outbid the best one, there are none to wait for.
+  if (f.mono - first < ctx.policy.bidWindowMs && mayStillBeOutbid(ctx, job, team, bids)) {
     const closes = first + ctx.policy.bidWindowMs
     memory.wakeAtMs = Math.min(memory.wakeAtMs ?? closes, closes)
     return
@@ -169,10 +171,24 @@ async function coordinateQueued (c: CoordinatorComponents, ctx: CoordinatorConte
   await c.publish('job.awarded', { job: job.id, attempt: job.attempt, runner: best.peer })
 }
 
-/** Whether each live peer with a free slot that may run `job` is among its bidders. */
-function everyPossibleBidderBid (ctx: CoordinatorContext, job: JobState, team: TeamState, bids: readonly { peer: string }[]): boolean {
+/**
+ * Whether a live peer that has not bid could still beat the best bid: one with a free slot that
+ * may run `job` and whose last heartbeat scores it above that bid (or level with it and first by
+ * peer id). Every peer plans bids from the same fold and presence (assign.ts), so a peer that
+ * scores lower did not bid on purpose and the window need not wait for it; a peer whose view
+ * differed still gets the window, as before.
+ */
+function mayStillBeOutbid (ctx: CoordinatorContext, job: JobState, team: TeamState, bids: readonly { peer: string, score: BidScore }[]): boolean {
+  const best = bestBid(job, bids)
+  if (best === undefined) return true
+  const bestScore = bidScore(best.score, best.peer, job)
   const bidders = new Set(bids.map((b) => b.peer))
-  return ctx.peers.every((p) => p.status === 'draining' || p.freeSlots <= 0 || !canRun(job, p.peer, p.labels, team) || bidders.has(p.peer))
+  const warmKey = warmKeyOf(job)
+  return ctx.peers.some((p) => {
+    if (p.status === 'draining' || p.freeSlots <= 0 || bidders.has(p.peer) || !canRun(job, p.peer, p.labels, team)) return false
+    const s = bidScore(scoreFromPresence(p, p.freeSlots, warmKey), p.peer, job)
+    return s > bestScore || (s === bestScore && p.peer < best.peer)
+  })
 }
 
 async function checkLease (c: CoordinatorComponents, ctx: CoordinatorContext, memory: CoordinatorMemory, job: JobState, mono: number): Promise<void> {

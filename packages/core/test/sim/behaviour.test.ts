@@ -31,6 +31,19 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
+  it('awards without waiting out the bid window when no peer that has not bid scores above the best bid', async () => {
+    // Origin without slots; a big box and a small one are both free, and both could run the job.
+    const sim = createSimulation({ seed: 7, peers: [{ slots: 0 }, { slots: 2, cores: 32 }, { slots: 1, cores: 2 }], policy: { bidWindowMs: 30_000 } })
+    await sim.run(2_000)
+    const id = await sim.announce(0, { durationMs: 500 })
+    expect(await sim.settle(120_000)).toBe(true)
+    const j = job(sim, id)
+    expect(j).toMatchObject({ status: 'succeeded', result: { by: sim.peers[1]!.id } })
+    // The small box scores lower by the heartbeats everyone has, so it did not bid and is not waited for.
+    expect(j.attempts[0]!.awardedAt - j.announcedAt).toBeLessThan(5_000)
+    await sim.close()
+  })
+
   it('runs a job only on a peer whose labels cover the job\'s', async () => {
     const sim = grid(1, 3, (i) => (i === 2 ? ['linux', 'gpu'] : ['linux']))
     await sim.run(2_000)

@@ -19,7 +19,7 @@ export function createPipelineExecutor (c: ExecutorComponents, init: ExecutorIni
     mirrors: c.mirrors,
     clock: c.clock,
     fetch: async (job, limits) => await fetchSource({ mirrors: c.mirrors, dial: async (p) => await c.dial(p, 'git'), logger: c.logger }, {
-      repo: job.repo, commit: job.commit, peers: sourcePeers(c, init, job), ...limits, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs })
+      repo: job.repo, commit: job.commit, peers: sourcePeers(c, init, job), pinsOnly: true, ...limits, ...(init.transferIdleMs === undefined ? {} : { idleMs: init.transferIdleMs })
     })
   })
   return {

@@ -33,6 +33,12 @@ export interface FetchRequest {
   idleMs?: number
   signal?: AbortSignal
   onProgress?: (p: PackProgress) => void
+  /**
+   * Asks the mirror only whether the commit is pinned before fetching (no git process): for a
+   * commit just announced, which it almost never holds. One it holds unpinned (an ancestor of a
+   * pin) then comes as an empty pack.
+   */
+  pinsOnly?: boolean
 }
 
 /** How the commit arrived. `peer` is `''` and the counts 0 when the mirror already had it. */
@@ -138,7 +144,7 @@ export async function fetchSource (components: FetchComponents, req: FetchReques
     let gitdir: string
     try {
       gitdir = await components.mirrors.ensure(req.repo)
-      if (await components.mirrors.has(req.repo, req.commit)) return { bytes: 0, objects: 0, ms: elapsed(), peer: '', alreadyHad: true }
+      if (await components.mirrors.has(req.repo, req.commit, { pinsOnly: req.pinsOnly === true })) return { bytes: 0, objects: 0, ms: elapsed(), peer: '', alreadyHad: true }
     } catch (err) {
       throw sourceError(req, undefined, 'git_failed', `the mirror is not usable: ${err instanceof Error ? err.message : String(err)}`, err)
     }

@@ -35,8 +35,12 @@ export interface Mirrors {
   pathOf(repoId: string): string
   /** Creates the mirror if needed (bare, no auto gc, no hooks, no reflogs); returns its git dir. Idempotent. */
   ensure(repoId: string): Promise<string>
-  /** Whether the mirror holds `commit` with its whole history and trees (pinned, or an ancestor of a pin). */
-  has(repoId: string, commit: string): Promise<boolean>
+  /**
+   * Whether the mirror holds `commit` with its whole history and trees (pinned, or an ancestor of
+   * a pin). With `pinsOnly`, a pin alone answers, without a git process: an unpinned ancestor
+   * then counts as missing.
+   */
+  has(repoId: string, commit: string, opts?: { pinsOnly?: boolean }): Promise<boolean>
   /** Pinned commits, newest committer date first, at most `max` (default 32). */
   tips(repoId: string, max?: number): Promise<string[]>
   /** Pins a verified commit (`refs/devq/commits/<sha>`). Idempotent. */
@@ -182,9 +186,10 @@ export function createMirrors (init: MirrorsInit): Mirrors {
     return dir
   }
 
-  async function has (repoId: string, commit: string): Promise<boolean> {
+  async function has (repoId: string, commit: string, opts: { pinsOnly?: boolean } = {}): Promise<boolean> {
     const dir = pathOf(repoId)
     if (!isCommitId(commit) || !await exists(join(dir, 'HEAD'))) return false
+    if (opts.pinsOnly === true) return await isPinned(dir, commit)
     return await useGit() ? await hasWithGit(dir, commit, gitPath) : await hasWithIso(dir, commit)
   }
 

@@ -56,6 +56,24 @@ describe('source travels as a thin pack over one stream', () => {
     }
   })
 
+  it('an early fetch that asks only for a pin still ends complete when the mirror holds the commit unpinned', async () => {
+    const server = await sourcePeer([dev.gitdir], new Set([dev.first, second, third]))
+    const mirrors = createMirrors({ root: await dirs.make('mirrors-pins') })
+    const components = { mirrors, dial: server.dial, logger: silentLogger }
+    try {
+      await fetchSource(components, { repo: dev.repoId, commit: third, peers: ['dev'] })
+      // `second` came with `third` (its parent), but nothing pinned it.
+      expect(await mirrors.has(dev.repoId, second)).toBe(true)
+      expect(await mirrors.has(dev.repoId, second, { pinsOnly: true })).toBe(false)
+      const early = await fetchSource(components, { repo: dev.repoId, commit: second, peers: ['dev'], pinsOnly: true })
+      expect(early).toMatchObject({ alreadyHad: false, objects: 0 })
+      expect(await mirrors.has(dev.repoId, second, { pinsOnly: true })).toBe(true)
+      await runGit(['--git-dir', mirrors.pathOf(dev.repoId), 'fsck', '--strict', '--no-dangling'])
+    } finally {
+      await server.close()
+    }
+  })
+
   it('refuses an unannounced commit and a commit nobody holds, naming the reason', async () => {
     const server = await sourcePeer([dev.gitdir], new Set([dev.first]))
     const components = { mirrors: createMirrors({ root: await dirs.make('mirrors') }), dial: server.dial, logger: silentLogger }
