@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { Role } from '@devq/core'
 import { JobStatusSchema } from './event-schemas.ts'
+import { ShareKeptOutput, ShareOutput } from './cli-schemas-tools.ts'
 
 const Delivery = z.strictObject({
   id: z.string(),
@@ -61,3 +62,6 @@ export const ResolveAnswer = z.strictObject({
   })),
   total: z.number().int()
 })
+
+/** `POST /v1/share`: the sharing view after the change, and whether the config file took the mode. */
+export const ShareChangeAnswer = ShareOutput.extend({ kept: ShareKeptOutput })

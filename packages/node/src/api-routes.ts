@@ -15,7 +15,7 @@ import {
   ConnectedAnswer, JobPriorityAnswer, JobStateSchema, JobStatusAnswer, JobViewSchema, OutlineAnswer, PullAnswer, RunAnswer, RunJobsAnswer,
   StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TicketAnswer
 } from './api-responses.ts'
-import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, ResolveAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
+import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, ResolveAnswer, ShareChangeAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
 import { JobsViewQuery, ResolveQuery, RunsViewQuery } from './api-views.ts'
 import { CancelRunRequest, RetryRunRequest } from './api-run-actions.ts'
 import { ActionOutput, JobsOutput, RunsOutput, ShowJobOutput, ShowRunOutput, StatusOutput } from './cli-schemas.ts'
@@ -66,7 +66,7 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/events', summary: 'The event stream (WebSocket; see the stream messages in components)', query: EventsQuery, auth: 'ticket', responses: { 101: 'websocket' } },
   { method: 'GET', path: '/v1/events/stats', summary: 'How the event stream stands: seq, ring, clients, drops', responses: { 200: StreamStatsAnswer } },
   { method: 'GET', path: '/v1/share', summary: 'How this peer is lent and whether its user is around', responses: { 200: ShareOutput } },
-  { method: 'POST', path: '/v1/share', summary: 'Lend this peer another way from now on (kept in the config file)', body: ShareRequest, bodyName: 'ShareRequest', responses: { 200: ShareOutput } },
+  { method: 'POST', path: '/v1/share', summary: 'Lend this peer another way from now on, and keep it in the config file (kept says whether that worked)', body: ShareRequest, bodyName: 'ShareRequest', responses: { 200: ShareChangeAnswer } },
   { method: 'POST', path: '/v1/activity', summary: 'The desktop app\'s report of the system\'s idle time', body: ActivityReport, bodyName: 'ActivityReport', responses: { 200: ShareOutput } },
   { method: 'GET', path: '/v1/webhook/deliveries', summary: 'Where the push webhook listens, its queue and its last 50 deliveries', responses: { 200: WebhookDeliveriesAnswer } },
   { method: 'GET', path: '/v1/jobs/:id/provenance', summary: 'A job\'s signed provenance, from this peer\'s ledger', params: JobParams, responses: { 200: ProvenanceAnswer } },

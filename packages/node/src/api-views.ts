@@ -37,7 +37,7 @@ const jobMatch = (j: JobState): Match => ({ kind: 'job', id: j.id, pipelineJob: 
 /**
  * What `q` names: a full job or run id; every job and run whose id starts with `q` (4 or more hex
  * digits); else the most recently announced job of that pipeline job name. A shorter hex string
- * that is no pipeline job's name is a 400: too short to be a prefix.
+ * that is no pipeline job's name is a 400: too short to be a prefix, so it names nothing.
  */
 function resolve (node: DevqNode, q: string): { matches: Match[], total: number } {
   const jobs = [...node.fold.jobs()]
@@ -54,7 +54,7 @@ function resolve (node: DevqNode, q: string): { matches: Match[], total: number 
   if (found.length === 0) {
     const named = jobs.filter((j) => j.pipelineJob === q).sort((a, b) => b.announceLamport - a.announceLamport)[0]
     if (named !== undefined) found.push(jobMatch(named))
-    else if (/^[0-9a-f]{1,3}$/.test(q)) throw new ApiRequestError(`${q} is too short: give at least 4 hex digits of a job or run id`, { status: 400, detail: 'query', field: 'q' })
+    else if (/^[0-9a-f]{1,3}$/.test(q)) throw new ApiRequestError(`${JSON.stringify(q)} is not a job or run id, nor a pipeline job's name: an id is 64 hex digits (give at least the first 4), as devq jobs and devq runs list them`, { status: 400, detail: 'query', field: 'q' })
   }
   found.sort((a, b) => b.announcedAt - a.announcedAt)
   return { matches: found.slice(0, MAX_MATCHES), total: found.length }

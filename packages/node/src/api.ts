@@ -9,6 +9,7 @@ import { eventRoutes } from './api-events.ts'
 import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } from './api-socket.ts'
 import { buildRoutes, jobView } from './api-builds.ts'
 import { shareRoutes } from './api-share.ts'
+import type { ShareKeeper } from './share-keeper.ts'
 import { provenanceRoutes } from './api-provenance.ts'
 import { doctorRoutes } from './api-doctor.ts'
 import { viewRoutes } from './api-views.ts'
@@ -126,6 +127,8 @@ export interface ApiComponents {
   logger: Logger
   /** The push webhook, when this node runs one. */
   webhook?: WebhookView
+  /** Keeps a share mode set through the API in the config file; without it the mode is not kept. */
+  shareKeeper?: ShareKeeper
 }
 
 /** Where the control API listens and what it answers. */
@@ -174,7 +177,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
-  shareRoutes(app, node)
+  shareRoutes(app, node, components.shareKeeper)
   webhookRoutes(app, components.webhook)
   provenanceRoutes(app, node)
   doctorRoutes(app, node)

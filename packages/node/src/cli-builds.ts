@@ -5,7 +5,7 @@ import type { Command } from 'commander'
 import { terminalStatuses, type JobStatus } from '@devq/core'
 import { connectApi, type ApiClient } from './client.ts'
 import { listSecrets, setSecret } from './secrets.ts'
-import { resolveTarget } from './cli-resolve.ts'
+import { digestOrId, resolveTarget } from './cli-resolve.ts'
 import { printLog } from './cli-logs.ts'
 import { pullFiles } from './cli-pull.ts'
 import { colorWanted, createStyle } from './cli-style.ts'
@@ -117,7 +117,8 @@ function pullAndLogs (program: Command, dataDirOf: DataDirOf, printer: (json: bo
   program.command('pull <what>').description('fetch a job\'s artifacts (a job id or name, or one artifact by sha256:digest) from any peer that has them, verified')
     .option('-o, --out <dir>', 'where to write them', '.').option('--progress', 'show progress on stderr even when it is not a terminal').option('--no-progress', 'no progress display')
     .option('--data-dir <dir>').option('--json')
-    .action(async (what: string, o: { out: string, progress?: boolean, dataDir?: string, json?: boolean }) => {
+    .action(async (given: string, o: { out: string, progress?: boolean, dataDir?: string, json?: boolean }) => {
+      const what = digestOrId(given, 'what')
       const api = await connectApi(dataDirOf(o))
       const job = what.startsWith('sha256:') ? undefined : await resolveJob(api, what)
       const body = { ...(job === undefined ? { digest: what } : { job }), out: resolve(o.out) }

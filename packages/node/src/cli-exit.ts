@@ -43,3 +43,12 @@ export function exitCodeOf (err: unknown): ExitCode {
   if (USAGE_ERRORS.has(err.name)) return ExitCode.usage
   return ExitCode.nodeFailed
 }
+
+/**
+ * How commander's own errors print (a bad flag, an unknown command, an argument out of its
+ * choices): as every other error of devq, `devq: <message>` on stderr. Set on the program before
+ * its commands are added, so each command inherits it.
+ */
+export const usageErrorOutput = {
+  outputError: (text: string, write: (text: string) => void): void => { write(text.replace(/^error: /, 'devq: ')) }
+}

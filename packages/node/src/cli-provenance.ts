@@ -12,6 +12,7 @@ import type { Command } from 'commander'
 import { checkProvenance, decodeEvent, type DecodedEvent, type ProvenanceFacts, type ProvenanceProblem, type ProvenanceVerdict } from '@devq/core'
 import { connectApi, type ApiClient } from './client.ts'
 import { resolveJob } from './cli-builds.ts'
+import { digestOrId } from './cli-resolve.ts'
 import { CliUsageError } from './errors.ts'
 import type { ProvenanceAnswer, ProvenanceGap } from './provenance.ts'
 import { ProvenanceOutput, VerifyOutput } from './cli-schemas-tools.ts'
@@ -78,7 +79,8 @@ function provenanceCommand (program: Command, dataDirOf: DataDirOf): void {
   program.command('provenance <what>').description('the signed SLSA provenance (a DSSE envelope, one JSON line per job) of a job or of an artifact (sha256:...)')
     .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (what: string, o: { dataDir?: string, json?: boolean }) => {
-      const checked = (await answersFor(await connectApi(dataDirOf(o)), what)).map((answer): Checked => ({ answer, verdict: recheck(answer) }))
+      const target = digestOrId(what, 'what')
+      const checked = (await answersFor(await connectApi(dataDirOf(o)), target)).map((answer): Checked => ({ answer, verdict: recheck(answer) }))
       if (checked.length === 0) throw new CliUsageError(`no job in this peer's ledger lists ${what}`, { arg: 'what', detail: 'unknown digest' })
       const valid = checked.filter((c) => c.verdict.valid)
       if (valid.length === 0) process.exitCode = 1
@@ -125,10 +127,11 @@ function verifyCommand (program: Command, dataDirOf: DataDirOf): void {
     .option('--data-dir <dir>').option('--json', 'print JSON (see doc/cli-json.schema.json)')
     .action(async (file: string, o: { job?: string, runner: string[], requireRole: string[], dataDir?: string, json?: boolean }) => {
       const required = runnerRequirement(o)
+      const job = o.job === undefined ? undefined : digestOrId(o.job, '--job')
       const path = resolve(file)
       const digest = await fileDigest(path)
       const api = await connectApi(dataDirOf(o))
-      const answers = await answersFor(api, o.job ?? digest)
+      const answers = await answersFor(api, job ?? digest)
       const { verified, reasons } = verdictsFor(answers.map((answer) => ({ answer, verdict: recheck(answer) })), digest, required)
       if (answers.length === 0) reasons.push(`no job in this peer's ledger lists ${digest}: the file is not an artifact of a job this peer knows, or it was changed`)
       const ok = verified.length > 0

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import type { ApiClient } from './client.ts'
-import { IdResolveError } from './errors.ts'
+import { CliUsageError, IdResolveError } from './errors.ts'
 import { shaped } from './cli-output.ts'
 import { shortRef } from './cli-style.ts'
 
@@ -30,7 +30,7 @@ export async function resolveTarget (api: ApiClient, query: string, kinds: reado
   const matches = answer.matches.filter((m) => kinds.includes(m.kind))
   const what = kinds.join(' or ')
   if (matches.length === 0) {
-    throw new IdResolveError(`no ${what} matches ${JSON.stringify(query)}: give a ${what} id (or its first 4 or more digits) as devq jobs and devq runs list them${kinds.includes('job') ? ', or a pipeline job name' : ''}`, { query, detail: 'none', matches: [] })
+    throw new IdResolveError(`no ${what} matches ${JSON.stringify(query)}: give a ${what} id (64 hex digits, or the first 4 or more of them) as devq jobs and devq runs list them${kinds.includes('job') ? ', or a pipeline job name' : ''}`, { query, detail: 'none', matches: [] })
   }
   if (matches.length > 1) {
     const cut = answer.total > answer.matches.length
@@ -38,4 +38,16 @@ export async function resolveTarget (api: ApiClient, query: string, kinds: reado
     throw new IdResolveError(`${JSON.stringify(query)} matches ${cut ? 'more than ' : ''}${matches.length} ${[...new Set(matches.map((m) => `${m.kind}s`))].join(' and ')}; give more digits:\n${lines.join('\n')}`, { query, detail: 'ambiguous', matches: matches.map((m) => m.id) })
   }
   return { kind: matches[0]!.kind, id: matches[0]!.id }
+}
+
+/**
+ * An argument that may be an artifact digest: one that starts with `sha256:` must be one
+ * (64 hex digits; upper case taken as lower), anything else is left for the id lookup.
+ * @throws {CliUsageError} for a malformed digest, before the node is asked.
+ */
+export function digestOrId (what: string, arg: string): string {
+  if (!what.startsWith('sha256:')) return what
+  const digest = what.toLowerCase()
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new CliUsageError(`${what} is not a digest: expected sha256: and 64 hex digits`, { arg, detail: 'not a digest' })
+  return digest
 }

@@ -198,16 +198,23 @@ export const InitOutput = z.object({
   next: z.array(z.string()).describe('what to do next, one step each')
 })
 
-/** The shapes above, by their names in doc/cli-json.schema.json. */
+/** Whether a new share mode reached the config file (`ShareKept`, share-keeper.ts). */
+export const ShareKeptOutput = z.union([
+  z.strictObject({ file: z.string().describe('the config file that lends the node this way after a restart too') }),
+  z.strictObject({ error: z.string().describe('why the file could not be written: the mode holds until the node restarts') })
+])
+
 /** `devq share --json`, and what the share routes answer (`SharingView`, sharing.ts). */
 export const ShareOutput = z.strictObject({
   mode: ShareMode,
   userActive: z.boolean(),
   idleSeconds: z.number().int().min(0).optional(),
   activitySource: z.enum(['desktop', 'probe', 'none']),
-  idleAfterS: z.number()
+  idleAfterS: z.number(),
+  kept: ShareKeptOutput.optional().describe('after a change of mode (devq share <mode>, POST /v1/share) only')
 })
 
+/** The shapes above, by their names in doc/cli-json.schema.json. */
 export const toolOutputs = {
   share: ShareOutput,
   hookInstall: HookInstallOutput,

@@ -6,10 +6,13 @@ import { Argument, type Command } from 'commander'
 import { ShareMode } from '@devq/core'
 import { connectApi } from './client.ts'
 import type { SharingView } from './sharing.ts'
+import type { ShareKept } from './share-keeper.ts'
 import { ShareOutput } from './cli-schemas-tools.ts'
 import { printResult } from './cli-output.ts'
 
 type DataDirOf = (o: { dataDir?: string }) => string
+/** What the share routes answer; `kept` after a change of mode only. */
+type ShareAnswer = SharingView & { kept?: ShareKept }
 
 /** One line: the mode first, then whether the user counts as around and why. */
 export function describeSharing (v: SharingView): string {
@@ -26,7 +29,9 @@ export function shareCommands (program: Command, dataDirOf: DataDirOf): void {
     .option('--data-dir <dir>').option('--json')
     .action(async (mode: ShareMode | undefined, o: { dataDir?: string, json?: boolean }) => {
       const api = await connectApi(dataDirOf(o))
-      const view = mode === undefined ? await api.get<SharingView>('/v1/share') : await api.post<SharingView>('/v1/share', { mode })
+      const view = mode === undefined ? await api.get<ShareAnswer>('/v1/share') : await api.post<ShareAnswer>('/v1/share', { mode })
       printResult(o.json === true, ShareOutput, view, describeSharing(view))
+      // The mode did change; only the next start may lend the machine otherwise.
+      if (view.kept !== undefined && 'error' in view.kept) process.stderr.write(`devq: warning: the mode holds until the node restarts: ${view.kept.error}\n`)
     })
 }

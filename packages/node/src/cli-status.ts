@@ -29,7 +29,8 @@ export function statusLines (s: StatusOutput, st: Style): string[] {
   const lines = [`peer ${me.id} ${st.status(me.state)} ${me.slots?.used ?? 0}/${me.slots?.total ?? 0} slots used${me.labels === undefined || me.labels.length === 0 ? '' : `, labels ${me.labels.join(',')}`}${me.shareMode === undefined ? '' : `, ${me.shareMode}`}${me.version === undefined ? '' : `, v${me.version}`}`,
     `team ${s.team.name} (${s.team.mode})${me.jobs.length === 0 ? '' : `; running ${me.jobs.map(shortId).join(', ')}`}`]
   const live = s.peers.filter((p) => p.state !== 'offline').length
-  lines.push(st.bold(`peers: ${live} live, ${s.peers.length - live} offline`))
+  // Others only: this peer has its own line above (devq team list counts it among the live).
+  lines.push(st.bold(`other peers: ${live} live, ${s.peers.length - live} offline`))
   lines.push(...columns(s.peers.map((p) => peerCells(p, st)), '  '))
   lines.push(st.bold(`queue: ${s.queue.length} queued${s.waiting > 0 ? `, ${s.waiting} waiting for jobs they need` : ''}`))
   lines.push(...columns(s.queue.map((q) => queueCells(q, st)), '  '))

@@ -39,7 +39,7 @@ function listCommand (team: Command, dataDirOf: DataDirOf): void {
     .action(async (o: { dataDir?: string, json?: boolean }) => {
       const s = shaped(TeamStatus, await (await connectApi(dataDirOf(o))).get('/v1/status'), 'GET /v1/status')
       const rows = memberRows(s)
-      const lines = [`team ${s.team.name} (${s.team.mode}): ${rows.length} member(s), ${rows.filter((r) => r.live).length} live`,
+      const lines = [`team ${s.team.name} (${s.team.mode}): ${rows.length} member(s), ${rows.filter((r) => r.live).length} live${rows.some((r) => r.self) ? ' (this peer among them)' : ''}`,
         ...rows.map((r) => `  ${r.peer}  ${r.role.padEnd(7)}  ${r.live ? 'live' : '-   '}${r.self ? '  (this peer)' : ''}${r.listed ? '' : '  (not listed: open team)'}`)]
       printResult(o.json === true, TeamListOutput, { team: s.team.name, mode: s.team.mode, self: s.peer.id, members: rows }, lines.join('\n'))
     })

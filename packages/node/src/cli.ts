@@ -12,7 +12,7 @@ import { initCommand } from './cli-init.ts'
 import { locateNode } from './paths.ts'
 import { DEVQ_VERSION } from './version.ts'
 import { dailyCommands } from './cli-daily.ts'
-import { exitCodeOf } from './cli-exit.ts'
+import { exitCodeOf, usageErrorOutput } from './cli-exit.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -45,7 +45,7 @@ function jobCommands (program: Command): void {
 export async function runCli (argv: string[]): Promise<void> {
   const program = new Command('devq').description('DevQ: a build grid for small teams that needs no server').version(DEVQ_VERSION)
   // Before any command is added, so every command inherits it: usage errors come back here.
-  program.exitOverride()
+  program.exitOverride().configureOutput(usageErrorOutput)
   teamCommands(program, dataDirOf)
   configCommands(program)
   jobCommands(program)

@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander'
 import type { FastifyInstance } from 'fastify'
-import { ShareMode, type Logger } from '@devq/core'
+import { ShareMode } from '@devq/core'
 import { checkSettingsTogether, resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
+import { createShareKeeper } from './share-keeper.ts'
 import { apiSocketIn, loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
 import { readWebhookSecret, startWebhook } from './webhook.ts'
 import { startHookQueue } from './hooks/drain.ts'
@@ -34,7 +35,8 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
   const webhook = hook === undefined ? undefined : await startWebhook({ node, logger: logger.child({ component: 'webhook', peer_id: node.peerId }) }, hook)
-  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), ...(webhook === undefined ? {} : { webhook }) }, {
+  const shareKeeper = createShareKeeper({ sharing: node.sharing, logger }, init.configFile === undefined ? {} : { configFile: init.configFile })
+  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), shareKeeper, ...(webhook === undefined ? {} : { webhook }) }, {
     token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks,
     socketPath: apiSocketIn(config.runtimeDir),
     // Test-only: routes and answers checked against the route table (api-check.ts).
@@ -42,12 +44,11 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
   })
   await writeRuntime(config, { pid: process.pid, peerId: node.peerId, api: url, addresses: node.mesh.addresses(), startedAt: Date.now(), ...(init.configFile === undefined ? {} : { configFile: init.configFile }) })
   // Commits the git hooks queued while no node ran, now that the API and the repositories are up.
-  const offShare = init.configFile === undefined ? () => {} : keepShareMode(node, init.configFile, logger)
   const hookQueue = startHookQueue({ runs: node.runs, logger: logger.child({ component: 'hook-queue', peer_id: node.peerId }) }, { dataDir: config.dataDir })
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
-      offShare()
+      shareKeeper.close()
       await webhook?.close()
       await hookQueue.close()
       await app.close()
@@ -57,21 +58,6 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
     await stopping
   }
   return { node, api: app, url, ...(webhook === undefined ? {} : { webhook: webhook.url }), stop }
-}
-
-/**
- * Writes each share mode change (`devq share`, the desktop app) to the config file, so the node
- * lends itself the same way after a restart. A flag or DEVQ_SHARE_MODE still wins at the next start.
- */
-function keepShareMode (node: DevqNode, configFile: string, logger: Logger): () => void {
-  let writing = Promise.resolve()
-  return node.sharing.onModeChanged((mode) => {
-    writing = writing.then(async () => {
-      const { setSetting } = await import('./config-edit.ts')
-      // The share mode takes part in no rule between settings: the file's own check is enough.
-      await setSetting(configFile, 'share-mode', mode, () => [])
-    }).catch((err: unknown) => { logger.warn({ err, file: configFile }, 'the new share mode holds until the node stops: the config file could not be written') })
-  })
 }
 
 /** Flags of devq-node; each can also come from a DEVQ_* environment variable (see config.ts). */

@@ -96,7 +96,7 @@ export class ForgeFetchError extends DevqError<{ url: string, ref: string, commi
  * a shell script or has no `#!` line, one git does not run (not executable), a symbolic link, or a
  * DevQ block that was edited out of shape. Nothing was written.
  */
-export class HookError extends DevqError<{ reason: 'not_a_repository' | 'binary' | 'no_shebang' | 'not_shell' | 'damaged_block' | 'not_executable' | 'symlink' | 'not_a_file' | 'too_large', path: string, detail: string }> {
+export class HookError extends DevqError<{ reason: 'not_a_repository' | 'not_utf8' | 'binary' | 'no_shebang' | 'not_shell' | 'damaged_block' | 'not_executable' | 'symlink' | 'not_a_file' | 'too_large', path: string, detail: string }> {
   readonly name = 'HookError'
 }
 

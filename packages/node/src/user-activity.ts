@@ -18,8 +18,9 @@ export interface UserActivity {
 /** The node's user activity: fed by reports (the desktop app) or by its own probe (headless). */
 export interface UserActivitySource extends UserActivity {
   /**
-   * The desktop app's report: the system has had no input for `idleSeconds`. From the first report
-   * on, reports alone count (the probe stops); between reports the idle time grows with the clock.
+   * The desktop app's report: the system has had no input for `idleSeconds`. While reports come
+   * (one within REPORT_STALE_MS) they alone count and the probe rests; between reports the idle
+   * time grows with the clock. When they stop (the app quit or crashed), the probe takes over.
    */
   report(idleSeconds: number): void
   /** Where the figure comes from now. */
@@ -43,6 +44,13 @@ export interface UserActivityInit {
 /** How often the probe runs while it is watched (ms). */
 export const PROBE_EVERY_MS = 10_000
 /**
+ * After this long without a desktop report (ms) the reports are stale and the probe counts again.
+ * The desktop app reports at least every 90 s; twice that tells a gone app from a late report.
+ * It is shorter than the default idle threshold (300 s), so an app that died while its user was
+ * at the keyboard cannot carry the machine to `away` on its last figure alone.
+ */
+export const REPORT_STALE_MS = 180_000
+/**
  * After this peer's own steps end, the load average still carries them for about a minute (its
  * time constant): the load is not read as use until this long after (ms).
  */
@@ -60,21 +68,22 @@ export function createUserActivity (components: { clock: Clock, logger: Logger }
   const log = components.logger.child({ component: 'activity' })
   const sessions = init.sessions ?? (async () => await probeSessions())
   let lastUseMs: number | undefined
-  let reported = false
+  let reportedAtMs: number | undefined
+  const reportsFresh = (): boolean => reportedAtMs !== undefined && clock.monotonicMs() - reportedAtMs < REPORT_STALE_MS
   let timer: NodeJS.Timeout | undefined
   let probing = false
   let ownWorkMs = -Infinity
   const used = (atMs: number): void => { lastUseMs = Math.max(lastUseMs ?? -Infinity, atMs) }
 
   async function probe (): Promise<void> {
-    if (probing || reported) return
+    if (probing || reportsFresh()) return
     probing = true
     try {
       const now = clock.monotonicMs()
       if (init.ownWork()) ownWorkMs = now
       if (loadavg()[0]! / init.cores >= init.idleLoad && now - ownWorkMs >= OWN_LOAD_SETTLE_MS) return used(now)
       const inputs = (await sessions()).map((s) => now - s.idleSeconds * 1000)
-      if (!reported) used(Math.max(now - uptime() * 1000, ...inputs))
+      if (!reportsFresh()) used(Math.max(now - uptime() * 1000, ...inputs))
     } catch (err) {
       log.debug({ err }, 'user activity probe failed')
     } finally {
@@ -89,13 +98,13 @@ export function createUserActivity (components: { clock: Clock, logger: Logger }
   return {
     idleSeconds: () => (lastUseMs === undefined ? undefined : Math.max(0, (clock.monotonicMs() - lastUseMs) / 1000)),
     report (idleSeconds) {
-      if (!reported) stop()
-      reported = true
-      lastUseMs = clock.monotonicMs() - idleSeconds * 1000
+      reportedAtMs = clock.monotonicMs()
+      lastUseMs = reportedAtMs - idleSeconds * 1000
     },
-    source: () => (reported ? 'desktop' : timer !== undefined ? 'probe' : 'none'),
+    source: () => (reportsFresh() ? 'desktop' : timer !== undefined ? 'probe' : 'none'),
     watch (on) {
-      if (!on || reported) return stop()
+      // Watched, the probe ticks on while reports come (skipping its work), to take over when they stop.
+      if (!on) return stop()
       if (timer !== undefined) return
       timer = setInterval(() => { void probe() }, PROBE_EVERY_MS)
       timer.unref()

@@ -171,7 +171,7 @@ describe('devq show, retry, cancel, priority', () => {
     const unknown = await devq(on(a, ['show', 'ffffffffffffffffffff']))
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toMatch(/no job or run matches "ffffffffffffffffffff"/)
-    expect((await devq(on(a, ['show', 'abc']))).stderr).toMatch(/too short: give at least 4 hex digits/)
+    expect((await devq(on(a, ['show', 'abc']))).stderr).toMatch(/"abc" is not a job or run id, nor a pipeline job's name: an id is 64 hex digits/)
   }, 120_000)
 })
 

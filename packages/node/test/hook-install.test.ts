@@ -137,4 +137,13 @@ describe('devq hook install and uninstall', () => {
     expect(notRepo.code).toBe(2)
     expect(notRepo.stderr).toMatch(/is not in a git repository/)
   })
+
+  it('says a repository path that is not UTF-8 is why it cannot install, instead of an empty reason', async () => {
+    const base = await tempDir('latin1')
+    // A Latin-1 byte (0xe9, é) in a directory name: only a shell can cd there, JavaScript cannot spell it.
+    const script = 'd="$1/$(printf \'lat\\351\')/repo" && mkdir -p "$d" && cd "$d" && git init -q && exec "$2" "$3" hook install --data-dir "$1"'
+    const res = await execa('sh', ['-c', script, 'sh', base, process.execPath, CLI], { reject: false })
+    expect(res.exitCode).toBe(2)
+    expect(res.stderr).toBe(`devq: ${base}/lat\uFFFD/repo: the path is not valid UTF-8, so devq cannot name it to git; rename the directory (or reach it through a symlink whose path is UTF-8) and run again`)
+  })
 })

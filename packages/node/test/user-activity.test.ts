@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { silentLogger, systemClock } from '@devq/core'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { silentLogger, systemClock, type Clock } from '@devq/core'
 import { parseShowSessions, parseWho, probeSessions, type RunCommand } from '../src/sessions.ts'
-import { createUserActivity } from '../src/user-activity.ts'
+import { createUserActivity, PROBE_EVERY_MS, REPORT_STALE_MS } from '../src/user-activity.ts'
 import { createSharing } from '../src/sharing.ts'
 
 const components = { clock: systemClock, logger: silentLogger }
@@ -82,5 +82,39 @@ describe('user activity', () => {
     expect(sharing.lowPriority()).toBe(false)
     expect(modes).toEqual(['idle', 'off'])
     sharing.close()
+  })
+})
+
+describe('desktop reports that stop', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('count while they come; once none came for REPORT_STALE_MS the probe takes over, and a new report takes it back', async () => {
+    // The probe's ticks are timers; the clock it reads is the one it is given.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    let now = 1_000_000
+    const clock: Clock = { monotonicMs: () => now, wallMs: () => now }
+    const pass = async (ms: number): Promise<void> => {
+      now += ms
+      await vi.advanceTimersByTimeAsync(ms)
+    }
+    // Someone is at the keyboard, as the login session says.
+    const activity = createUserActivity({ clock, logger: silentLogger }, { cores: 1, idleLoad: 1000, ownWork: () => false, sessions: async () => [{ idleSeconds: 0 }] })
+    activity.watch(true)
+    // The desktop app's last report before it crashed: no input for an hour.
+    activity.report(3600)
+    await pass(REPORT_STALE_MS - PROBE_EVERY_MS)
+    expect(activity.source()).toBe('desktop')
+    expect(activity.idleSeconds()).toBe(3600 + (REPORT_STALE_MS - PROBE_EVERY_MS) / 1000)
+
+    await pass(2 * PROBE_EVERY_MS)
+    expect(activity.source()).toBe('probe')
+    expect(activity.idleSeconds()).toBeLessThanOrEqual(PROBE_EVERY_MS / 1000)
+
+    activity.report(7200)
+    expect(activity.source()).toBe('desktop')
+    expect(activity.idleSeconds()).toBe(7200)
+    await pass(PROBE_EVERY_MS)
+    expect(activity.idleSeconds()).toBe(7200 + PROBE_EVERY_MS / 1000)
+    activity.close()
   })
 })

@@ -4,6 +4,7 @@
  * owns them, and the edits to each hook file. Every hook is checked before any is written, so a
  * refusal leaves all of them as they were.
  */
+import { existsSync } from 'node:fs'
 import { realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
@@ -43,8 +44,15 @@ export type UninstallResult = { action: 'uninstalled', hooks: UninstallChange[],
 
 async function git (dir: string, args: string[]): Promise<string> {
   const res = await execa('git', ['-C', dir, ...args], { reject: false, stripFinalNewline: true, env: { GIT_OPTIONAL_LOCKS: '0' } })
-  if (res.exitCode !== 0) throw new HookError(`${dir} is not in a git repository: ${String(res.stderr).trim()}`, { reason: 'not_a_repository', path: dir, detail: String(res.stderr).trim() })
-  return String(res.stdout)
+  if (res.exitCode === 0) return String(res.stdout)
+  // A path with bytes that are not UTF-8 reaches JavaScript with U+FFFD in their place: that
+  // path does not exist, and git cannot even be started in it (its working directory).
+  if (dir.includes('\uFFFD') && !existsSync(dir)) {
+    throw new HookError(`${dir}: the path is not valid UTF-8, so devq cannot name it to git; rename the directory (or reach it through a symlink whose path is UTF-8) and run again`, { reason: 'not_utf8', path: dir, detail: 'not UTF-8' })
+  }
+  const stderr = String(res.stderr).trim()
+  const detail = stderr !== '' ? stderr : res.shortMessage ?? `git exited ${String(res.exitCode)}`
+  throw new HookError(`${dir} is not in a git repository: ${detail}`, { reason: 'not_a_repository', path: dir, detail })
 }
 
 /** Finds the repository around `dir` and its hooks directory, resolved against `dir` as git printed it. */
