@@ -37,7 +37,9 @@ function lineOf (key: keyof NodeConfig, config: NodeConfig, sources: Record<keyo
   return { key: settingName(key), value: config[key] as SettingValue | undefined, source: source.kind, ...(source.from === undefined ? {} : { from: source.from }) }
 }
 
+/** How a value prints: a list comma-separated (empty for none), a setting with no value as `(not set)`. */
 function show (value: unknown): string {
+  if (value === undefined) return '(not set)'
   return Array.isArray(value) ? value.join(',') : String(value)
 }
 
@@ -84,7 +86,8 @@ export function configCommands (program: Command): void {
     .action(async (key: string, o: Opts) => {
       const line = (await effective(o)).settings.find((s) => s.key === key)
       if (line === undefined) fileKeyOf(key)
-      printResult(o.json === true, ConfigGetOutput, line!, show(line!.value))
+      // For scripts, as `git config` does: a setting with no value prints an empty line.
+      printResult(o.json === true, ConfigGetOutput, line!, line!.value === undefined ? '' : show(line!.value))
     })
   withTarget(config.command('set <key> <value>').description('write a setting to the config file (checked first; comments kept)'))
     .action(async (key: string, text: string, o: Opts) => {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { jobStatuses, Priority, ShareMode, type JobStatus } from '@devq/core'
+import { RunAnswer } from './api-responses.ts'
 import { toolOutputs } from './cli-schemas-tools.ts'
 
 const Status = z.enum(jobStatuses as [JobStatus, ...JobStatus[]])
@@ -171,6 +172,13 @@ export const PullOutput = z.object({
 })
 
 /** Every command's `--json` shape, by the name it has in doc/cli-json.schema.json. */
+/** `devq run --json`: the run the node announced, or found it had announced before (`existing`). */
+const RunOutput = RunAnswer.describe('devq run')
+/** `devq submit --synthetic --json`: the ids of the jobs announced. */
+const SubmitOutput = z.strictObject({ ids: z.array(z.string().regex(/^[0-9a-f]{64}$/)) }).describe('devq submit')
+/** `devq secret list --json`: the names of the stored secrets, never their values. */
+const SecretListOutput = z.strictObject({ names: z.array(z.string()) }).describe('devq secret list')
+
 export const cliOutputs = {
   status: StatusOutput,
   jobs: JobsOutput,
@@ -179,6 +187,9 @@ export const cliOutputs = {
   show: ShowOutput,
   action: ActionOutput,
   pull: PullOutput,
+  run: RunOutput,
+  submit: SubmitOutput,
+  secretList: SecretListOutput,
   ...toolOutputs
 } as const
 
@@ -192,7 +203,7 @@ export function renderCliJsonSchema (): string {
   const doc = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'devq --json outputs',
-    description: 'One definition per command: status, jobs, jobsWatch (jobs --watch --json prints one per line and change), runs, show, action (retry, cancel, priority), pull; ' +
+    description: 'One definition per command: status, jobs, jobsWatch (jobs --watch --json prints one per line and change), runs, show, action (retry, cancel, priority), pull, run, submit, secretList (secret list); ' +
       'share, hookInstall, hookUninstall, configList, configGet, configSet, configUnset, doctor, provenance, verify, teamInit, teamToken, teamJoin, teamList, teamMembers (team add, team remove), init. ' +
       'Generated from packages/node/src/cli-schemas.ts and cli-schemas-tools.ts.',
     $defs: defs

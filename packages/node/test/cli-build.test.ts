@@ -70,7 +70,7 @@ afterAll(async () => {
 
 describe('a run of real jobs', () => {
   it('lists the run with its subject; retry --failed retries only the failed job; show lists both attempts', async () => {
-    run = (JSON.parse(await devqOk(on(['run', '--repo', repo, '--json']))) as { run: string }).run
+    run = validJson<{ run: string }>('run', await devqOk(on(['run', '--repo', repo, '--json']))).run
     const first = await waitFor('flaky to fail and hang to run', async () => {
       const js = await runJobs(run)
       return js.get('flaky')?.status === 'failed' && js.get('after')?.status === 'skipped' && js.get('hang')?.status === 'running' ? js : undefined

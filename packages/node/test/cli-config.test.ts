@@ -54,6 +54,14 @@ describe('which node the CLI talks to', () => {
     expect(valueOf(await list([], { cwd: join(root, 'project') }), 'data-dir')).toBe(join(env.HOME!, '.local', 'share', 'devq'))
   })
 
+  it('shows a setting with no value as (not set), and config get prints an empty line for it', async () => {
+    const dataDir = join(root, 'node')
+    const text = await cli(['config', 'list', '--data-dir', dataDir], undefined, { cwd: root, env })
+    expect(text).toMatch(/^webhook-listen +\(not set\) +\(default\)$/m)
+    expect(text).not.toContain('undefined')
+    expect(await cli(['config', 'get', 'webhook-listen', '--data-dir', dataDir], undefined, { cwd: root, env })).toBe('\n')
+  })
+
   it('prints the version of the root package.json', async () => {
     const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
     expect((await cli(['--version'], undefined, { env })).trim()).toBe(version)

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { cli, startCluster, waitFor, waitMeshed, waitSettled, type Cluster, type JobView, type NodeProc, type StatusView } from './harness.ts'
 import { expectRanOnce, readRuns } from './runs.ts'
+import { validJson } from './cli-run.ts'
 
 let cluster: Cluster | undefined
 afterEach(async () => { await cluster?.stop(); cluster = undefined })
@@ -70,7 +71,7 @@ describe('devq-node grid (real processes on loopback)', () => {
   it('the devq CLI submits synthetic jobs and shows status', async () => {
     cluster = await startCluster(1, () => ['--slots', '2'])
     const dir = cluster.dirs[0]!
-    const { ids } = JSON.parse(await cli(['submit', '--synthetic', '--duration', '50', '--count', '3', '--priority', 'high', '--json', '--data-dir', dir])) as { ids: string[] }
+    const { ids } = validJson<{ ids: string[] }>('submit', await cli(['submit', '--synthetic', '--duration', '50', '--count', '3', '--priority', 'high', '--json', '--data-dir', dir]))
     expect(ids).toHaveLength(3)
     await waitSettled(cluster.nodes, ids, 60_000)
     const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir])) as StatusView

@@ -124,13 +124,16 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-/** Starts `n` nodes: the first creates the team, the others join with its token via the CLI (on stdin). */
-export async function startCluster (n: number, args: (i: number) => string[] = () => []): Promise<Cluster> {
+/**
+ * Starts `n` nodes: the first creates the team, the others join with its token via the CLI (on
+ * stdin). `clusterEnv` goes to every node, over this process's environment.
+ */
+export async function startCluster (n: number, args: (i: number) => string[] = () => [], clusterEnv: Record<string, string> = {}): Promise<Cluster> {
   const dirs: string[] = []
   const nodes: NodeProc[] = []
   const firstDir = await tempDataDir('n0')
   dirs.push(firstDir)
-  nodes.push(await startNode(firstDir, args(0)))
+  nodes.push(await startNode(firstDir, args(0), clusterEnv))
   const token = (await cli(['team', 'token', '--data-dir', firstDir])).trim()
   async function add (extra: string[] = [], dataDir?: string, env: Record<string, string> = {}): Promise<NodeProc> {
     let dir = dataDir
@@ -139,7 +142,7 @@ export async function startCluster (n: number, args: (i: number) => string[] = (
       dirs.push(dir)
       await cli(['team', 'join', '-', '--data-dir', dir], token)
     }
-    const node = await startNode(dir, extra, env)
+    const node = await startNode(dir, extra, { ...clusterEnv, ...env })
     nodes.push(node)
     return node
   }

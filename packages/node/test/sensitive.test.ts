@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { waitFor, waitMeshed, type NodeProc } from './harness.ts'
+import { cli, waitFor, waitMeshed, type NodeProc } from './harness.ts'
+import { validJson } from './cli-run.ts'
 import { gridFixture } from './grid-fixture.ts'
 import { build, logOf } from './builds.ts'
 
@@ -59,6 +60,7 @@ describe('sensitive jobs and secrets (real processes, real bubblewrap)', () => {
       return true
     })
     await setSecret(a.dataDir, 'DEPLOY_TOKEN', SECRET)
+    expect(validJson('secretList', await cli(['secret', 'list', '--json', '--data-dir', a.dataDir]))).toEqual({ names: ['DEPLOY_TOKEN'] })
     server = createServer((s) => s.end())
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
     const repo = await fx.repo(pipeline((server.address() as { port: number }).port), 'sens')
