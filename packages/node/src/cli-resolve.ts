@@ -46,8 +46,9 @@ export async function resolveTarget (api: ApiClient, query: string, kinds: reado
  * @throws {CliUsageError} for a malformed digest, before the node is asked.
  */
 export function digestOrId (what: string, arg: string): string {
-  if (!what.startsWith('sha256:')) return what
+  if (!/^sha256:/i.test(what)) return what
   const digest = what.toLowerCase()
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new CliUsageError(`${what} is not a digest: expected sha256: and 64 hex digits`, { arg, detail: 'not a digest' })
+  // Shown back quoted and cut short: it came from the command line.
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new CliUsageError(`${JSON.stringify(what.slice(0, 80))} is not a digest: expected sha256: and 64 hex digits`, { arg, detail: 'not a digest' })
   return digest
 }

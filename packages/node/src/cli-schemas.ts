@@ -171,7 +171,6 @@ export const PullOutput = z.object({
   files: z.array(z.object({ name: z.string(), kind: z.string().optional(), digest: z.string(), size: Count, path: z.string() }))
 })
 
-/** Every command's `--json` shape, by the name it has in doc/cli-json.schema.json. */
 /** `devq run --json`: the run the node announced, or found it had announced before (`existing`). */
 const RunOutput = RunAnswer.describe('devq run')
 /** `devq submit --synthetic --json`: the ids of the jobs announced. */
@@ -179,6 +178,7 @@ const SubmitOutput = z.strictObject({ ids: z.array(z.string().regex(/^[0-9a-f]{6
 /** `devq secret list --json`: the names of the stored secrets, never their values. */
 const SecretListOutput = z.strictObject({ names: z.array(z.string()) }).describe('devq secret list')
 
+/** Every command's `--json` shape, by the name it has in doc/cli-json.schema.json. */
 export const cliOutputs = {
   status: StatusOutput,
   jobs: JobsOutput,

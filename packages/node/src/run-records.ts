@@ -36,11 +36,11 @@ export function recordRuns (executor: JobExecutor, init: { dataDir: string, peer
   }
   return {
     ...(executor.prefetch === undefined ? {} : { prefetch: (job: JobState) => { executor.prefetch!(job) } }),
-    async run (job, attempt, signal) {
+    async run (job, attempt, signal, started) {
       write({ event: 'start', job: job.id, attempt, peer: init.peerId, atMs: hostMs() })
       let status: AttemptReport['status'] = 'failed'
       try {
-        const report = await executor.run(job, attempt, signal)
+        const report = await executor.run(job, attempt, signal, started)
         status = report.status
         return report
       } finally {

@@ -154,10 +154,10 @@ export async function createRunnerServices (d: RunnerDeps): Promise<RunnerServic
   let warmWorkspaces: string[] = await warm()
   const executor: JobExecutor = recordRuns({
     prefetch: (job) => { if (job.synthetic === undefined) pipeline.prefetch?.(job) },
-    async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
-      if (job.synthetic !== undefined) return await synthetic.run(job, attempt, signal)
+    async run (job: JobState, attempt: number, signal: AbortSignal, started?: Promise<void>): Promise<AttemptReport> {
+      if (job.synthetic !== undefined) return await synthetic.run(job, attempt, signal, started)
       try {
-        return await pipeline.run(job, attempt, signal)
+        return await pipeline.run(job, attempt, signal, started)
       } finally {
         // Not awaited: the attempt ends (and its run record says so) when its steps have.
         void warm().then((keys) => { warmWorkspaces = keys }, () => {})

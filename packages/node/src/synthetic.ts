@@ -12,12 +12,13 @@ const OUTPUT_CHUNK = 64 * 1024
  */
 export function createSyntheticExecutor (): JobExecutor {
   return {
-    async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
+    async run (job: JobState, attempt: number, signal: AbortSignal, started?: Promise<void>): Promise<AttemptReport> {
       const spec = job.synthetic
       if (spec === undefined) {
         return { status: 'failed', exitCode: null, failure: 'runner_error', artifacts: [], logDigest: null }
       }
       try {
+        await started
         await sleep(spec.durationMs, undefined, { signal })
       } catch {
         return { status: 'cancelled', exitCode: null, artifacts: [], logDigest: null }

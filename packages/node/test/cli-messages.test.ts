@@ -24,8 +24,9 @@ describe('devq messages', () => {
   })
 
   it('says a malformed digest is no digest, before it asks the node', async () => {
-    for (const args of [['provenance', 'sha256:abc'], ['pull', 'sha256:abc'], ['verify', import.meta.filename, '--job', 'sha256:abc']]) {
-      expect(await devq([...args, '--data-dir', dir]), args.join(' ')).toMatchObject({ code: 2, stderr: 'devq: sha256:abc is not a digest: expected sha256: and 64 hex digits\n' })
+    for (const args of [['provenance', 'sha256:abc'], ['pull', 'SHA256:abc'], ['verify', import.meta.filename, '--job', 'sha256:abc']]) {
+      const typed = args.find((a) => /^sha256:/i.test(a))!
+      expect(await devq([...args, '--data-dir', dir]), args.join(' ')).toMatchObject({ code: 2, stderr: `devq: "${typed}" is not a digest: expected sha256: and 64 hex digits\n` })
     }
   })
 

@@ -131,12 +131,12 @@ class RunningAttempts implements Executions {
     log.info({ attempt: job.attempt }, 'attempt started')
     exec.done = (async () => {
       // The source fetch does not wait for the started event's signing and storing (tens of ms on
-      // a loaded laptop); the finish is written only once the start is in the ledger.
-      const started = this.c.publish('job.started', { job: job.id, attempt: job.attempt })
+      // a loaded laptop); the steps and the finish do.
+      const started = this.c.publish('job.started', { job: job.id, attempt: job.attempt }).then(() => {})
       started.catch(() => { controller.abort() })
       let result: AttemptReport
       try {
-        result = await this.c.executor.run(job, job.attempt, controller.signal)
+        result = await this.c.executor.run(job, job.attempt, controller.signal, started)
       } catch (err) {
         log.error({ err }, 'executor failed')
         result = { status: 'failed', exitCode: null, failure: 'runner_error', artifacts: [], logDigest: null }

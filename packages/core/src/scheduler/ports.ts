@@ -38,7 +38,12 @@ export interface AttemptReport {
  * with failure `runner_error`.
  */
 export interface JobExecutor {
-  run(job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport>
+  /**
+   * Runs one attempt. `started` resolves once the attempt's `started` event is in the ledger (and
+   * rejects when it could not be written): work that only brings things in (the source fetch) may
+   * go on meanwhile, but nothing of the job itself (its workspace, its steps) runs before it.
+   */
+  run(job: JobState, attempt: number, signal: AbortSignal, started?: Promise<void>): Promise<AttemptReport>
   /**
    * Called when this peer bids for `job`: it may start work that a later `run` needs anyway
    * (fetching the source), so the award finds it done. Returns at once, never throws, may be called

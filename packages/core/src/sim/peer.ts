@@ -192,7 +192,10 @@ export class SimPeer {
   private executor (): JobExecutor {
     const { loop, executions } = this.ctx
     return {
-      run: async (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> => {
+      run: async (job: JobState, attempt: number, signal: AbortSignal, started?: Promise<void>): Promise<AttemptReport> => {
+        // As a real runner's steps: nothing runs before the start is in the ledger.
+        const written = await (started ?? Promise.resolve()).then(() => true, () => false)
+        if (!written || signal.aborted) return { status: 'failed', exitCode: null, failure: 'runner_error', artifacts: [], logDigest: null }
         const record: ExecutionRecord = { job: job.id, peer: this.id, attempt, startMs: loop.now(), completed: false }
         executions.push(record)
         const spec = job.synthetic ?? { durationMs: 1000, exitCode: 0, outputBytes: 0 }

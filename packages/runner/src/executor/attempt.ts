@@ -129,6 +129,7 @@ export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run
   try {
     await log.note(`attempt ${run.attempt} of ${run.job.pipelineJob} on ${init.peerId}: commit ${run.job.commit} (${run.job.ref})`)
     fetched = await fetchPhase(c, init, run, log)
+    await run.started?.catch((err: unknown) => { throw new AttemptStop('runner_error', `the start of this attempt could not be written to the ledger: ${(err as Error).message}`) })
     const t0 = c.clock.monotonicMs()
     const planned = await planPhase(c, run)
     // The label keeps such jobs off this peer; this holds even if the label was got around.

@@ -25,7 +25,7 @@ export function createPipelineExecutor (c: ExecutorComponents, init: ExecutorIni
   return {
     activity: () => [...current.values()],
     prefetch: (job) => { void early.start(job) },
-    async run (job: JobState, attempt: number, signal: AbortSignal): Promise<AttemptReport> {
+    async run (job: JobState, attempt: number, signal: AbortSignal, started?: Promise<void>): Promise<AttemptReport> {
       const key = `${job.id}:${attempt}`
       const report = (a: Omit<JobActivity, 'job' | 'attempt'>): void => { current.set(key, { job: job.id, attempt, ...a }) }
       report({ phase: 'fetching' })
@@ -33,7 +33,7 @@ export function createPipelineExecutor (c: ExecutorComponents, init: ExecutorIni
       await mkdir(scratch, { recursive: true, mode: 0o700 })
       const prefetched = early.take(job)
       try {
-        return await runAttempt(c, init, { job, attempt, signal, scratch, report, ...(prefetched === undefined ? {} : { prefetched }) })
+        return await runAttempt(c, init, { job, attempt, signal, scratch, report, ...(prefetched === undefined ? {} : { prefetched }), ...(started === undefined ? {} : { started }) })
       } finally {
         current.delete(key)
         await rm(scratch, { recursive: true, force: true }).catch(() => {})

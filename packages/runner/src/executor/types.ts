@@ -66,5 +66,7 @@ export interface AttemptRun {
   report: (a: Omit<JobActivity, 'job' | 'attempt'>) => void
   /** The fetch this peer started when it bid for the job, if it did. */
   prefetched?: Promise<FetchResult | undefined>
+  /** Resolves once the attempt's start is in the ledger: the workspace and the steps wait for it. */
+  started?: Promise<void>
 }
 

@@ -41,7 +41,11 @@ export interface Mirrors {
    * then counts as missing.
    */
   has(repoId: string, commit: string, opts?: { pinsOnly?: boolean }): Promise<boolean>
-  /** Pinned commits, newest committer date first, at most `max` (default 32). */
+  /**
+   * Pinned commits, at most `max` (default 32): newest committer date first as git listed them, and
+   * before those the ones pinned since, latest pin first. Every one is held whole, so any of them
+   * is a safe have; the order only decides which are offered when there are more than `max`.
+   */
   tips(repoId: string, max?: number): Promise<string[]>
   /** Pins a verified commit (`refs/devq/commits/<sha>`). Idempotent. */
   pin(repoId: string, commit: string): Promise<void>
