@@ -29,7 +29,7 @@ describe('a strict team as devq doctor and devq team list show it', () => {
     expect(added).toMatchObject({ mode: 'strict', members: { [admin.peerId]: 'admin', [joiner.peerId]: 'trusted' } })
     await waitMeshed([admin, joiner])
     const listed = await cli(['team', 'list', '--data-dir', dir])
-    expect(listed).toMatch(/^team \S+ \(strict\): 2 member\(s\), 2 live$/m)
+    expect(listed).toMatch(/^team \S+ \(strict\): 2 member\(s\), 2 live \(this peer among them\)$/m)
     expect(listed).toMatch(new RegExp(`^  ${admin.peerId}  admin    live  \\(this peer\\)$`, 'm'))
     expect(listed).toMatch(new RegExp(`^  ${joiner.peerId}  trusted  live$`, 'm'))
     // The joiner learns of its membership by sync.
