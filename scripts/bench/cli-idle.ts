@@ -13,8 +13,10 @@
  * VmRSS counts the pages of the Node binary each process has mapped (40-80 MB of it, shared by
  * all). How many depends on how the binary sits in the page cache: after a sequential read of
  * the file (a copy, a tarball), the kernel maps it in large folios and each process shows some
- * 30 MB more. The suite first drops the binary's clean pages from the cache (`dd iflag=nocache`),
- * so the figure is what a node costs after a fresh install, run to run.
+ * 20-30 MB more. The suite first drops the binary's clean pages from the cache (`dd iflag=nocache`),
+ * so the figure is the same run to run. The kernel drops only pages no process maps, and the bench
+ * itself runs on that binary: `npm run bench` drops them before it starts Node, and this file
+ * tries again for a bench started on another binary.
  */
 import { execa } from 'execa'
 import { startMesh, waitFor, waitMeshed, type NodeProc } from './mesh-proc.ts'
