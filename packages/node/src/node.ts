@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import {
-  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, liveWindowMs, systemClock,
+  createFold, createLedger, createPresenceTable, createScheduler, createWorkerVerifier, systemClock,
   type ArtifactRef, type PresenceInfo, type Fold, type Ledger, type Logger, type PresenceTable, type Publish, type Scheduler, type Signer, type WorkerVerifier
 } from '@devq/core'
 import { settleStepCgroups } from '@devq/runner'
@@ -105,7 +105,8 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const presence = createPresenceTable({ keepLiveMs: config.leaseMs, known })
   const repos = await openRepoRegistry(config.dataDir)
   const cores = cpus().length
-  const sharing = createSharing({ clock, logger: log }, { mode: config.shareMode, idleAfterS: config.idleAfterS, idleLoad: config.idleLoad, cores, ownWork: () => scheduler.executing().length > 0 })
+  const load = loadPerCore(clock, cores)
+  const sharing = createSharing({ clock, logger: log }, { mode: config.shareMode, idleAfterS: config.idleAfterS, idleLoad: config.idleLoad, load, ownWork: () => scheduler.executing().length > 0 })
   const runner = await createRunnerServices({ config, fold, peerId: key.peerId, mesh, presence, repos, clock, logger: log, lowPriority: sharing.lowPriority })
   let warnedNotMember = false
   // In a strict team a peer takes part only once an admin added it; until then it bids on nothing.
@@ -115,7 +116,6 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
     warnedNotMember = true
     return undefined
   }
-  const load = loadPerCore(clock, cores)
   const scheduler = createScheduler(
     { view: fold, publish, presence, executor: runner.executor, results: runner.results, signer: key.signer, clock, logger: log },
     {
@@ -168,13 +168,6 @@ function createGreetings (): { shouldAnswer: (info: PresenceInfo, wasLive: boole
   }
 }
 
-/** Whether `peer`'s last heartbeat is still within its live window. */
-function isLive (presence: PresenceTable, peer: string, nowMs: number, leaseMs: number): boolean {
-  const info = presence.get(peer)
-  const at = presence.lastSeen(peer)
-  return info !== undefined && at !== undefined && nowMs - at <= liveWindowMs(info, leaseMs)
-}
-
 /** Stops bidding and gives running attempts up to DRAIN_MS to end. */
 async function drain (scheduler: Scheduler): Promise<void> {
   scheduler.drain()
@@ -215,7 +208,7 @@ function wire (p: Parts): DevqNode {
     }),
     mesh.onPresence((info) => {
       const now = systemClock.monotonicMs()
-      if (greets.shouldAnswer(info, isLive(presence, info.peer, now, p.config.leaseMs))) heartbeat.answer()
+      if (greets.shouldAnswer(info, presence.isLive(info.peer, now, p.config.leaseMs))) heartbeat.answer()
       presence.observe(info, now)
     }),
     // Peers see a new share mode with the next heartbeat: send it now rather than at the next beat.

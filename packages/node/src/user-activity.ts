@@ -2,7 +2,7 @@
  * How long nobody has used this machine: reported by the desktop app (the system's idle time), or,
  * on a headless box, probed from the load average and the login sessions.
  */
-import { loadavg, uptime } from 'node:os'
+import { uptime } from 'node:os'
 import type { Clock, Logger } from '@devq/core'
 import { probeSessions, type SessionSeen } from './sessions.ts'
 
@@ -32,7 +32,8 @@ export interface UserActivitySource extends UserActivity {
 
 /** What the probe needs. */
 export interface UserActivityInit {
-  cores: number
+  /** The 1-minute load average per core now (load.ts `loadPerCore`). */
+  load: () => number
   /** The 1-minute load average per core at or above which the machine counts as in use. */
   idleLoad: number
   /** Whether this peer runs steps of its own now: their load is not the user's. */
@@ -81,7 +82,7 @@ export function createUserActivity (components: { clock: Clock, logger: Logger }
     try {
       const now = clock.monotonicMs()
       if (init.ownWork()) ownWorkMs = now
-      if (loadavg()[0]! / init.cores >= init.idleLoad && now - ownWorkMs >= OWN_LOAD_SETTLE_MS) return used(now)
+      if (init.load() >= init.idleLoad && now - ownWorkMs >= OWN_LOAD_SETTLE_MS) return used(now)
       const inputs = (await sessions()).map((s) => now - s.idleSeconds * 1000)
       if (!reportsFresh()) used(Math.max(now - uptime() * 1000, ...inputs))
     } catch (err) {

@@ -43,7 +43,7 @@ describe('login sessions', () => {
 
 describe('user activity', () => {
   it('takes the desktop report from then on, its idle time growing with the clock', () => {
-    const activity = createUserActivity(components, { cores: 1, idleLoad: 1000, ownWork: () => false, sessions: async () => [] })
+    const activity = createUserActivity(components, { load: () => 0, idleLoad: 1000, ownWork: () => false, sessions: async () => [] })
     expect(activity.idleSeconds()).toBeUndefined()
     activity.report(3600)
     expect(activity.source()).toBe('desktop')
@@ -55,7 +55,7 @@ describe('user activity', () => {
   })
 
   it('probes sessions while watched: the most recent input of any session counts', async () => {
-    const activity = createUserActivity(components, { cores: 1, idleLoad: 1000, ownWork: () => false, sessions: async () => [{ idleSeconds: 900 }, { idleSeconds: 40 }] })
+    const activity = createUserActivity(components, { load: () => 0, idleLoad: 1000, ownWork: () => false, sessions: async () => [{ idleSeconds: 900 }, { idleSeconds: 40 }] })
     activity.watch(true)
     expect(activity.source()).toBe('probe')
     await new Promise((resolve) => setImmediate(resolve))
@@ -65,7 +65,7 @@ describe('user activity', () => {
   })
 
   it('a dedicated or off peer never counts its user active; an idle one does until it knows better', () => {
-    const sharing = createSharing(components, { mode: 'dedicated', idleAfterS: 300, cores: 1, idleLoad: 1000, ownWork: () => false, activity: createUserActivity(components, { cores: 1, idleLoad: 1000, ownWork: () => false, sessions: async () => [] }) })
+    const sharing = createSharing(components, { mode: 'dedicated', idleAfterS: 300, load: () => 0, idleLoad: 1000, ownWork: () => false, activity: createUserActivity(components, { load: () => 0, idleLoad: 1000, ownWork: () => false, sessions: async () => [] }) })
     expect(sharing.userActive()).toBe(false)
     const modes: string[] = []
     sharing.onModeChanged((m) => { modes.push(m) })
@@ -98,7 +98,7 @@ describe('desktop reports that stop', () => {
       await vi.advanceTimersByTimeAsync(ms)
     }
     // Someone is at the keyboard, as the login session says.
-    const activity = createUserActivity({ clock, logger: silentLogger }, { cores: 1, idleLoad: 1000, ownWork: () => false, sessions: async () => [{ idleSeconds: 0 }] })
+    const activity = createUserActivity({ clock, logger: silentLogger }, { load: () => 0, idleLoad: 1000, ownWork: () => false, sessions: async () => [{ idleSeconds: 0 }] })
     activity.watch(true)
     // The desktop app's last report before it crashed: no input for an hour.
     activity.report(3600)

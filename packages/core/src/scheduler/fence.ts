@@ -1,5 +1,5 @@
 import type { SchedulerPolicy } from './policy.ts'
-import { liveWindowMs, type PresenceTable } from './presence.ts'
+import type { PresenceTable } from './presence.ts'
 
 /**
  * A host that ran no scheduler pass for this long (ms) was stalled (a long GC, a starved CPU):
@@ -90,7 +90,7 @@ class MeshFence implements Fence {
       if (info.peer === this.peerId) continue
       heard = true
       const at = this.presence.lastSeen(info.peer)
-      if (at !== undefined && (teamQuiet ? nowMs - at <= liveWindowMs(info, this.leaseMs) : nowMs - Math.max(at, this.busySince) <= this.quietMs)) return false
+      if (teamQuiet ? this.presence.isLive(info.peer, nowMs, this.leaseMs) : at !== undefined && nowMs - Math.max(at, this.busySince) <= this.quietMs) return false
       if (info.status !== 'draining') expected = true
     }
     return heard ? expected : this.knownAtStart

@@ -135,7 +135,9 @@ export interface PresenceTable {
   /** Local monotonic time (ms) of the last heartbeat from `peer`, if any. */
   lastSeen(peer: string): number | undefined
   get(peer: string): PresenceInfo | undefined
-  /** Peers heard from within their live window (`liveWindowMs`, at least `leaseMs`) before `nowMs`, sorted by peer id. */
+  /** Whether `peer`'s last heartbeat is within its live window (`liveWindowMs`, at least `leaseMs`) at `nowMs`. */
+  isLive(peer: string, nowMs: number, leaseMs: number): boolean
+  /** Peers heard from within their live window (as `isLive`) before `nowMs`, sorted by peer id. */
   live(nowMs: number, leaseMs: number): PresenceInfo[]
 }
 
@@ -155,6 +157,8 @@ export interface PresenceTableInit {
    */
   known?: (peer: string) => boolean
 }
+
+const liveWithin = (seen: { info: PresenceInfo, at: number }, nowMs: number, leaseMs: number): boolean => nowMs - seen.at <= liveWindowMs(seen.info, leaseMs)
 
 /**
  * A presence table holding at most `maxPeers` peers, so heartbeats from throwaway identities cannot
@@ -191,9 +195,13 @@ export function createPresenceTable (init: PresenceTableInit = {}): PresenceTabl
     forget (peer) { seen.delete(peer) },
     lastSeen: (peer) => seen.get(peer)?.at,
     get: (peer) => seen.get(peer)?.info,
+    isLive (peer, nowMs, leaseMs) {
+      const entry = seen.get(peer)
+      return entry !== undefined && liveWithin(entry, nowMs, leaseMs)
+    },
     live (nowMs, leaseMs) {
       const out: PresenceInfo[] = []
-      for (const { info, at } of seen.values()) if (nowMs - at <= liveWindowMs(info, leaseMs)) out.push(info)
+      for (const entry of seen.values()) if (liveWithin(entry, nowMs, leaseMs)) out.push(entry.info)
       return out.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
     }
   }
