@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { TreeObject } from 'isomorphic-git'
 import { isoGit } from './iso-git.ts'
 import { GitReadError } from '../errors.ts'
+import { knownBlobText, rememberBlobText } from './blob-texts.ts'
 import { hasGitBinary, runGit } from './exec.ts'
 import { MAX_DOTGIT_FILE_BYTES } from './limits.ts'
 
@@ -100,7 +101,8 @@ export async function findRepo (start: string): Promise<GitRepo> {
   }
 }
 
-function noCommit (repo: GitRepo, rev: string, detail: string): GitReadError {
+/** The `no_commit` error for `rev` of `repo`. */
+export function noCommit (repo: GitRepo, rev: string, detail: string): GitReadError {
   return new GitReadError(`${rev} is not a commit in ${repo.dir}: ${detail}`, { dir: repo.dir, detail, reason: 'no_commit' })
 }
 
@@ -140,41 +142,6 @@ export async function resolveCommit (repo: GitRepo, rev = 'HEAD'): Promise<Resol
   }
 }
 
-async function shallowSet (repo: GitRepo): Promise<Set<string>> {
-  const text = await readFile(join(repo.gitdir, 'shallow'), 'utf8').catch(() => '')
-  return new Set(text.split('\n').filter((l) => FULL_SHA.test(l)))
-}
-
-/**
- * The root commits of `commit`'s history, sorted. An iterative walk with a visited set, so any
- * history depth works. In a shallow clone the shallow boundary counts as roots (its repo id then
- * differs from a full clone's).
- * @throws {GitReadError} `no_commit` when a commit of the history cannot be read.
- */
-export async function rootCommits (repo: GitRepo, commit: string): Promise<string[]> {
-  const cache = {}
-  const shallow = await shallowSet(repo)
-  const roots = new Set<string>()
-  const seen = new Set<string>([commit])
-  const stack = [commit]
-  while (stack.length > 0) {
-    const oid = stack.pop()!
-    let parents: string[]
-    try {
-      parents = (await (await isoGit()).readCommit({ fs, gitdir: repo.gitdir, oid, cache })).commit.parent
-    } catch (err) {
-      throw noCommit(repo, oid, err instanceof Error ? err.message : String(err))
-    }
-    if (parents.length === 0 || shallow.has(oid)) roots.add(oid)
-    else {
-      for (const p of parents) {
-        if (!seen.has(p)) { seen.add(p); stack.push(p) }
-      }
-    }
-  }
-  return [...roots].sort()
-}
-
 /** The repo id: sha256 hex of the sorted root commit ids joined by "\n". Pure. */
 export function repoIdOf (roots: readonly string[]): string {
   return createHash('sha256').update([...roots].sort().join('\n')).digest('hex')
@@ -206,7 +173,8 @@ async function blobAt (repo: GitRepo, commit: string, path: string, cache: objec
 /**
  * The text (UTF-8) of the file at `path` as committed in `commit` (never the working tree), or
  * undefined when there is no regular file there. When a git binary exists its size is checked
- * before the blob is inflated, so a small compressed bomb cannot fill memory.
+ * before the blob is inflated, so a small compressed bomb cannot fill memory. A blob read before
+ * (by id, in any repository) is answered from memory.
  * @throws {GitReadError} `no_commit` for an unknown commit, `unreadable` for a file over `maxBytes`.
  */
 export async function readFileAtCommit (repo: GitRepo, commit: string, path: string, maxBytes: number, opts: { gitPath?: string } = {}): Promise<string | undefined> {
@@ -214,13 +182,20 @@ export async function readFileAtCommit (repo: GitRepo, commit: string, path: str
   const oid = await blobAt(repo, commit, path, cache)
   if (oid === undefined) return undefined
   const tooLarge = (size: number): GitReadError => new GitReadError(`${path} at ${commit} is ${size} bytes, over the ${maxBytes}-byte cap`, { dir: repo.dir, detail: `${path} is over ${maxBytes} bytes`, reason: 'unreadable' })
+  const known = knownBlobText(oid)
+  if (known !== undefined) {
+    if (known.bytes > maxBytes) throw tooLarge(known.bytes)
+    return known.text
+  }
   if (await hasGitBinary(opts.gitPath)) {
     const size = Number((await runGit(['--git-dir', repo.gitdir, 'cat-file', '-s', oid], { gitPath: opts.gitPath })).stdout.toString().trim())
     if (size > maxBytes) throw tooLarge(size)
   }
   const { blob } = await (await isoGit()).readBlob({ fs, gitdir: repo.gitdir, oid, cache })
   if (blob.length > maxBytes) throw tooLarge(blob.length)
-  return new TextDecoder().decode(blob)
+  const text = new TextDecoder().decode(blob)
+  rememberBlobText(oid, text, blob.length)
+  return text
 }
 
 /**

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { findRepo, listTopLevel, readFileAtCommit, repoIdOf, resolveCommit, rootCommits } from '../../src/git/read.ts'
+import { findRepo, listTopLevel, readFileAtCommit, repoIdOf, resolveCommit } from '../../src/git/read.ts'
+import { rootCommits } from '../../src/git/roots.ts'
+import { runGit } from '../../src/git/exec.ts'
 import { commitAll, git, tempDirs, writeFiles } from './fixtures.ts'
 
 const dirs = tempDirs()
@@ -49,6 +51,36 @@ describe('reading a repository in process', () => {
     await git(clone, 'merge', '-q', '--allow-unrelated-histories', '-m', 'merge', 'unrelated')
     const head = await git(clone, 'rev-parse', 'HEAD')
     expect(await rootCommits(await findRepo(clone), head)).toEqual([first, otherRoot].sort())
+  })
+
+  it('finds the roots of a long history with an unrelated merge deep in it, and follows a shallow clone as it deepens', async () => {
+    const long = await dirs.make('long')
+    await git(long, 'init', '-q', '-b', 'main')
+    // 300 commits on main, with an unrelated history merged in at the 100th.
+    const lines: string[] = ['commit refs/heads/side', 'mark :9999', 'committer D <d@example.test> 1600000000 +0000', 'data 5', 'side', 'M 100644 inline side.txt', 'data 5', 'side', '']
+    for (let i = 1; i <= 300; i++) {
+      lines.push('commit refs/heads/main', `mark :${i}`, `committer D <d@example.test> ${1600000000 + i} +0000`, `data ${String(i).length}`, String(i))
+      if (i > 1) lines.push(`from :${i - 1}`)
+      if (i === 100) lines.push('merge :9999')
+      lines.push(`M 100644 inline f${i % 7}.txt`, `data ${String(i).length + 1}`, `${i}`, '')
+    }
+    await runGit(['fast-import', '--quiet'], { cwd: long, input: lines.join('\n') + '\n' })
+    const repo = await findRepo(long)
+    const head = (await resolveCommit(repo, 'main')).commit
+    const byGit = (await git(long, 'rev-list', '--max-parents=0', 'main')).split('\n').sort()
+    expect(byGit).toHaveLength(2)
+    expect(await rootCommits(repo, head)).toEqual(byGit)
+    await git(long, 'checkout', '-q', 'main')
+    await writeFiles(long, { 'next.txt': 'next\n' })
+    expect(await rootCommits(repo, await commitAll(long, 'next'))).toEqual(byGit)
+    const shallow = await dirs.make('shallow')
+    await git(shallow, 'clone', '-q', '--depth', '3', `file://${long}`, '.')
+    const shallowRepo = await findRepo(shallow)
+    const tip = (await resolveCommit(shallowRepo)).commit
+    const boundary = (await git(shallow, 'rev-list', '--max-parents=0', 'HEAD')).split('\n')
+    expect(await rootCommits(shallowRepo, tip)).toEqual(boundary)
+    await git(shallow, 'fetch', '-q', '--unshallow')
+    expect(await rootCommits(shallowRepo, tip)).toEqual(byGit)
   })
 
   it('resolves HEAD on a branch to its full ref, a detached HEAD to no ref, and names, tags and short shas', async () => {

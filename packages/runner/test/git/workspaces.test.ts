@@ -9,7 +9,8 @@ import { createMirrors, type Mirrors } from '../../src/git/mirrors.ts'
 import { createWorkspaces } from '../../src/git/workspaces.ts'
 import { dirBytes } from '../../src/git/usage.ts'
 import { commitAll, git, sourcePeer, tempDirs, writeFiles } from './fixtures.ts'
-import { findRepo, repoIdOf, rootCommits } from '../../src/git/read.ts'
+import { findRepo, repoIdOf } from '../../src/git/read.ts'
+import { rootCommits } from '../../src/git/roots.ts'
 
 const dirs = tempDirs()
 afterAll(dirs.cleanup)
