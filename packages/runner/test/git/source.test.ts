@@ -74,6 +74,36 @@ describe('source travels as a thin pack over one stream', () => {
     }
   })
 
+  it('serves a commit after a have it packed against before has left the developer repository', async () => {
+    const rewritten = await developerRepo(await dirs.make('rewritten'), 4)
+    await appendFile(join(rewritten.dir, 'src/file1.txt'), 'to be dropped\n')
+    const dropped = await commitAll(rewritten.dir, 'dropped')
+    const announced = new Set([rewritten.first, dropped])
+    const server = await sourcePeer([rewritten.gitdir], announced)
+    const mirrors = createMirrors({ root: await dirs.make('mirrors-rewritten') })
+    const components = { mirrors, dial: server.dial, logger: silentLogger }
+    try {
+      await fetchSource(components, { repo: rewritten.repoId, commit: rewritten.first, peers: ['dev'] })
+      await fetchSource(components, { repo: rewritten.repoId, commit: dropped, peers: ['dev'] })
+      // The developer drops the commit and collects it; the runner still names it among its haves.
+      await git(rewritten.dir, 'reset', '-q', '--hard', rewritten.first)
+      await git(rewritten.dir, 'reflog', 'expire', '--expire=now', '--all')
+      await git(rewritten.dir, 'gc', '-q', '--prune=now')
+      await expect(git(rewritten.dir, 'cat-file', '-t', dropped)).rejects.toThrow()
+      await appendFile(join(rewritten.dir, 'src/file2.txt'), 'instead\n')
+      const instead = await commitAll(rewritten.dir, 'instead')
+      announced.add(instead)
+      expect(await mirrors.tips(rewritten.repoId)).toContain(dropped)
+      const got = await fetchSource(components, { repo: rewritten.repoId, commit: instead, peers: ['dev'] })
+      expect(got).toMatchObject({ alreadyHad: false, peer: 'dev' })
+      // Still a thin pack against the have the developer kept.
+      expect(got.objects).toBeLessThan(6)
+      await runGit(['--git-dir', mirrors.pathOf(rewritten.repoId), 'rev-list', '--objects', '--missing=error', '--quiet', instead])
+    } finally {
+      await server.close()
+    }
+  })
+
   it('refuses an unannounced commit and a commit nobody holds, naming the reason', async () => {
     const server = await sourcePeer([dev.gitdir], new Set([dev.first]))
     const components = { mirrors: createMirrors({ root: await dirs.make('mirrors') }), dial: server.dial, logger: silentLogger }
