@@ -74,7 +74,7 @@ const ANSWER_GAP_MS = 1000
 
 /** Sends a heartbeat now and then every `scheduler.heartbeatIntervalMs()` (a quarter lease, or a lease while the team is quiet). */
 export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, log: Logger): Heartbeat {
-  const send = (): void => { mesh.publishPresence(scheduler.presence()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
+  const send = (): void => { mesh.publishPresence(scheduler.beat()).catch((err: unknown) => { log.debug({ err }, 'presence not sent') }) }
   let timer: NodeJS.Timeout | undefined
   let answering: NodeJS.Timeout | undefined
   let nextIsQuiet = false

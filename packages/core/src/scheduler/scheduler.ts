@@ -50,8 +50,13 @@ export interface Scheduler {
    * Concurrent calls are coalesced into one pass plus at most one more; never throws.
    */
   tick(): Promise<void>
-  /** This peer's heartbeat for the presence topic. */
+  /** This peer's presence as it is now (for status views). */
   presence(): PresenceInfo
+  /**
+   * This peer's heartbeat, to send on the presence topic now. Until the next one, this peer ranks
+   * itself among the runners by what this one says, as the other peers do (see `planBids`).
+   */
+  beat(): PresenceInfo
   /** Job ids this peer is running. */
   executing(): string[]
   /**
@@ -98,6 +103,8 @@ class PeerScheduler implements Scheduler {
   private readonly init: SchedulerInit
   private readonly logger: Logger
   private readonly local: () => LocalStatus
+  /** The last heartbeat `beat` gave out, as the other peers know this peer. */
+  private sent: PresenceInfo | undefined
   private readonly executions: Executions
   private readonly memory: CoordinatorMemory
   private readonly claimSeen: ClaimMemory = new Map()
@@ -125,6 +132,22 @@ class PeerScheduler implements Scheduler {
     const { clock, view } = components
     this.recentFailures = every(1000, clock, () => countRecentFailures(view, init.peerId, clock.wallMs() - this.policy.usageWindowMs))
     this.closedUsage = every(1000, clock, () => levelUsage(closed(view.jobs()), clock.wallMs(), this.policy))
+  }
+
+  beat (): PresenceInfo {
+    this.sent = this.presence()
+    return this.sent
+  }
+
+  /**
+   * This peer as the other peers see it: the scores its last heartbeat gave, with its slots and
+   * modes as they are now. Ranked on the same figures, all peers give a job to the same runner,
+   * so it is neither left to a runner each thinks the other will bid nor bid for twice.
+   */
+  private asOthersSee (self: PresenceInfo): PresenceInfo {
+    const sent = this.sent
+    if (sent === undefined) return self
+    return { ...self, load: sent.load, warmWorkspaces: sent.warmWorkspaces, recentFailures: sent.recentFailures }
   }
 
   async tick (): Promise<void> {
@@ -221,7 +244,7 @@ class PeerScheduler implements Scheduler {
     const claimed = honouredClaims(presence, view, { nowMs: mono, withinMs: this.policy.leaseMs + this.policy.lostGraceMs, self: peerId }, this.claimSeen)
     const refuseNew = self.shareMode === 'off'
     await this.executions.reconcile(scope, claimed, refuseNew)
-    const peers = [self, ...live]
+    const peers = [this.asOthersSee(self), ...live]
     const judge = !fence.stalled && scope === view
     await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers, judge, times: this.times, claimed }, this.memory)
     if (!this.draining && !this.stopped) await this.bid(scope, peers, self)

@@ -3,7 +3,7 @@ import type { ShareMode } from '../events/bodies.ts'
 import { createSeedSigner } from '../events/peer-id.ts'
 import { silentLogger, type Clock, type Signer } from '../ports.ts'
 import { createPresenceTable, type PresenceInfo } from '../scheduler/presence.ts'
-import { createScheduler, type Scheduler } from '../scheduler/scheduler.ts'
+import { createScheduler, type Scheduler, type SchedulerInit } from '../scheduler/scheduler.ts'
 import type { SchedulerPolicy } from '../scheduler/policy.ts'
 import type { AttemptReport, JobExecutor, Publish } from '../scheduler/ports.ts'
 import type { JobState } from '../fold/types.ts'
@@ -26,6 +26,8 @@ export interface SimPeerSpec {
   shareMode?: ShareMode
   /** How far this peer's wall clock is ahead of simulated time (ms; negative: behind). */
   clockOffsetMs?: number
+  /** The load per core this peer reports at simulated time `ms` (default 0). */
+  loadAt?: (ms: number) => number
 }
 
 /**
@@ -104,16 +106,22 @@ export class SimPeer {
     this.presenceTable = presence
     this.scheduler = createScheduler(
       { view: this.replica.fold, publish: this.publish, presence, executor: this.executor(), clock: this.clock, logger: silentLogger },
-      { peerId: this.id, slots: this.spec.slots, labels: this.spec.labels ?? ['linux'], cores: this.spec.cores ?? 4, shareMode: this.spec.shareMode ?? 'dedicated', version: 'sim', policy: this.ctx.policy }
+      { peerId: this.id, slots: this.spec.slots, labels: this.spec.labels ?? ['linux'], cores: this.spec.cores ?? 4, shareMode: this.spec.shareMode ?? 'dedicated', version: 'sim', policy: this.ctx.policy, ...this.localStatus() }
     )
     const jitter = rng.int(0, timings.tickMs)
     this.timers = [
       loop.every(timings.tickMs, () => { void this.scheduler?.tick() }, jitter),
-      loop.every(timings.presenceMs, () => { net.broadcast(this.id, { kind: 'presence', info: this.scheduler!.presence() }) }, jitter),
+      loop.every(timings.presenceMs, () => { net.broadcast(this.id, { kind: 'presence', info: this.scheduler!.beat() }) }, jitter),
       loop.every(timings.syncMs, () => { this.syncWithRandomPeer() }, rng.int(0, timings.syncMs))
     ]
-    net.broadcast(this.id, { kind: 'presence', info: this.scheduler.presence() })
+    net.broadcast(this.id, { kind: 'presence', info: this.scheduler.beat() })
     this.syncWithRandomPeer()
+  }
+
+  private localStatus (): Pick<SchedulerInit, 'local'> {
+    const loadAt = this.spec.loadAt
+    if (loadAt === undefined) return {}
+    return { local: () => ({ load: loadAt(this.ctx.loop.monotonicMs()), userActive: false, warmWorkspaces: [] }) }
   }
 
   /** The peers this one heard within its lease, as its scheduler sees them (empty while down). */
@@ -131,7 +139,7 @@ export class SimPeer {
   async shutdown (): Promise<void> {
     this.scheduler?.drain()
     await this.scheduler?.stop({ handBack: true })
-    if (this.scheduler !== undefined) this.ctx.net.broadcast(this.id, { kind: 'presence', info: this.scheduler.presence() })
+    if (this.scheduler !== undefined) this.ctx.net.broadcast(this.id, { kind: 'presence', info: this.scheduler.beat() })
     // Like a process that flushes its sockets before it exits: what it sent last still arrives.
     await this.crash(200)
   }

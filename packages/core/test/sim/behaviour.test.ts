@@ -44,6 +44,23 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
+  it('a job waits for no heartbeat when a runner\'s load moved since its last one', async () => {
+    // Heartbeats far apart; the first runner's load rises after it sent one. By its own fresh load
+    // it would leave the job to the second runner, and the second, by the heartbeat, to the first.
+    const sim = createSimulation({
+      seed: 11,
+      peers: [{ slots: 0 }, { slots: 1, loadAt: (ms) => (ms < 3_000 ? 0.1 : 0.9) }, { slots: 1, loadAt: () => 0.5 }],
+      timings: { presenceMs: 8_000 }
+    })
+    await sim.run(4_000)
+    const id = await sim.announce(0, { durationMs: 500 })
+    expect(await sim.settle(120_000)).toBe(true)
+    const j = job(sim, id)
+    expect(j.status).toBe('succeeded')
+    expect(j.attempts[0]!.awardedAt - j.announcedAt).toBeLessThan(2_000)
+    await sim.close()
+  })
+
   it('runs a job only on a peer whose labels cover the job\'s', async () => {
     const sim = grid(1, 3, (i) => (i === 2 ? ['linux', 'gpu'] : ['linux']))
     await sim.run(2_000)
