@@ -43,11 +43,23 @@ const PRELUDE = [
   'exec "$@"'
 ].join('\n')
 
-/** The program and arguments to spawn for one step. */
-export function stepCommand (init: StepCommandInit): { file: string, args: string[] } {
+/** What the step's top process is told: its rlimits (`''` for none; RLIMIT_AS in KiB) and what it execs. */
+export interface StepTarget {
+  nproc: string
+  vmemKiB: string
+  argv: string[]
+}
+
+/** The rlimits and the command line the prelude hands the step to. */
+export function stepTarget (init: Omit<StepCommandInit, 'cgroupProcs'>): StepTarget {
   const nproc = init.maxProcesses === undefined ? '' : String(init.maxProcesses)
   const vmemKiB = init.maxMemoryBytes === undefined ? '' : String(Math.max(1, Math.floor(init.maxMemoryBytes / 1024)))
   const step = [init.bash, '-e', '-o', 'pipefail', '-c', init.script]
-  const target = [...(init.prefix ?? []), ...(init.bwrap === undefined ? step : [init.bwrap.path, ...init.bwrap.args, '--', ...step])]
-  return { file: init.bash, args: ['-c', PRELUDE, 'devq-step', nproc, vmemKiB, ...init.cgroupProcs, '--', ...target] }
+  return { nproc, vmemKiB, argv: [...(init.prefix ?? []), ...(init.bwrap === undefined ? step : [init.bwrap.path, ...init.bwrap.args, '--', ...step])] }
+}
+
+/** The program and arguments to spawn for one step. */
+export function stepCommand (init: StepCommandInit): { file: string, args: string[] } {
+  const { nproc, vmemKiB, argv } = stepTarget(init)
+  return { file: init.bash, args: ['-c', PRELUDE, 'devq-step', nproc, vmemKiB, ...init.cgroupProcs, '--', ...argv] }
 }

@@ -3,15 +3,15 @@
  * the env it is given (plus the step cookie), its output streamed to the caller, a timeout, a
  * cancel signal, process and memory limits, and a promise that no process of it outlives it.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { z } from 'zod'
 import { systemClock, type Clock, type Logger } from '@devq/core'
 import { SandboxError } from '../errors.ts'
 import { createStepCgroup, removeStepCgroupLater, type StepCgroup } from './cgroup.ts'
-import { stepCommand } from './command.ts'
+import { stepCommand, stepTarget, type StepTarget } from './command.ts'
 import type { Containment } from './containment.ts'
+import { spawnStep, type EarlyStep, type Exit, type StartedStep } from './early-step.ts'
 import { pumpOutput, type OutputSink } from './output.ts'
 import { lowPriorityPrefix } from './priority.ts'
 import { STEP_COOKIE_VAR } from './proc.ts'
@@ -58,6 +58,11 @@ export interface StepSpec {
   lowPriority?: boolean
   /** Gets stdout and stderr, merged in the order the step wrote them, chunk by chunk. */
   onOutput: OutputSink
+  /**
+   * A process started for this step ahead of time, already in its cgroup (see early-step.ts).
+   * Taken when it is still there and was made for the same limits; otherwise the step starts its own.
+   */
+  early?: EarlyStep
 }
 
 /** How a step ended. */
@@ -142,31 +147,30 @@ export async function runStep (components: StepComponents, step: StepSpec): Prom
   const cwd = await stat(step.cwd).catch(() => null)
   if (cwd === null || !cwd.isDirectory()) return notStarted(run, 'failed', `the working directory ${step.cwd} does not exist`)
   const prefix = step.lowPriority === true ? await lowPriorityPrefix() : []
-  const cgroup = await openCgroup(run, step.limits)
+  const early = await step.early?.take(step.limits)
+  const cgroup = early?.cgroup ?? await openCgroup(run, step.limits)
   try {
-    return await launch(run, step, cgroup, prefix)
+    return await launch(run, step, cgroup, prefix, early)
   } finally {
     if (cgroup !== null) removeStepCgroupLater(cgroup, run.logger)
   }
 }
 
-function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix: readonly string[]): { file: string, args: string[], namespace: boolean, dieWithParent: boolean } {
+function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix: readonly string[]): { file: string, args: string[], target: StepTarget, namespace: boolean, dieWithParent: boolean } {
   const { bash, bwrap, mode } = run.containment
   const namespace = bwrap !== null && (step.sandbox !== undefined || mode === 'namespace')
   const bwrapArgs = step.sandbox !== undefined ? sandboxArgs(step.sandbox, step.cwd) : namespaceArgs(step.cwd)
-  const command = stepCommand({
+  const init = {
     bash,
     script: step.script,
-    cgroupProcs: cgroup?.procsFiles ?? [],
     maxProcesses: cgroup?.limitsProcesses === true ? undefined : step.limits.maxProcesses,
     maxMemoryBytes: cgroup?.limitsMemory === true ? undefined : step.limits.maxMemoryBytes,
     bwrap: namespace && bwrap !== null ? { path: bwrap, args: bwrapArgs } : undefined,
     prefix
-  })
-  return { ...command, namespace, dieWithParent: bwrapArgs.includes('--die-with-parent') }
+  }
+  const command = stepCommand({ ...init, cgroupProcs: cgroup?.procsFiles ?? [] })
+  return { ...command, target: stepTarget(init), namespace, dieWithParent: bwrapArgs.includes('--die-with-parent') }
 }
-
-type Exit = { code: number | null, signal: NodeJS.Signals | null } | { error: Error }
 
 /**
  * Whether the step's pid namespace is known to be gone once bwrap has exited by itself. bwrap runs
@@ -180,20 +184,24 @@ function namespaceEnded (namespace: { on: boolean, dieWithParent: boolean }, exi
   return namespace.on && namespace.dieWithParent && !('error' in exit) && exit.code !== null
 }
 
-async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix: readonly string[]): Promise<StepResult> {
-  const { file, args, namespace, dieWithParent } = commandFor(run, step, cgroup, prefix)
+type Early = Awaited<ReturnType<EarlyStep['take']>>
+
+async function launch (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix: readonly string[], early: Early): Promise<StepResult> {
+  const { file, args, target, namespace, dieWithParent } = commandFor(run, step, cgroup, prefix)
   const cookie = randomBytes(16).toString('hex')
   const env = { ...step.env, [STEP_COOKIE_VAR]: cookie }
-  let child
+  let started: StartedStep
   try {
-    child = spawn(file, args, { cwd: step.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    if (early !== undefined) {
+      early.run({ ...target, cwd: step.cwd, env })
+      started = early.started
+    } else {
+      started = spawnStep(file, args, { cwd: step.cwd, env, stdin: 'ignore' })
+    }
   } catch (err) {
     return notStarted(run, 'failed', `cannot start the step: ${(err as Error).message}`)
   }
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => { resolve({ code, signal }) })
-    child.once('error', (error) => { resolve({ error }) })
-  })
+  const { child, exited } = started
   if (child.pid === undefined) {
     const failure = await exited
     return notStarted(run, 'failed', `cannot start the step: ${'error' in failure ? failure.error.message : 'no process'}`)

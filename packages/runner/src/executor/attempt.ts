@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { ArtifactRef, AttemptReport, FailureKind, JobState, PlannedJob } from '@devq/core'
 import { collectArtifacts } from '../artifacts/collect.ts'
+import { startEarlyStep, type EarlyStep } from '../exec/early-step.ts'
 import { fetchSource, type FetchResult } from '../git/fetch.ts'
 import type { Workspace } from '../git/workspaces.ts'
 import type { LogSummary, LogWriter } from '../logs/writer.ts'
@@ -124,11 +125,14 @@ async function collectPhase (c: ExecutorComponents, run: AttemptRun, planned: Pl
 /** Runs the attempt through every phase and always closes its log. Never throws. */
 export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run: AttemptRun): Promise<AttemptReport> {
   const log = await c.logs.open(run.job.id, run.attempt)
+  let early: EarlyStep | undefined
   let fetched: FetchResult | undefined
   let ws: Workspace | undefined
   try {
     await log.note(`attempt ${run.attempt} of ${run.job.pipelineJob} on ${init.peerId}: commit ${run.job.commit} (${run.job.ref})`)
     fetched = await fetchPhase(c, init, run, log)
+    // Its cgroup join waits out a kernel grace period, which passes while the workspace is made.
+    early = startEarlyStep(c.containment, init.limits, c.logger)
     await run.started?.catch((err: unknown) => { throw new AttemptStop('runner_error', `the start of this attempt could not be written to the ledger: ${(err as Error).message}`) })
     const t0 = c.clock.monotonicMs()
     const planned = await planPhase(c, run)
@@ -141,7 +145,7 @@ export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run
     const dirs = { workspace: ws.dir, tmp: join(run.scratch, 'tmp'), needs: join(run.scratch, 'needs') }
     await Promise.all([mkdir(join(dirs.tmp, 'home'), { recursive: true }), mkdir(dirs.needs, { recursive: true })])
     const secrets = await inputsPhase(c, init, run, planned, dirs.needs, log)
-    const steps = await runSteps(c, init, { run, planned, dirs, secrets, log })
+    const steps = await runSteps(c, init, { run, planned, dirs, secrets, log, early })
     const extra = { fetchMs: fetched.ms, exitCode: steps.exitCode }
     if (steps.outcome === 'cancelled') return ended(await log.close(), 'cancelled', extra)
     if (steps.outcome !== 'succeeded') return ended(await log.close(), 'failed', { ...extra, failure: steps.outcome === 'timeout' ? 'timeout' : steps.notStarted === true ? 'runner_error' : 'exit_code', reason: steps.reason })
@@ -155,6 +159,7 @@ export async function runAttempt (c: ExecutorComponents, init: ExecutorInit, run
     if (stop.failure === 'cancelled') return ended(summary, 'cancelled')
     return ended(summary, 'failed', { failure: stop.failure, reason: short(stop.message), ...(fetched === undefined ? {} : { fetchMs: fetched.ms }) })
   } finally {
+    early?.dispose()
     await ws?.release().catch((err: unknown) => { c.logger.warn({ err, job_id: run.job.id }, 'workspace release failed') })
   }
 }

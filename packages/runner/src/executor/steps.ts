@@ -1,5 +1,6 @@
 /** A job's steps, one after another, their output masked into the attempt's log. */
 import type { PlannedJob, PlannedStep } from '@devq/core'
+import type { EarlyStep } from '../exec/early-step.ts'
 import { runStep, type StepResult } from '../exec/step.ts'
 import type { SandboxSpec } from '../exec/sandbox.ts'
 import { stepHeaderLine } from '../logs/groups.ts'
@@ -23,6 +24,8 @@ interface StepsInput {
   dirs: AttemptDirs
   secrets: Record<string, string>
   log: LogWriter
+  /** The first step's process, started early (see early-step.ts). */
+  early?: EarlyStep
 }
 
 /** Whether this attempt's steps run in bubblewrap: the job needs it, or the runner always sandboxes. */
@@ -68,7 +71,7 @@ export async function runSteps (c: ExecutorComponents, init: ExecutorInit, x: St
   const redactor = createRedactor(Object.values(x.secrets))
   const out = sink(redactor, x.log)
   const started = c.clock.monotonicMs()
-  for (const step of x.planned.steps) {
+  for (const [i, step] of x.planned.steps.entries()) {
     x.run.report({ phase: 'running', step: step.name.slice(0, 200) })
     await out.write(Buffer.from(stepHeaderLine(step.name)))
     const left = x.planned.timeoutMs - (c.clock.monotonicMs() - started)
@@ -82,7 +85,8 @@ export async function runSteps (c: ExecutorComponents, init: ExecutorInit, x: St
       ...(inBox ? { sandbox: sandboxSpec(x.planned, x.dirs, c.mirrors.pathOf(x.run.job.repo), init.hiddenPaths ?? []) } : {}),
       limits: init.limits,
       lowPriority: init.lowPriority?.() === true,
-      onOutput: out.write
+      onOutput: out.write,
+      ...(i === 0 && x.early !== undefined ? { early: x.early } : {})
     })
     await out.flush()
     const line = describe(step, result)
