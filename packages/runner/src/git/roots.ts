@@ -37,9 +37,14 @@ function placeOf (repo: GitRepo, shallow: Set<string>): string {
   return `${repo.gitdir}\0${boundary}\0`
 }
 
+/**
+ * Roots as the in-process walk finds them: git would follow the developer's replace refs and
+ * graft file, which no clone has, and so give the same history another repo id (the shallow
+ * boundary, which it also follows, the walk honours too).
+ */
 async function rootsByGit (repo: GitRepo, commit: string): Promise<string[]> {
   try {
-    const out = await runGit(['--git-dir', repo.gitdir, 'rev-list', '--max-parents=0', commit])
+    const out = await runGit(['--no-replace-objects', '--git-dir', repo.gitdir, 'rev-list', '--max-parents=0', commit], { env: { GIT_GRAFT_FILE: '/dev/null' } })
     return out.stdout.toString().split('\n').filter((l) => l !== '').sort()
   } catch (err) {
     throw noCommit(repo, commit, err instanceof Error ? err.message : String(err))

@@ -102,7 +102,8 @@ async function choose (components: SourceServerComponents, req: SourceRequest, g
  */
 async function openGitPack (choice: Choice, req: SourceRequest, signal: AbortSignal, gitPath: string | undefined): Promise<ReadyPack | Error> {
   const args = ['--git-dir', choice.gitdir, 'pack-objects', '--revs', ...(req.thin ? ['--thin'] : []), '--delta-base-offset', '--stdout', '-q']
-  const input = [req.want, ...choice.haves.map((h) => `^${h}`)].join('\n') + '\n'
+  // Peeled: unchecked, a want could be a tree or blob the ledger was told was a commit, and git would pack it.
+  const input = [`${req.want}^{commit}`, ...choice.haves.map((h) => `^${h}`)].join('\n') + '\n'
   const { child } = await spawnGit(args, { input, signal, gitPath })
   const chunks = (child.stdout as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
   const first = await chunks.next().catch((err: unknown) => ({ done: true as const, value: err }))

@@ -83,6 +83,33 @@ describe('reading a repository in process', () => {
     expect(await rootCommits(shallowRepo, tip)).toEqual(byGit)
   })
 
+  it('gives a long history with a replace ref or a graft the same roots as a short one and as a clone, which has neither', async () => {
+    const grafted = await dirs.make('grafted')
+    await git(grafted, 'init', '-q', '-b', 'main')
+    const lines: string[] = []
+    for (let i = 1; i <= 100; i++) {
+      lines.push('commit refs/heads/main', `mark :${i}`, `committer D <d@example.test> ${1600000000 + i} +0000`, `data ${String(i).length}`, String(i))
+      if (i > 1) lines.push(`from :${i - 1}`)
+      lines.push(`M 100644 inline f${i % 5}.txt`, `data ${String(i).length + 1}`, `${i}`, '')
+    }
+    await runGit(['fast-import', '--quiet'], { cwd: grafted, input: lines.join('\n') + '\n' })
+    const root = (await git(grafted, 'rev-list', '--max-parents=0', 'main')).trim()
+    const clone = await dirs.make('grafted-clone')
+    await git(clone, 'clone', '-q', '--no-local', grafted, '.')
+    const head = (await git(grafted, 'rev-parse', 'main')).trim()
+    const old = (await git(grafted, 'rev-parse', 'main~90')).trim()
+    // The developer cuts the history short locally: a replace ref, then (in another repository) a graft file.
+    await git(grafted, 'replace', '--graft', 'main~40')
+    const repo = await findRepo(grafted)
+    expect(await rootCommits(repo, head)).toEqual([root])
+    expect(await rootCommits(repo, old)).toEqual([root])
+    expect(await rootCommits(await findRepo(clone), head)).toEqual([root])
+    const byFile = await dirs.make('graft-file')
+    await git(byFile, 'clone', '-q', '--no-local', clone, '.')
+    await writeFile(join(byFile, '.git/info/grafts'), `${(await git(byFile, 'rev-parse', 'HEAD~30')).trim()}\n`)
+    expect(await rootCommits(await findRepo(byFile), head)).toEqual([root])
+  })
+
   it('resolves HEAD on a branch to its full ref, a detached HEAD to no ref, and names, tags and short shas', async () => {
     const repo = await findRepo(join(dev, 'src'))
     expect(repo).toMatchObject({ dir: dev, gitdir: join(dev, '.git'), bare: false })

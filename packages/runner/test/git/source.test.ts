@@ -149,6 +149,24 @@ describe('source travels as a thin pack over one stream', () => {
     }
   })
 
+  it('serves no tree or blob named as a want, even with no haves to check', async () => {
+    const tree = (await git(dev.dir, 'rev-parse', `${dev.first}^{tree}`)).trim()
+    const blob = (await git(dev.dir, 'rev-parse', `${dev.first}:src/file1.txt`)).trim()
+    // A peer may announce any id as a commit; only a commit is ever served for one.
+    const server = await sourcePeer([dev.gitdir], new Set([tree, blob]))
+    try {
+      for (const want of [tree, blob]) {
+        const stream = await server.dial()
+        await writeFrame(stream, { repo: dev.repoId, want, haves: [], thin: true })
+        const answer = await new FrameReader(stream.source, 'git').answer(z.object({ ok: z.literal(true) })).catch((e: unknown) => e)
+        expect(answer).toMatchObject({ name: 'RemoteError', data: { remote: { name: 'SourceError' } } })
+        stream.abort(new Error('done'))
+      }
+    } finally {
+      await server.close()
+    }
+  })
+
   it('answers a malformed request with an error header instead of throwing', async () => {
     const server = await sourcePeer([dev.gitdir], new Set([dev.first]))
     try {
