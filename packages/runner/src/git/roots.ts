@@ -20,7 +20,11 @@ const MAX_KNOWN = 4096
 /** (git dir, shallow boundary, commit) -> its sorted roots; least recently used dropped first. */
 const known = new Map<string, string[]>()
 
+/** Roots past this many (a shallow clone's wide boundary) are not kept: 4096 such lists would fill memory. */
+const MAX_KEPT_ROOTS = 32
+
 function remember (key: string, roots: string[]): void {
+  if (roots.length > MAX_KEPT_ROOTS) return
   known.delete(key)
   known.set(key, roots)
   while (known.size > MAX_KNOWN) known.delete(known.keys().next().value!)
