@@ -20,15 +20,18 @@ export interface SchedulerLoop {
 
 /**
  * Runs scheduler passes on a 100 ms timer (500 ms while the scheduler is quiet), shortly after new
- * events, and when a bid window the last pass saw closes (not at the next timer tick).
+ * events, and when a bid window the last pass saw closes (not at the next timer tick). After a
+ * pass that found this peer lending otherwise than its last heartbeat says, calls `lendingChanged`
+ * (which sends one).
  */
-export function startSchedulerLoop (scheduler: Scheduler): SchedulerLoop {
+export function startSchedulerLoop (scheduler: Scheduler, lendingChanged: () => void = () => {}): SchedulerLoop {
   let closed = false
   let queued = false
   let wake: NodeJS.Timeout | undefined
   const tick = async (): Promise<void> => {
     if (closed) return
     await scheduler.tick()
+    if (scheduler.lendingChanged() && !closed) lendingChanged()
     const at = scheduler.nextWakeMs()
     if (at === undefined || wake !== undefined || closed) return
     wake = setTimeout(() => { wake = undefined; void tick() }, Math.max(0, at - systemClock.monotonicMs()) + 1)
@@ -64,6 +67,11 @@ export interface Heartbeat {
   nudge(): void
   /** Another peer said hello, or was not live: beat within ANSWER_MS (one answer for a burst, at most one a second). */
   answer(): void
+  /**
+   * This peer started or stopped lending (see `Scheduler.lendingChanged`): beat now, at most once a
+   * second should the activity probe flicker (a later pass finds the change still unsent).
+   */
+  lendingChanged(): void
   close(): void
 }
 
@@ -79,6 +87,7 @@ export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, log: Logger): 
   let answering: NodeJS.Timeout | undefined
   let nextIsQuiet = false
   let lastAnswer = -Infinity
+  let lastLending = -Infinity
   let closed = false
   const beat = (): void => {
     clearTimeout(timer)
@@ -102,6 +111,12 @@ export function startHeartbeat (mesh: Mesh, scheduler: Scheduler, log: Logger): 
         lastAnswer = systemClock.monotonicMs()
         beat()
       }, wait)
+    },
+    lendingChanged () {
+      const now = systemClock.monotonicMs()
+      if (closed || now - lastLending < ANSWER_GAP_MS) return
+      lastLending = now
+      beat()
     },
     close () {
       closed = true

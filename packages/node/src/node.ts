@@ -189,14 +189,15 @@ function runAnnouncerOf (p: Parts): RunAnnouncer {
 /** Connects the parts with timers and listeners, and returns the node with its orderly stop. */
 function wire (p: Parts): DevqNode {
   const { ledger, mesh, presence, scheduler, log } = p
-  const loop = startSchedulerLoop(scheduler)
+  const heartbeat = startHeartbeat(mesh, scheduler, log)
+  // A user who comes back to an `idle` laptop stops it lending: peers must hear that now, not at the next beat.
+  const loop = startSchedulerLoop(scheduler, () => { heartbeat.lendingChanged() })
   const arrivals = new JobArrivals()
   const retention = createRetention({ fold: p.fold, store: p.runner.artifacts, logger: log })
   const livePeers = (): string[] => presence.live(systemClock.monotonicMs(), p.config.leaseMs).map((i) => i.peer).filter((id) => id !== p.key.peerId)
   const roomFor = async (refs: readonly ArtifactRef[]): Promise<string | undefined> => await checkRoom(p.runner.artifacts, p.config.dataDir, refs, p.config.artifactBudgetMb * 1024 * 1024)
   const origin = createOriginSync({ roomFor, fold: p.fold, peerId: p.key.peerId, mesh, artifacts: p.runner.artifacts, logs: p.runner.logs, livePeers, logger: log, onStored: retention.schedule })
   const stamps = keepPresenceStamps(mesh, p.config.dataDir, log)
-  const heartbeat = startHeartbeat(mesh, scheduler, log)
   const greets = createGreetings()
   const listeners = [
     ledger.onAccepted(arrivals.record),

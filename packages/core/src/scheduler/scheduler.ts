@@ -1,4 +1,3 @@
-import type { ShareMode } from '../events/bodies.ts'
 import type { Clock, Logger, Signer } from '../ports.ts'
 import { resolvePolicy, type SchedulerPolicy } from './policy.ts'
 import { fitPresence, MAX_RUN_CLAIMS, presenceIntervalMs, quietPresenceIntervalMs, runClaim, type PresenceInfo, type PresenceTable } from './presence.ts'
@@ -12,6 +11,7 @@ import { createLocalTimes, type LocalTimes } from './local-times.ts'
 import { addUsage, levelUsage, type LevelUsage } from './queue.ts'
 import { closed, countRecentFailures, every, namesOtherPeers, restrictedView } from './view.ts'
 import { reportableWarm } from './warm.ts'
+import { asOthersSee, lendingChanged, lends } from './self-view.ts'
 
 /** The services a scheduler needs. */
 export interface SchedulerComponents {
@@ -57,6 +57,12 @@ export interface Scheduler {
    * itself among the runners by what this one says, as the other peers do (see `planBids`).
    */
   beat(): PresenceInfo
+  /**
+   * Whether the last pass found this peer lending where its last heartbeat said it did not, or
+   * the reverse (its share mode, or its user came or went): the host should send a heartbeat now,
+   * or peers may leave a job to a runner that will not bid for it.
+   */
+  lendingChanged(): boolean
   /** Job ids this peer is running. */
   executing(): string[]
   /**
@@ -88,13 +94,6 @@ export interface Scheduler {
 
 const BIDS_REMEMBERED = 20_000
 
-/**
- * Whether a peer lent this way takes new work now: not when `off`, and in `idle` mode only while
- * nobody uses the machine. Attempts it already runs go on either way.
- */
-function lends (mode: ShareMode, userActive: boolean): boolean {
-  return mode === 'dedicated' || mode === 'shared' || (mode === 'idle' && !userActive)
-}
 
 /** The scheduler of one peer; see `Scheduler`. Create it with `createScheduler`. */
 class PeerScheduler implements Scheduler {
@@ -105,6 +104,8 @@ class PeerScheduler implements Scheduler {
   private readonly local: () => LocalStatus
   /** The last heartbeat `beat` gave out, as the other peers know this peer. */
   private sent: PresenceInfo | undefined
+  /** Set by a pass that found this peer lending otherwise than `sent` says. */
+  private beatDue = false
   private readonly executions: Executions
   private readonly memory: CoordinatorMemory
   private readonly claimSeen: ClaimMemory = new Map()
@@ -136,18 +137,12 @@ class PeerScheduler implements Scheduler {
 
   beat (): PresenceInfo {
     this.sent = this.presence()
+    this.beatDue = false
     return this.sent
   }
 
-  /**
-   * This peer as the other peers see it: the scores its last heartbeat gave, with its slots and
-   * modes as they are now. Ranked on the same figures, all peers give a job to the same runner,
-   * so it is neither left to a runner each thinks the other will bid nor bid for twice.
-   */
-  private asOthersSee (self: PresenceInfo): PresenceInfo {
-    const sent = this.sent
-    if (sent === undefined) return self
-    return { ...self, load: sent.load, warmWorkspaces: sent.warmWorkspaces, recentFailures: sent.recentFailures }
+  lendingChanged (): boolean {
+    return this.beatDue
   }
 
   async tick (): Promise<void> {
@@ -235,6 +230,7 @@ class PeerScheduler implements Scheduler {
     const mono = clock.monotonicMs()
     this.times.observe(view.openJobs(), mono)
     const self = this.presence()
+    this.beatDue = lendingChanged(self, this.sent)
     const live = presence.live(mono, this.policy.leaseMs).filter((p) => p.peer !== peerId)
     const fence = this.fence.check(mono, this.quiet())
     if (fence.isolatedSinceMs === mono) this.logger.warn({ quiet_ms: this.policy.leaseMs - this.policy.fenceMarginMs }, 'heard no peer: cut off, stopping what others may take over')
@@ -244,7 +240,7 @@ class PeerScheduler implements Scheduler {
     const claimed = honouredClaims(presence, view, { nowMs: mono, withinMs: this.policy.leaseMs + this.policy.lostGraceMs, self: peerId }, this.claimSeen)
     const refuseNew = self.shareMode === 'off'
     await this.executions.reconcile(scope, claimed, refuseNew)
-    const peers = [this.asOthersSee(self), ...live]
+    const peers = [asOthersSee(self, this.sent), ...live]
     const judge = !fence.stalled && scope === view
     await coordinate({ ...this.c, view: scope, logger: this.logger }, { peerId, policy: this.policy, peers, judge, times: this.times, claimed }, this.memory)
     if (!this.draining && !this.stopped) await this.bid(scope, peers, self)

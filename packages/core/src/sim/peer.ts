@@ -28,6 +28,8 @@ export interface SimPeerSpec {
   clockOffsetMs?: number
   /** The load per core this peer reports at simulated time `ms` (default 0). */
   loadAt?: (ms: number) => number
+  /** Whether this peer's user is at the machine at simulated time `ms` (default never). */
+  userActiveAt?: (ms: number) => boolean
 }
 
 /**
@@ -110,7 +112,7 @@ export class SimPeer {
     )
     const jitter = rng.int(0, timings.tickMs)
     this.timers = [
-      loop.every(timings.tickMs, () => { void this.scheduler?.tick() }, jitter),
+      loop.every(timings.tickMs, () => { void this.tick() }, jitter),
       loop.every(timings.presenceMs, () => { net.broadcast(this.id, { kind: 'presence', info: this.scheduler!.beat() }) }, jitter),
       loop.every(timings.syncMs, () => { this.syncWithRandomPeer() }, rng.int(0, timings.syncMs))
     ]
@@ -119,9 +121,18 @@ export class SimPeer {
   }
 
   private localStatus (): Pick<SchedulerInit, 'local'> {
-    const loadAt = this.spec.loadAt
-    if (loadAt === undefined) return {}
-    return { local: () => ({ load: loadAt(this.ctx.loop.monotonicMs()), userActive: false, warmWorkspaces: [] }) }
+    const { loadAt, userActiveAt } = this.spec
+    if (loadAt === undefined && userActiveAt === undefined) return {}
+    const now = (): number => this.ctx.loop.monotonicMs()
+    return { local: () => ({ load: loadAt?.(now()) ?? 0, userActive: userActiveAt?.(now()) ?? false, warmWorkspaces: [] }) }
+  }
+
+  /** A pass, then a heartbeat if it found this peer lending otherwise than its last one said (as the node's loop does). */
+  private async tick (): Promise<void> {
+    const scheduler = this.scheduler
+    if (scheduler === undefined) return
+    await scheduler.tick()
+    if (scheduler.lendingChanged() && this.scheduler === scheduler) this.ctx.net.broadcast(this.id, { kind: 'presence', info: scheduler.beat() })
   }
 
   /** The peers this one heard within its lease, as its scheduler sees them (empty while down). */

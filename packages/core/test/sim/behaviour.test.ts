@@ -61,6 +61,22 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
+  it('a job waits for no heartbeat when a laptop\'s user comes back and it stops lending', async () => {
+    // The idle laptop scores best by its last heartbeat; its user returns after it sent one.
+    const sim = createSimulation({
+      seed: 12,
+      peers: [{ slots: 0 }, { slots: 1, shareMode: 'idle', userActiveAt: (ms) => ms >= 3_000 }, { slots: 1, loadAt: () => 1 }],
+      timings: { presenceMs: 8_000 }
+    })
+    await sim.run(4_000)
+    const id = await sim.announce(0, { durationMs: 500 })
+    expect(await sim.settle(120_000)).toBe(true)
+    const j = job(sim, id)
+    expect(j).toMatchObject({ status: 'succeeded', result: { by: sim.peers[2]!.id } })
+    expect(j.attempts[0]!.awardedAt - j.announcedAt).toBeLessThan(2_000)
+    await sim.close()
+  })
+
   it('runs a job only on a peer whose labels cover the job\'s', async () => {
     const sim = grid(1, 3, (i) => (i === 2 ? ['linux', 'gpu'] : ['linux']))
     await sim.run(2_000)
