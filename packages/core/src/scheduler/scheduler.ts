@@ -58,9 +58,9 @@ export interface Scheduler {
    */
   beat(): PresenceInfo
   /**
-   * Whether the last pass found this peer lending where its last heartbeat said it did not, or
-   * the reverse (its share mode, or its user came or went): the host should send a heartbeat now,
-   * or peers may leave a job to a runner that will not bid for it.
+   * Whether the last pass found this peer lending, scoring or draining otherwise than its last
+   * heartbeat said (its share mode, its user came or went, it began to drain): the host should
+   * send a heartbeat now, or peers may leave a job to a runner that will not bid for it.
    */
   lendingChanged(): boolean
   /** Job ids this peer is running. */
@@ -93,7 +93,6 @@ export interface Scheduler {
 }
 
 const BIDS_REMEMBERED = 20_000
-
 
 /** The scheduler of one peer; see `Scheduler`. Create it with `createScheduler`. */
 class PeerScheduler implements Scheduler {

@@ -24,8 +24,12 @@ export function asOthersSee (now: PresenceInfo, sent: PresenceInfo | undefined):
   return { ...now, load: sent.load, warmWorkspaces: sent.warmWorkspaces, recentFailures: sent.recentFailures }
 }
 
-/** Whether `sent` says this peer lends where `now` it does not, or the reverse: then a heartbeat is due. */
+/**
+ * Whether `now` lends, scores or drains otherwise than `sent` says in a way the ledger does not
+ * show (share mode, user at the machine, draining): then a heartbeat is due. The user's presence
+ * counts even where it does not stop lending, since a `shared` peer scores lower while used.
+ */
 export function lendingChanged (now: PresenceInfo, sent: PresenceInfo | undefined): boolean {
   if (sent === undefined) return false
-  return lends(sent.shareMode, sent.userActive) !== lends(now.shareMode, now.userActive)
+  return sent.shareMode !== now.shareMode || sent.userActive !== now.userActive || (sent.status === 'draining') !== (now.status === 'draining')
 }

@@ -61,11 +61,11 @@ describe('scheduling behaviour a team notices', () => {
     await sim.close()
   })
 
-  it('a job waits for no heartbeat when a laptop\'s user comes back and it stops lending', async () => {
-    // The idle laptop scores best by its last heartbeat; its user returns after it sent one.
+  it.each([['idle', 'stops lending', 1], ['shared', 'scores lower', 0.5]] as const)('a job waits for no heartbeat when a %s laptop\'s user comes back and it %s', async (shareMode, _what, otherLoad) => {
+    // The laptop scores best by its last heartbeat; its user returns after it sent one.
     const sim = createSimulation({
       seed: 12,
-      peers: [{ slots: 0 }, { slots: 1, shareMode: 'idle', userActiveAt: (ms) => ms >= 3_000 }, { slots: 1, loadAt: () => 1 }],
+      peers: [{ slots: 0 }, { slots: 1, shareMode, userActiveAt: (ms) => ms >= 3_000 }, { slots: 1, loadAt: () => otherLoad }],
       timings: { presenceMs: 8_000 }
     })
     await sim.run(4_000)
