@@ -50,7 +50,7 @@ export async function measureCommitToRunning (opts: { commits?: number, log?: (l
   const commits = opts.commits ?? 15
   const work = await mkdtemp(join(tmpdir(), 'devq-bcommit-'))
   // As users run them: test nodes check every API answer against its schema, which costs the
-  // origin (polled every 20 ms here) time on the very path being measured.
+  // origin time on the very path being measured.
   const cluster = await startCluster(3, (i) => i === 0 ? ['--slots', '0'] : ['--slots', '1'], { DEVQ_API_CHECK: '0' })
   try {
     const origin = cluster.nodes[0]!

@@ -11,8 +11,6 @@ export interface StepCommandInit {
   /** Absolute path of bash. */
   bash: string
   script: string
-  /** `cgroup.procs` files to join. */
-  cgroupProcs: readonly string[]
   /**
    * RLIMIT_NPROC for the step, where no cgroup limits processes. It does not bind root (the
    * kernel lets CAP_SYS_RESOURCE and CAP_SYS_ADMIN past it), and it counts every process of the
@@ -51,15 +49,14 @@ export interface StepTarget {
 }
 
 /** The rlimits and the command line the prelude hands the step to. */
-export function stepTarget (init: Omit<StepCommandInit, 'cgroupProcs'>): StepTarget {
+export function stepTarget (init: StepCommandInit): StepTarget {
   const nproc = init.maxProcesses === undefined ? '' : String(init.maxProcesses)
   const vmemKiB = init.maxMemoryBytes === undefined ? '' : String(Math.max(1, Math.floor(init.maxMemoryBytes / 1024)))
   const step = [init.bash, '-e', '-o', 'pipefail', '-c', init.script]
   return { nproc, vmemKiB, argv: [...(init.prefix ?? []), ...(init.bwrap === undefined ? step : [init.bwrap.path, ...init.bwrap.args, '--', ...step])] }
 }
 
-/** The program and arguments to spawn for one step. */
-export function stepCommand (init: StepCommandInit): { file: string, args: string[] } {
-  const { nproc, vmemKiB, argv } = stepTarget(init)
-  return { file: init.bash, args: ['-c', PRELUDE, 'devq-step', nproc, vmemKiB, ...init.cgroupProcs, '--', ...argv] }
+/** The program and arguments to spawn for one step: the prelude, which joins `cgroupProcs` and execs `target`. */
+export function stepCommand (bash: string, cgroupProcs: readonly string[], target: StepTarget): { file: string, args: string[] } {
+  return { file: bash, args: ['-c', PRELUDE, 'devq-step', target.nproc, target.vmemKiB, ...cgroupProcs, '--', ...target.argv] }
 }

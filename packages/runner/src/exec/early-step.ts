@@ -6,22 +6,12 @@
  * for its command on stdin, which `runStep` writes once the workspace is ready. The command comes
  * whole or not at all (a last `devq-end` word); the environment is replaced by the step's own.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import type { Readable } from 'node:stream'
 import type { Logger } from '@devq/core'
 import { createStepCgroup, removeStepCgroupLater, type CgroupLimits, type StepCgroup } from './cgroup.ts'
 import type { Containment } from './containment.ts'
 import type { StepTarget } from './command.ts'
+import { spawnStep, type StartedStep } from './spawn-step.ts'
 import { findExecutable } from './which.ts'
-
-/** How the top process of a step ended (or failed to start). */
-export type Exit = { code: number | null, signal: NodeJS.Signals | null } | { error: Error }
-
-/** A started step process (its stdout and stderr piped) and its end. */
-export interface StartedStep {
-  child: ChildProcess & { stdout: Readable, stderr: Readable }
-  exited: Promise<Exit>
-}
 
 /** What an early step process is told once its step is ready. */
 export interface EarlyCommand extends StepTarget {
@@ -55,16 +45,6 @@ const STUB = [
 ].join('\n')
 
 let envProbe: Promise<string | null> | undefined
-
-/** Starts `file args` in its own process group and records its end from the first moment. */
-export function spawnStep (file: string, args: readonly string[], opts: { cwd: string, env: Record<string, string>, stdin: 'ignore' | 'pipe' }): StartedStep {
-  const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: [opts.stdin, 'pipe', 'pipe'] }) as StartedStep['child']
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => { resolve({ code, signal }) })
-    child.once('error', (error) => { resolve({ error }) })
-  })
-  return { child, exited }
-}
 
 /** The NUL-separated words the stub reads: rlimits, cwd, env count, env binary, env pairs, argv, end. */
 function message (envPath: string, cmd: EarlyCommand): Buffer {

@@ -11,7 +11,8 @@ import { SandboxError } from '../errors.ts'
 import { createStepCgroup, removeStepCgroupLater, type StepCgroup } from './cgroup.ts'
 import { stepCommand, stepTarget, type StepTarget } from './command.ts'
 import type { Containment } from './containment.ts'
-import { spawnStep, type EarlyStep, type Exit, type StartedStep } from './early-step.ts'
+import type { EarlyStep } from './early-step.ts'
+import { spawnStep, type Exit, type StartedStep } from './spawn-step.ts'
 import { pumpOutput, type OutputSink } from './output.ts'
 import { lowPriorityPrefix } from './priority.ts'
 import { STEP_COOKIE_VAR } from './proc.ts'
@@ -168,8 +169,8 @@ function commandFor (run: Run, step: StepSpec, cgroup: StepCgroup | null, prefix
     bwrap: namespace && bwrap !== null ? { path: bwrap, args: bwrapArgs } : undefined,
     prefix
   }
-  const command = stepCommand({ ...init, cgroupProcs: cgroup?.procsFiles ?? [] })
-  return { ...command, target: stepTarget(init), namespace, dieWithParent: bwrapArgs.includes('--die-with-parent') }
+  const target = stepTarget(init)
+  return { ...stepCommand(bash, cgroup?.procsFiles ?? [], target), target, namespace, dieWithParent: bwrapArgs.includes('--die-with-parent') }
 }
 
 /**
