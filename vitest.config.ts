@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['./apps/desktop/test/global-setup.ts'],
     // Two test files at a time on the 2-core machines CI runs on (the default leaves one core
     // idle): the suite's real daemons wait on events with generous timeouts, not on the clock.
     maxWorkers: 2,
