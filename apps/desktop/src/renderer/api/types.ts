@@ -69,6 +69,8 @@ export interface JobLine {
   startedAt?: number
   finishedAt?: number
   durationMs?: number
+  /** Succeeded on an attempt after an earlier one failed. */
+  flaky?: boolean
 }
 
 export interface JobCounts { total: number, succeeded: number, failed: number, cancelled: number, skipped: number, active: number }
@@ -83,6 +85,8 @@ export interface RunLine {
   ref: string
   commit: string
   subject?: string
+  /** The commit's author, when this peer holds the commit. */
+  author?: string
   status: RunState
   jobs: JobCounts
   origin: string

@@ -1,0 +1,133 @@
+/**
+ * The dashboard's client in a browser: fetch and a WebSocket to the node that served the page,
+ * signed in by the session cookie (HttpOnly: this code never sees it). The event stream takes a
+ * one-time ticket first, as the node asks of every browser.
+ */
+import type { Answer, DevqClient, EventConnection, EventHandlers, JobsQuery, RunsQuery, StreamResume } from './client.ts'
+import { ApiError } from './errors.ts'
+import type { JobDetail, JobLine, LogOutline, NodeSettings, RunDetail, RunLine, ServerMessage, ShareView, StatusView, TeamView } from './types.ts'
+
+/** Largest answer the dashboard reads, in bytes: far above any view, far below a tab's memory. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+async function failure (res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '')
+  try {
+    const body = JSON.parse(text) as { name?: string, message?: string, data?: Record<string, unknown> }
+    return new ApiError(body.message ?? `${res.status} ${res.statusText}`, body.name ?? 'ApiError', { ...body.data, status: res.status })
+  } catch {
+    return new ApiError(`${res.status} ${res.statusText}: ${text.slice(0, 200)}`, 'ApiError', { status: res.status })
+  }
+}
+
+async function request (path: string, init?: { method: string, body?: unknown }): Promise<Response> {
+  let res: Response
+  try {
+    res = await fetch(path, {
+      method: init?.method ?? 'GET',
+      credentials: 'same-origin',
+      headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(init?.body === undefined ? {} : { body: JSON.stringify(init.body) })
+    })
+  } catch (err) {
+    throw new ApiError(`the node does not answer (${(err as Error).message})`, 'NetworkError', { status: 0 })
+  }
+  if (!res.ok) throw await failure(res)
+  const size = Number(res.headers.get('content-length') ?? '0')
+  if (size > MAX_ANSWER_BYTES) throw new ApiError(`answer of ${size} bytes is over ${MAX_ANSWER_BYTES}`, 'ApiError', { status: res.status })
+  return res
+}
+
+async function json<T> (path: string, init?: { method: string, body?: unknown }): Promise<Answer<T>> {
+  const res = await request(path, init)
+  return { value: await res.json() as T, seq: Number(res.headers.get('devq-event-seq') ?? '0') }
+}
+
+const value = async <T>(path: string, init?: { method: string, body?: unknown }): Promise<T> => (await json<T>(path, init)).value
+const post = async (path: string, body: unknown = {}): Promise<void> => { await request(path, { method: 'POST', body }) }
+
+function query (params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v))
+  const s = q.toString()
+  return s === '' ? '' : `?${s}`
+}
+
+/** Makes the browser save `path` (same origin, so the cookie goes along) under `name`. */
+function saveFrom (path: string, name: string): void {
+  const a = document.createElement('a')
+  a.href = path
+  a.download = name
+  a.rel = 'noopener'
+  document.body.append(a)
+  a.click()
+  a.remove()
+}
+
+async function openEvents (resume: StreamResume | undefined, handlers: EventHandlers): Promise<EventConnection> {
+  const { ticket } = await value<{ ticket: string }>('/v1/events/ticket', { method: 'POST', body: {} })
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+  const q = query({ ticket, since: resume?.since, stream: resume?.stream })
+  const socket = new WebSocket(`${scheme}://${location.host}/v1/events${q}`)
+  socket.addEventListener('message', (e) => {
+    if (typeof e.data !== 'string') return
+    let message: ServerMessage
+    try {
+      message = JSON.parse(e.data) as ServerMessage
+    } catch {
+      return
+    }
+    handlers.message(message)
+  })
+  socket.addEventListener('close', (e) => { handlers.closed({ code: e.code, reason: e.reason }) })
+  return {
+    send: (m) => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m)) },
+    close: () => { socket.close(1000) }
+  }
+}
+
+/** The DevqClient of a page the node served. */
+export function createHttpClient (): DevqClient {
+  const id = encodeURIComponent
+  return {
+    status: async () => await json<StatusView>('/v1/views/status'),
+    jobs: async (q: JobsQuery = {}) => {
+      const a = await json<{ jobs: JobLine[] }>(`/v1/views/jobs${query({ repo: q.repo, status: q.status?.join(','), limit: q.limit, mine: q.mine })}`)
+      return { value: a.value.jobs, seq: a.seq }
+    },
+    job: async (job) => await value<JobDetail>(`/v1/views/jobs/${id(job)}`),
+    runs: async (q: RunsQuery = {}) => {
+      const a = await json<{ runs: RunLine[] }>(`/v1/views/runs${query({ repo: q.repo, limit: q.limit })}`)
+      return { value: a.value.runs, seq: a.seq }
+    },
+    run: async (run) => await value<RunDetail>(`/v1/views/runs/${id(run)}`),
+    outline: async (job, attempt) => await value<LogOutline>(`/v1/jobs/${id(job)}/outline${query({ attempt })}`),
+    cancelJob: async (job) => { await post(`/v1/jobs/${id(job)}/cancel`, { reason: 'cancelled from the dashboard' }) },
+    retryJob: async (job) => { await post(`/v1/jobs/${id(job)}/retry`) },
+    setPriority: async (job, priority) => { await post(`/v1/jobs/${id(job)}/priority`, { priority }) },
+    retryRun: async (run) => { await post(`/v1/runs/${id(run)}/retry`) },
+    share: async () => await value<ShareView>('/v1/share'),
+    setShareMode: async (mode) => await value<ShareView>('/v1/share', { method: 'POST', body: { mode } }),
+    settings: async () => await value<NodeSettings>('/v1/settings'),
+    setSettings: async (change) => await value<NodeSettings>('/v1/settings', { method: 'POST', body: change }),
+    team: async () => await value<TeamView>('/v1/team'),
+    joinToken: async () => (await value<{ token: string }>('/v1/team/token', { method: 'POST', body: {} })).token,
+    downloadLog: async (job, attempt) => { saveFrom(`/v1/jobs/${id(job)}/log${query({ attempt, download: true })}`, `${job.slice(0, 8)}-${attempt}.log`) },
+    downloadArtifact: async (digest, name) => { saveFrom(`/v1/artifacts/${id(digest)}`, name) },
+    openEvents
+  }
+}
+
+/** Exchanges a one-time sign-in code (from `devq open`) for the session cookie. */
+export async function signIn (code: string): Promise<void> {
+  await post('/v1/session', { code })
+}
+
+/** Whether this browser holds a valid session. */
+export async function signedIn (): Promise<boolean> {
+  try {
+    return (await value<{ signedIn: boolean }>('/v1/session')).signedIn
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,76 @@
+/** Jobs as lists show them, updated live from `job.changed`, and the details of opened jobs. */
+import type { StateCreator } from 'zustand'
+import type { JobDetail, JobLine, JobSummary, Priority } from '../api/types.ts'
+import type { DevqState } from './store.ts'
+
+/** A job line and what the stream adds to it. */
+export type JobEntry = JobLine & { priority?: Priority, failure?: string }
+
+export interface JobsSlice {
+  jobs: Record<string, JobEntry>
+  /** Details of the jobs a page opened, by id. */
+  details: Record<string, JobDetail>
+  jobsLoaded: (lines: JobLine[]) => void
+  jobChanged: (job: JobSummary) => void
+  jobRemoved: (id: string) => void
+  detailLoaded: (detail: JobDetail) => void
+}
+
+/** The line of `job` after a stream summary: what the summary says wins, the rest is kept. */
+export function mergeJob (line: JobEntry | undefined, job: JobSummary, selfId: string | undefined): JobEntry {
+  const next: JobEntry = {
+    ...line,
+    id: job.id,
+    repo: job.repo,
+    ref: job.ref,
+    commit: job.commit,
+    pipelineJob: job.pipelineJob,
+    status: job.status,
+    attempt: job.attempt,
+    origin: job.origin,
+    mine: line?.mine ?? (selfId !== undefined && job.origin === selfId),
+    announcedAt: job.announcedAt,
+    priority: job.priority,
+    flaky: line?.flaky ?? false
+  }
+  if (job.run !== undefined) next.run = job.run
+  if (job.runner === undefined) delete next.runner
+  else next.runner = job.runner
+  if (job.startedAt === undefined) delete next.startedAt
+  else next.startedAt = job.startedAt
+  if (job.finishedAt === undefined) delete next.finishedAt
+  else next.finishedAt = job.finishedAt
+  if (job.failure === undefined) delete next.failure
+  else next.failure = job.failure
+  if (job.startedAt !== undefined && job.finishedAt !== undefined) next.durationMs = Math.max(0, job.finishedAt - job.startedAt)
+  return next
+}
+
+export const createJobsSlice: StateCreator<DevqState, [], [], JobsSlice> = (set) => ({
+  jobs: {},
+  details: {},
+  jobsLoaded: (lines) => {
+    set((s) => {
+      const jobs = { ...s.jobs }
+      for (const l of lines) jobs[l.id] = { ...jobs[l.id], ...l }
+      return { jobs }
+    })
+  },
+  jobChanged: (job) => {
+    set((s) => ({ jobs: { ...s.jobs, [job.id]: mergeJob(s.jobs[job.id], job, s.selfId) } }))
+  },
+  jobRemoved: (id) => {
+    set((s) => {
+      const { [id]: _gone, ...jobs } = s.jobs
+      return { jobs }
+    })
+  },
+  detailLoaded: (detail) => {
+    set((s) => ({ details: { ...s.details, [detail.job.id]: detail }, jobs: { ...s.jobs, [detail.job.id]: { ...s.jobs[detail.job.id], ...detail.job } } }))
+  }
+})
+
+/** Job ids newest first. */
+export function newestFirst (jobs: Record<string, JobEntry>): JobEntry[] {
+  return Object.values(jobs).sort((a, b) => b.announcedAt - a.announcedAt || a.id.localeCompare(b.id))
+}
