@@ -65,6 +65,8 @@ export interface JobLine {
   runner?: string
   origin: string
   mine: boolean
+  /** It succeeded on an attempt after an earlier attempt of it failed (lost or cancelled attempts do not count). */
+  flaky: boolean
   announcedAt: number
   startedAt?: number
   finishedAt?: number
@@ -83,6 +85,8 @@ export interface RunLine {
   ref: string
   commit: string
   subject?: string
+  /** The commit's author name, when the node holds the commit (as `subject`). */
+  author?: string
   status: RunState
   jobs: JobCounts
   origin: string
