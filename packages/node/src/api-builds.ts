@@ -13,6 +13,7 @@ import type { DevqNode } from './node.ts'
 import { ApiRequestError } from './errors.ts'
 import { parseRequest } from './api-schemas.ts'
 import { roomFor } from './room.ts'
+import { attachment } from './attachment.ts'
 
 export const RunRequest = z.strictObject({
   dir: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
@@ -29,6 +30,8 @@ export const LogQuery = z.strictObject({
   follow: z.enum(['0', '1', 'true', 'false']).optional(),
   from: z.coerce.number().int().min(0).optional()
 })
+/** The query of `GET /v1/jobs/:id/log`: `download=1` asks for it as a file to save. */
+export const LogFileQuery = LogQuery.extend({ download: z.enum(['0', '1', 'true', 'false']).optional() })
 export const PullRequest = z.strictObject({
   job: EventId.optional(),
   digest: Digest.optional(),
@@ -55,8 +58,12 @@ export function jobView (node: DevqNode, job: JobState): object {
   return { ...job, arrivedAt: node.arrivals.of(job.id), activity, pulled: node.origin.pullOf(job.id) }
 }
 
-/** Which artifacts `req` names: all of a job's, or every ref with that digest. */
-function refsOf (node: DevqNode, req: { job?: string, digest?: string }): { refs: ArtifactRef[], jobs: JobState[] } {
+/**
+ * Which artifacts `req` names: all of a job's, or the ref with that digest (as the first job found
+ * listing it names it), with the jobs that list them. Throws ApiRequestError: 404 for an unknown job
+ * or a digest no job lists, 409 for a job without a result.
+ */
+export function refsOf (node: DevqNode, req: { job?: string, digest?: string }): { refs: ArtifactRef[], jobs: JobState[] } {
   if (req.job !== undefined) {
     const job = jobOr404(node, req.job)
     if (job.result === undefined) throw new ApiRequestError(`job ${job.id} is ${job.status} and has no result yet`, { status: 409, detail: 'no result' })
@@ -78,23 +85,39 @@ export interface PullProgress {
   stored?: (ref: ArtifactRef) => void
 }
 
-/** `POST /v1/pull`: fetches the artifacts a request names into the store and writes them to `out`. */
-export async function pull (node: DevqNode, body: unknown, progress: PullProgress = {}): Promise<{ files: object[] }> {
-  const req = parseRequest(PullRequest, body, 'body')
-  const { refs, jobs } = refsOf(node, req)
+/** Brings one artifact into this peer's store, verified; `wrap` sees each stream to a peer it is fetched over. */
+export type ArtifactFetch = (ref: ArtifactRef, wrap?: (stream: ByteStream, ref: ArtifactRef) => ByteStream) => Promise<void>
+
+/**
+ * How to bring `refs` (listed by `jobs`) into this peer's store: from the peers that may have them
+ * (each job's builder, its origin, then any live peer; the serving peer decides who may have a
+ * sensitive job's artifacts). Throws ApiRequestError 507 when they do not fit, before any
+ * transfer; the fetch throws ArtifactError when no peer could give one. Held ones only count as used.
+ */
+export async function artifactFetch (node: DevqNode, refs: readonly ArtifactRef[], jobs: readonly JobState[]): Promise<ArtifactFetch> {
   const live = node.presence.live(performance.now(), node.config.leaseMs).map((p) => p.peer)
   const sources = [...new Set(jobs.flatMap((j) => sourcesOf(j, live, node.peerId)))]
   const full = await roomFor(node.runner.artifacts, node.config.dataDir, refs, node.config.artifactBudgetMb * 1024 * 1024)
   if (full !== undefined) throw new ApiRequestError(full, { status: 507, detail: 'no room' })
+  return async (ref, wrap) => {
+    const dial = async (p: string): Promise<ByteStream> => {
+      const stream = await node.mesh.openStream(p, 'artifacts')
+      return wrap === undefined ? stream : wrap(stream, ref)
+    }
+    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial, peers: () => live, selfId: node.peerId }, ref, sources)
+  }
+}
+
+/** `POST /v1/pull`: fetches the artifacts a request names into the store and writes them to `out`. */
+export async function pull (node: DevqNode, body: unknown, progress: PullProgress = {}): Promise<{ files: object[] }> {
+  const req = parseRequest(PullRequest, body, 'body')
+  const { refs, jobs } = refsOf(node, req)
+  const fetch = await artifactFetch(node, refs, jobs)
   progress.planned?.(refs)
   await mkdir(req.out, { recursive: true })
   const files = []
   for (const ref of refs) {
-    const dial = async (p: string): Promise<ByteStream> => {
-      const stream = await node.mesh.openStream(p, 'artifacts')
-      return progress.stream === undefined ? stream : progress.stream(stream, ref)
-    }
-    await ensureArtifact({ view: node.fold, store: node.runner.artifacts, dial, peers: () => live, selfId: node.peerId }, ref, sources)
+    await fetch(ref, progress.stream)
     progress.stored?.(ref)
     const path = join(resolve(req.out), fileOf(ref))
     await exportArtifact(node.runner.artifacts, ref.digest, path, { kind: ref.kind })
@@ -119,8 +142,10 @@ export async function logSource (node: DevqNode, job: JobState, attempt: number,
   return remoteLog(node, runner, job.id, attempt, from, follow, signal)
 }
 
-async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogQuery>): Promise<void> {
-  const source = await logSource(node, job, q.attempt ?? job.attempt, q.from ?? 0, q.follow === '1' || q.follow === 'true')
+async function sendLog (node: DevqNode, reply: FastifyReply, job: JobState, q: z.infer<typeof LogFileQuery>): Promise<void> {
+  const attempt = q.attempt ?? job.attempt
+  const source = await logSource(node, job, attempt, q.from ?? 0, q.follow === '1' || q.follow === 'true')
+  if (q.download === '1' || q.download === 'true') reply.header('content-disposition', attachment(`${job.pipelineJob}-${job.id.slice(0, 8)}-${attempt}.log`))
   return await reply.header('content-type', 'text/plain; charset=utf-8').send(Readable.from(source))
 }
 
@@ -174,7 +199,7 @@ export function buildRoutes (app: FastifyInstance, node: DevqNode): void {
   })
   app.get('/v1/jobs/:id/log', async (req, reply) => {
     const job = jobOr404(node, parseRequest(z.strictObject({ id: EventId }), req.params, 'path').id)
-    await sendLog(node, reply, job, parseRequest(LogQuery, req.query, 'query'))
+    await sendLog(node, reply, job, parseRequest(LogFileQuery, req.query, 'query'))
   })
   app.get('/v1/jobs/:id/outline', async (req) => {
     const job = jobOr404(node, parseRequest(z.strictObject({ id: EventId }), req.params, 'path').id)

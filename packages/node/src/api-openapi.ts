@@ -29,6 +29,10 @@ const named: Record<string, z.ZodType> = {
   ConnectedAnswer: responses.ConnectedAnswer,
   TicketAnswer: responses.TicketAnswer,
   StreamStats: responses.StreamStatsAnswer,
+  TeamView: responses.TeamViewAnswer,
+  JoinTokenAnswer: responses.JoinTokenAnswer,
+  Settings: responses.SettingsAnswer,
+  SettingsChangeAnswer: responses.SettingsChangeAnswer,
   JobSummary: stream.JobSummary,
   RunSummary: stream.RunSummary,
   PeerSummary: stream.PeerSummary,
@@ -96,6 +100,7 @@ function parameters (schema: z.ZodType | undefined, where: 'path' | 'query', toJ
 function answer (status: number, a: RouteAnswer, toJson: (s: z.ZodType) => Json): Json {
   if (a === 'websocket') return { description: 'Switching Protocols: the event stream (messages: ServerMessage from the node, ClientMessage to it)' }
   if (a === 'text') return { description: 'The log as text', content: { 'text/plain': { schema: { type: 'string' } } } }
+  if (a === 'binary') return { description: 'The bytes, with Content-Disposition: attachment (the file name), Content-Length and the digest (Digest, devq-artifact-digest)', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }
   return { description: status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: toJson(a) } } }
 }
 

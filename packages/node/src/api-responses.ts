@@ -145,3 +145,19 @@ export const StreamStatsAnswer = z.strictObject({
   clients: z.number(),
   dropped: z.strictObject({ tooSlow: z.number() })
 })
+export const TeamViewAnswer = z.strictObject({
+  name: z.string(),
+  mode: z.enum(['open', 'strict']),
+  /** This peer's id. */
+  self: z.string(),
+  /** Listed members from the ledger's team, admins first, then trusted peers, then members. */
+  members: z.array(z.strictObject({ peer: z.string(), role: Role, self: z.boolean() }))
+})
+/** A join token, as `devq team token` prints it: the team key and the addresses this node listens on. */
+export const JoinTokenAnswer = z.strictObject({ token: z.string().startsWith('devq1.') })
+/** This peer's slots and labels (as the config file's `slots` and `labels` spell them: no `devq:` label). */
+export const SettingsAnswer = z.strictObject({ slots: z.number().int().min(0), labels: z.array(z.string()) })
+/** A settings change: the settings now, and whether the config file took them (`{file}`) or why not (`{error}`). */
+export const SettingsChangeAnswer = SettingsAnswer.extend({
+  kept: z.union([z.strictObject({ file: z.string() }), z.strictObject({ error: z.string() })])
+})

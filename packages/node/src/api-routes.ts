@@ -9,11 +9,11 @@
  */
 import type { z } from 'zod'
 import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
-import { LogQuery, PullRequest, RunParams, RunRequest } from './api-builds.ts'
+import { LogFileQuery, LogQuery, PullRequest, RunParams, RunRequest } from './api-builds.ts'
 import { EventsQuery } from './api-events.ts'
 import {
-  ConnectedAnswer, JobPriorityAnswer, JobStateSchema, JobStatusAnswer, JobViewSchema, OutlineAnswer, PullAnswer, RunAnswer, RunJobsAnswer,
-  StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TicketAnswer
+  ConnectedAnswer, JobPriorityAnswer, JobStateSchema, JobStatusAnswer, JobViewSchema, JoinTokenAnswer, OutlineAnswer, PullAnswer, RunAnswer, RunJobsAnswer,
+  SettingsAnswer, SettingsChangeAnswer, StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TeamViewAnswer, TicketAnswer
 } from './api-responses.ts'
 import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, ResolveAnswer, ShareChangeAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
 import { JobsViewQuery, ResolveQuery, RunsViewQuery } from './api-views.ts'
@@ -22,9 +22,11 @@ import { ActionOutput, JobsOutput, RunsOutput, ShowJobOutput, ShowRunOutput, Sta
 import { DigestQuery } from './api-provenance.ts'
 import { ActivityReport, ShareRequest } from './api-share.ts'
 import { ShareOutput } from './cli-schemas-tools.ts'
+import { ArtifactParams } from './api-artifacts.ts'
+import { SettingsRequest } from './api-manage.ts'
 
-/** What one status of a route answers: a JSON schema, a text body, or a switch to the WebSocket protocol. */
-export type RouteAnswer = z.ZodType | 'text' | 'websocket'
+/** What one status of a route answers: a JSON schema, a text body, a file's bytes (a download), or a switch to the WebSocket protocol. */
+export type RouteAnswer = z.ZodType | 'text' | 'binary' | 'websocket'
 
 /** One route of the control API. */
 export interface RouteSpec {
@@ -55,7 +57,7 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/jobs/:id/cancel', summary: 'Ask to cancel a job', params: JobParams, body: CancelRequest, bodyName: 'CancelRequest', responses: { 200: JobStatusAnswer } },
   { method: 'POST', path: '/v1/jobs/:id/retry', summary: 'Retry a failed, cancelled or superseded job', params: JobParams, responses: { 200: JobStatusAnswer } },
   { method: 'POST', path: '/v1/jobs/:id/priority', summary: 'Change a job\'s priority', params: JobParams, body: PriorityRequest, bodyName: 'PriorityRequest', responses: { 200: JobPriorityAnswer } },
-  { method: 'GET', path: '/v1/jobs/:id/log', summary: 'A job attempt\'s log as text (live with follow=1)', params: JobParams, query: LogQuery, responses: { 200: 'text' } },
+  { method: 'GET', path: '/v1/jobs/:id/log', summary: 'A job attempt\'s log as text (live with follow=1; as a file to save with download=1)', params: JobParams, query: LogFileQuery, responses: { 200: 'text' } },
   { method: 'GET', path: '/v1/jobs/:id/outline', summary: 'The structure of a job attempt\'s log', params: JobParams, query: LogQuery, responses: { 200: OutlineAnswer } },
   { method: 'POST', path: '/v1/runs', summary: 'Announce a commit\'s pipeline', body: RunRequest, bodyName: 'RunRequest', responses: { 200: RunAnswer, 201: RunAnswer } },
   { method: 'GET', path: '/v1/runs/:run', summary: 'The jobs of a run', params: RunParams, responses: { 200: RunJobsAnswer } },
@@ -81,6 +83,11 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/views/runs/:run', summary: 'One run with its jobs and needs', params: RunParams, responses: { 200: ShowRunOutput } },
   { method: 'POST', path: '/v1/runs/:run/retry', summary: 'Retry the failed (and cancelled) jobs of a run', params: RunParams, body: RetryRunRequest, bodyName: 'RetryRunRequest', responses: { 200: ActionOutput } },
   { method: 'POST', path: '/v1/runs/:run/cancel', summary: 'Cancel every job of a run not yet ended', params: RunParams, body: CancelRunRequest, bodyName: 'CancelRunRequest', responses: { 200: ActionOutput } },
+  { method: 'GET', path: '/v1/artifacts/:digest', summary: 'One artifact\'s bytes as a download, fetched from a peer first when this peer does not hold it', params: ArtifactParams, responses: { 200: 'binary' } },
+  { method: 'GET', path: '/v1/team', summary: 'The team and its listed members with their roles', responses: { 200: TeamViewAnswer } },
+  { method: 'POST', path: '/v1/team/token', summary: 'A join token for a new member (as devq team token prints it)', responses: { 200: JoinTokenAnswer } },
+  { method: 'GET', path: '/v1/settings', summary: 'The slots and labels this peer lends', responses: { 200: SettingsAnswer } },
+  { method: 'POST', path: '/v1/settings', summary: 'Change slots or labels from now on, and keep them in the config file (kept says whether that worked)', body: SettingsRequest, bodyName: 'SettingsRequest', responses: { 200: SettingsChangeAnswer } },
   { method: 'GET', path: '/metrics', summary: 'Prometheus metrics of this node (text exposition format 0.0.4)', responses: { 200: 'text' } },
   { method: 'POST', path: '/v1/test/block', summary: 'Cut this node off from peers (test hooks only)', body: BlockRequest, bodyName: 'BlockRequest', testOnly: true, responses: { 200: ConnectedAnswer } },
   { method: 'POST', path: '/v1/test/unblock', summary: 'Heal a partition (test hooks only)', testOnly: true, responses: { 200: ConnectedAnswer } }

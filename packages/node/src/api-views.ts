@@ -14,7 +14,7 @@ import { runActionRoutes } from './api-run-actions.ts'
 import { pullStreamRoute } from './api-pull-stream.ts'
 import { statusView } from './view-status.ts'
 import { jobLine, jobMatches, showJob } from './view-jobs.ts'
-import { createSubjectReader, runLine, runsOf, runStatus, showRun, type SubjectReader } from './view-runs.ts'
+import { createCommitReader, runLine, runsOf, runStatus, showRun, type CommitReader } from './view-runs.ts'
 
 /** Most matches a resolve lists (it says how many there were in all). */
 const MAX_MATCHES = 20
@@ -72,7 +72,7 @@ function runJobsOr404 (node: DevqNode, run: string): JobState[] {
   return jobs
 }
 
-function listRoutes (app: FastifyInstance, node: DevqNode, subjects: SubjectReader): void {
+function listRoutes (app: FastifyInstance, node: DevqNode, commits: CommitReader): void {
   app.get('/v1/views/jobs', async (req) => {
     const q = parseRequest(JobsViewQuery, req.query, 'query')
     const filter = { mine: q.mine === '1' || q.mine === 'true', ...(q.repo === undefined ? {} : { repo: q.repo }), ...(q.status === undefined ? {} : { statuses: q.status }) }
@@ -83,25 +83,25 @@ function listRoutes (app: FastifyInstance, node: DevqNode, subjects: SubjectRead
   app.get('/v1/views/runs', async (req) => {
     const q = parseRequest(RunsViewQuery, req.query, 'query')
     const picked = [...runsOf(node.fold.jobs())].filter(([, jobs]) => q.repo === undefined || jobMatches(node, jobs[0]!, { repo: q.repo })).slice(0, q.limit)
-    return { runs: await Promise.all(picked.map(async ([run, jobs]) => await runLine(node, subjects, run, jobs))) }
+    return { runs: await Promise.all(picked.map(async ([run, jobs]) => await runLine(node, commits, run, jobs))) }
   })
 }
 
 /** Registers the read views and the routes they come with. */
 export function viewRoutes (app: FastifyInstance, node: DevqNode, logger: Logger): void {
-  const subjects = createSubjectReader()
+  const commits = createCommitReader()
   app.get('/v1/resolve', async (req) => {
     const { q } = parseRequest(ResolveQuery, req.query, 'query')
     return { query: q, ...resolve(node, q.trim()) }
   })
   app.get('/v1/views/status', async () => statusView(node))
-  listRoutes(app, node, subjects)
+  listRoutes(app, node, commits)
   app.get('/v1/views/jobs/:id', async (req) => {
     return await showJob(node, jobOr404(node, parseRequest(z.strictObject({ id: EventId }), req.params, 'path').id))
   })
   app.get('/v1/views/runs/:run', async (req) => {
     const { run } = parseRequest(z.strictObject({ run: RunId }), req.params, 'path')
-    return await showRun(node, subjects, run, runJobsOr404(node, run))
+    return await showRun(node, commits, run, runJobsOr404(node, run))
   })
   runActionRoutes(app, node)
   pullStreamRoute(app, node, logger)

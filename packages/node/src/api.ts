@@ -10,6 +10,8 @@ import { createApiServers, listenOnSocket, type ApiServers, type ApiSocket } fro
 import { buildRoutes, jobView } from './api-builds.ts'
 import { shareRoutes } from './api-share.ts'
 import type { ShareKeeper } from './share-keeper.ts'
+import type { ConfigKeeper } from './config-keeper.ts'
+import { manageRoutes } from './api-manage.ts'
 import { provenanceRoutes } from './api-provenance.ts'
 import { doctorRoutes } from './api-doctor.ts'
 import { viewRoutes } from './api-views.ts'
@@ -129,6 +131,8 @@ export interface ApiComponents {
   webhook?: WebhookView
   /** Keeps a share mode set through the API in the config file; without it the mode is not kept. */
   shareKeeper?: ShareKeeper
+  /** Keeps slots and labels set through the API in the config file (the one `shareKeeper` writes through); without it they are not kept. */
+  configKeeper?: ConfigKeeper
 }
 
 /** Where the control API listens and what it answers. */
@@ -183,6 +187,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   doctorRoutes(app, node)
   viewRoutes(app, node, logger)
   metricsRoutes(app, node)
+  manageRoutes(app, { node, logger, keeper: components.configKeeper })
   if (init.testHooks === true) testRoutes(app, node)
   // Set once listening; the hook must be added before the app is ready.
   const unix: { socket?: ApiSocket } = {}

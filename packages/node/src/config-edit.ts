@@ -76,8 +76,18 @@ async function save (given: string, doc: Document, check: SettingsCheck): Promis
  * the old one's comments.
  */
 export async function setSetting (path: string, name: string, value: unknown, check: SettingsCheck): Promise<string[]> {
-  fileKeyOf(name)
+  return await setSettings(path, { [name]: value }, check)
+}
+
+/** Sets several settings as `setSetting` sets one, in one write of the file. */
+export async function setSettings (path: string, values: Readonly<Record<string, unknown>>, check: SettingsCheck): Promise<string[]> {
+  for (const name of Object.keys(values)) fileKeyOf(name)
   const doc = editable(path)
+  for (const [name, value] of Object.entries(values)) setIn(doc, name, value)
+  return await save(path, doc, check)
+}
+
+function setIn (doc: Document, name: string, value: unknown): void {
   const old = doc.get(name, true)
   if (isScalar(old) && !Array.isArray(value)) {
     old.value = value
@@ -85,12 +95,11 @@ export async function setSetting (path: string, name: string, value: unknown, ch
       delete old.format
       delete old.minFractionDigits
     }
-  } else {
-    const node = doc.createNode(value, { flow: Array.isArray(value) })
-    if (isNode(old)) Object.assign(node, { comment: old.comment, commentBefore: old.commentBefore })
-    doc.set(name, node)
+    return
   }
-  return await save(path, doc, check)
+  const node = doc.createNode(value, { flow: Array.isArray(value) })
+  if (isNode(old)) Object.assign(node, { comment: old.comment, commentBefore: old.commentBefore })
+  doc.set(name, node)
 }
 
 /**

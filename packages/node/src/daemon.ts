@@ -6,6 +6,7 @@ import { startApi } from './api.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
 import { createShareKeeper } from './share-keeper.ts'
+import { createConfigKeeper } from './config-keeper.ts'
 import { apiSocketIn, loadOrCreateToken, removeRuntime, writeRuntime } from './runtime.ts'
 import { readWebhookSecret, startWebhook } from './webhook.ts'
 import { startHookQueue } from './hooks/drain.ts'
@@ -35,8 +36,10 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
   const webhook = hook === undefined ? undefined : await startWebhook({ node, logger: logger.child({ component: 'webhook', peer_id: node.peerId }) }, hook)
-  const shareKeeper = createShareKeeper({ sharing: node.sharing, logger }, init.configFile === undefined ? {} : { configFile: init.configFile })
-  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), shareKeeper, ...(webhook === undefined ? {} : { webhook }) }, {
+  // One keeper for every change the node keeps, so no write of the file overwrites another.
+  const configKeeper = createConfigKeeper({ logger }, init.configFile === undefined ? {} : { configFile: init.configFile })
+  const shareKeeper = createShareKeeper({ sharing: node.sharing, keeper: configKeeper })
+  const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), shareKeeper, configKeeper, ...(webhook === undefined ? {} : { webhook }) }, {
     token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks,
     socketPath: apiSocketIn(config.runtimeDir),
     // Test-only: routes and answers checked against the route table (api-check.ts).

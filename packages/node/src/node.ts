@@ -20,6 +20,7 @@ import { createOwnChainGuard } from './own-chain.ts'
 import { keepPresenceStamps, loadPresenceStamps } from './presence-stamps.ts'
 import { createRunnerServices, type RunnerServices } from './runner-services.ts'
 import { createSharing, type Sharing } from './sharing.ts'
+import { createCapacity, offeredLabels, type Capacity } from './capacity.ts'
 import { createRunAnnouncer, type RunAnnouncer } from './run-announcer.ts'
 import { readTeam, writeTeam, type TeamFile } from './team.ts'
 import { DEVQ_VERSION } from './version.ts'
@@ -49,6 +50,8 @@ export interface DevqNode {
   readonly repos: RepoRegistry
   /** How this peer is lent now and whether its user is around. */
   readonly sharing: Sharing
+  /** Its slots and labels now (the config's at start; `POST /v1/settings` changes them). */
+  readonly capacity: Capacity
   /** Announces the runs of commits, once per commit, ref and job set (see run-announcer.ts). */
   readonly runs: RunAnnouncer
   /** Drains, hands back what still runs, flushes and closes everything. Idempotent. */
@@ -119,13 +122,14 @@ export async function startDevqNode (config: NodeConfig, logger: Logger): Promis
   const scheduler = createScheduler(
     { view: fold, publish, presence, executor: runner.executor, results: runner.results, signer: key.signer, clock, logger: log },
     {
-      peerId: key.peerId, slots: config.slots, labels: [...new Set([...config.labels, ...runner.labels])], cores, shareMode: config.shareMode, version: DEVQ_VERSION,
+      peerId: key.peerId, slots: config.slots, labels: offeredLabels(config.labels, runner.labels), cores, shareMode: config.shareMode, version: DEVQ_VERSION,
       policy: { leaseMs: config.leaseMs },
       local: () => ({ load: load(), userActive: sharing.userActive(), shareMode: sharing.mode(), ...runner.local() })
     }
   )
+  const capacity = createCapacity({ scheduler }, { slots: config.slots, labels: config.labels, own: runner.labels })
   await mesh.start()
-  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos, sharing, closeClock: time.close })
+  return wire({ key, team, fold, ledger, mesh, presence, scheduler, verifier, config, log, runner, repos, sharing, capacity, closeClock: time.close })
 }
 
 interface Parts {
@@ -142,6 +146,7 @@ interface Parts {
   runner: RunnerServices
   repos: RepoRegistry
   sharing: Sharing
+  capacity: Capacity
   closeClock: () => void
 }
 
@@ -213,7 +218,9 @@ function wire (p: Parts): DevqNode {
       presence.observe(info, now)
     }),
     // Peers see a new share mode with the next heartbeat: send it now rather than at the next beat.
-    p.sharing.onModeChanged(() => { heartbeat.send(); loop.soon() })
+    p.sharing.onModeChanged(() => { heartbeat.send(); loop.soon() }),
+    // Likewise new slots or labels: a peer that can take more work says so now.
+    p.capacity.onChanged(() => { heartbeat.send(); loop.soon() })
   ]
   loop.soon()
   let stopping: Promise<void> | undefined
@@ -240,7 +247,7 @@ function wire (p: Parts): DevqNode {
   }
   return {
     peerId: p.key.peerId, signer: p.key.signer, ledger, fold: p.fold, mesh, scheduler, presence, team: p.team, config: p.config,
-    arrivals, runner: p.runner, origin, repos: p.repos, sharing: p.sharing, runs: runAnnouncerOf(p),
+    arrivals, runner: p.runner, origin, repos: p.repos, sharing: p.sharing, capacity: p.capacity, runs: runAnnouncerOf(p),
     stop: async () => { stopping ??= stop(); await stopping }
   }
 }

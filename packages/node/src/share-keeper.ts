@@ -1,14 +1,16 @@
 /**
- * Keeps the share mode in the node's config file, so the node lends itself the same way after a
- * restart. A flag or DEVQ_SHARE_MODE still wins at the next start. Whoever changed the mode learns
- * whether the file took it: under a read-only config (systemd's ProtectSystem=strict keeps
- * /etc/devq read-only) the new mode holds only until the node stops.
+ * Keeps the share mode in the node's config file (through config-keeper.ts), so the node lends
+ * itself the same way after a restart, whoever changed the mode: the API, or the desktop app's
+ * embedded node through `Sharing` itself.
  */
-import type { Logger, ShareMode } from '@devq/core'
+import type { ShareMode } from '@devq/core'
 import type { Sharing } from './sharing.ts'
+import type { ConfigKeeper, Kept } from './config-keeper.ts'
+
+export { NO_CONFIG_FILE } from './config-keeper.ts'
 
 /** Whether a share mode reached the config file: the file it is in now, or why it is not. */
-export type ShareKept = { file: string } | { error: string }
+export type ShareKept = Kept
 
 /** Changes the share mode and keeps it in the config file. */
 export interface ShareKeeper {
@@ -22,40 +24,18 @@ export interface ShareKeeper {
   close(): void
 }
 
-/** Why a node that reads no config file keeps no mode. */
-export const NO_CONFIG_FILE = 'this node reads no config file'
-
-/**
- * Creates the keeper; from now on every mode change (through `change` or else) is written to
- * `configFile`. A write that fails logs a warning and answers its reason.
- */
-export function createShareKeeper (components: { sharing: Sharing, logger: Logger }, init: { configFile?: string }): ShareKeeper {
-  const { sharing, logger } = components
-  const file = init.configFile
-  let last: Promise<ShareKept> = Promise.resolve(file === undefined ? { error: NO_CONFIG_FILE } : { file })
-  const write = (mode: ShareMode): Promise<ShareKept> => {
-    if (file === undefined) return (last = Promise.resolve({ error: NO_CONFIG_FILE }))
-    last = last.then(async () => {
-      try {
-        const { setSetting } = await import('./config-edit.ts')
-        // The share mode takes part in no rule between settings: the file's own check is enough.
-        await setSetting(file, 'share-mode', mode, () => [])
-        return { file }
-      } catch (err) {
-        logger.warn({ component: 'sharing', err, file }, 'the new share mode holds until the node stops: the config file could not be written')
-        // A ConfigError names the file already; a system error names at most a temp file beside it.
-        return { error: (err as Error).name === 'ConfigError' ? (err as Error).message : `cannot write ${file}: ${(err as Error).message}` }
-      }
-    })
-    return last
-  }
+/** Creates the keeper; from now on every mode change (through `change` or else) is written by `keeper`. */
+export function createShareKeeper (components: { sharing: Sharing, keeper: ConfigKeeper }): ShareKeeper {
+  const { sharing, keeper } = components
+  let last: Promise<ShareKept> | undefined
+  const write = (mode: ShareMode): Promise<ShareKept> => (last = keeper.keep({ 'share-mode': mode }))
   const off = sharing.onModeChanged((mode) => { void write(mode) })
   return {
     async change (mode) {
       const before = sharing.mode()
       // A change calls the listener above, which queues the write.
       sharing.setMode(mode)
-      return await (before === mode ? write(mode) : last)
+      return await (before === mode || last === undefined ? write(mode) : last)
     },
     close: off
   }

@@ -50,11 +50,14 @@ export async function joinTokenText (arg: string | undefined, file: string | und
   return arg
 }
 
-/** The join token for the team of `dataDir`, with the running node's addresses when it runs. */
-export async function tokenFor (dataDir: string): Promise<{ token: string, addrs: string[] }> {
+/**
+ * The join token for the team of `dataDir`, with the running node's addresses when it runs: `addrs`
+ * when the node itself asks (it knows them before node.json is written), else node.json's.
+ */
+export async function tokenFor (dataDir: string, running?: { addrs: readonly string[] }): Promise<{ token: string, addrs: string[] }> {
   const team = await readTeam(dataDir)
   if (team === undefined) throw new TeamError(`no team in ${dataDir}; run devq team init or devq team join first`, { path: dataDir, detail: 'no team' })
-  const addrs = (await readRuntime(dataDir))?.addresses ?? []
+  const addrs = running === undefined ? (await readRuntime(dataDir))?.addresses ?? [] : [...running.addrs]
   return { token: encodeJoinToken({ name: team.name, mode: team.mode, key: team.key, admin: team.admin, addrs }), addrs }
 }
 

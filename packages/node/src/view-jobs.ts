@@ -18,6 +18,16 @@ export function repoNameOf (node: DevqNode, repo: string): string | undefined {
 
 const current = (job: JobState): JobState['attempts'][number] | undefined => job.attempts.find((a) => a.n === job.attempt)
 
+/**
+ * Whether the job succeeded on an attempt after an earlier attempt of it failed: it passed on a
+ * retry, so its result may not hold next time. An attempt lost with its runner, or cancelled,
+ * says nothing of the build and does not count.
+ */
+export function isFlaky (job: JobState): boolean {
+  const won = job.status === 'succeeded' ? job.result?.attempt : undefined
+  return won !== undefined && job.attempts.some((a) => a.n < won && a.outcome === 'failed')
+}
+
 /** One job as `devq jobs` lists it; `now` is this peer's wall ms. */
 export function jobLine (node: DevqNode, job: JobState, now = Date.now()): JobLine {
   const attempt = current(job)
@@ -36,6 +46,7 @@ export function jobLine (node: DevqNode, job: JobState, now = Date.now()): JobLi
     ...(attempt === undefined ? {} : { runner: attempt.runner }),
     origin: job.origin,
     mine: job.origin === node.peerId,
+    flaky: isFlaky(job),
     announcedAt: job.announcedAt,
     ...(attempt?.startedAt === undefined ? {} : { startedAt: attempt.startedAt }),
     ...(attempt?.finishedAt === undefined ? {} : { finishedAt: attempt.finishedAt }),

@@ -1,7 +1,7 @@
 /**
  * Runs (one commit's pipeline each) as the CLI shows them: one line per run with its overall
- * status and a count of its jobs' outcomes, the commit's subject when this peer holds the commit,
- * and a run's jobs with what each needs.
+ * status and a count of its jobs' outcomes, the commit's subject and author when this peer holds
+ * the commit, and a run's jobs with what each needs.
  */
 import { terminalStatuses, type JobState } from '@devq/core'
 import { repoAtDir, runGit } from '@devq/runner'
@@ -9,9 +9,10 @@ import type { DevqNode } from './node.ts'
 import type { RunLine, ShowRunOutput } from './cli-schemas.ts'
 import { jobLine, needsOf, repoNameOf } from './view-jobs.ts'
 
-/** Commit subjects kept in memory (a commit's subject never changes). */
-const SUBJECTS_KEPT = 4096
+/** Commits' subjects and authors kept in memory (a commit never changes). */
+const COMMITS_KEPT = 4096
 const MAX_SUBJECT = 256
+const MAX_AUTHOR = 256
 
 /** Every run's jobs, by run id, each in announce order; runs newest first. */
 export function runsOf (jobs: Iterable<JobState>): Map<string, JobState[]> {
@@ -45,54 +46,67 @@ function countsOf (jobs: readonly JobState[]): RunLine['jobs'] {
   return { total: jobs.length, succeeded: n('succeeded', 'cached'), failed: n('failed'), cancelled: n('cancelled', 'superseded'), skipped: n('skipped'), active: jobs.filter((j) => !terminalStatuses.has(j.status)).length }
 }
 
-/** Reads commit subjects from the repositories and mirrors this peer holds, once per commit. */
-export interface SubjectReader {
-  /** The subject of `commit` in `repo`, or undefined when this peer holds neither. Never throws. */
-  subjectOf(node: DevqNode, repo: string, commit: string): Promise<string | undefined>
+/** What a run line tells of its commit. */
+export interface CommitInfo {
+  subject: string
+  /** The author's name (not the e-mail address). */
+  author: string
 }
 
-export function createSubjectReader (): SubjectReader {
-  const known = new Map<string, string | undefined>()
-  async function read (node: DevqNode, repo: string, commit: string): Promise<string | undefined> {
-    const dirs = [node.repos.pathOf(repo), node.runner.mirrors.pathOf(repo)].filter((d): d is string => d !== undefined)
-    for (const dir of dirs) {
-      const found = await repoAtDir(dir).catch(() => undefined)
-      if (found === undefined) continue
-      const out = await runGit(['--git-dir', found.gitdir, 'show', '-s', '--format=%s', commit], { maxOutputBytes: 64 * 1024 }).catch(() => undefined)
-      if (out !== undefined) return out.stdout.toString('utf8').trim().slice(0, MAX_SUBJECT)
-    }
-    return undefined
+/** Reads commits' subjects and authors from the repositories and mirrors this peer holds, once per commit. */
+export interface CommitReader {
+  /** The subject and author of `commit` in `repo`, or undefined when this peer holds neither. Never throws. */
+  infoOf(node: DevqNode, repo: string, commit: string): Promise<CommitInfo | undefined>
+}
+
+/** Subject and author, read by one `git show`; a NUL between them, since a subject may hold anything else. */
+async function readCommit (node: DevqNode, repo: string, commit: string): Promise<CommitInfo | undefined> {
+  const dirs = [node.repos.pathOf(repo), node.runner.mirrors.pathOf(repo)].filter((d): d is string => d !== undefined)
+  for (const dir of dirs) {
+    const found = await repoAtDir(dir).catch(() => undefined)
+    if (found === undefined) continue
+    const out = await runGit(['--git-dir', found.gitdir, 'show', '-s', '--format=%s%x00%an', commit], { maxOutputBytes: 64 * 1024 }).catch(() => undefined)
+    if (out === undefined) continue
+    const [subject = '', author = ''] = out.stdout.toString('utf8').trim().split('\0')
+    return { subject: subject.trim().slice(0, MAX_SUBJECT), author: author.trim().slice(0, MAX_AUTHOR) }
   }
+  return undefined
+}
+
+export function createCommitReader (): CommitReader {
+  const known = new Map<string, CommitInfo>()
   return {
-    async subjectOf (node, repo, commit) {
+    async infoOf (node, repo, commit) {
       if (!/^[0-9a-f]{64}$/.test(repo) || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined
       const key = `${repo}:${commit}`
-      if (known.has(key)) return known.get(key)
-      const subject = await read(node, repo, commit)
+      const held = known.get(key)
+      if (held !== undefined) return held
+      const info = await readCommit(node, repo, commit)
       // A commit not held yet may arrive later with a mirror fetch: only remember what was found.
-      if (subject !== undefined) {
-        if (known.size >= SUBJECTS_KEPT) known.delete(known.keys().next().value!)
-        known.set(key, subject)
+      if (info !== undefined) {
+        if (known.size >= COMMITS_KEPT) known.delete(known.keys().next().value!)
+        known.set(key, info)
       }
-      return subject
+      return info
     }
   }
 }
 
 /** One run as `devq runs` lists it. */
-export async function runLine (node: DevqNode, subjects: SubjectReader, run: string, jobs: readonly JobState[]): Promise<RunLine> {
+export async function runLine (node: DevqNode, commits: CommitReader, run: string, jobs: readonly JobState[]): Promise<RunLine> {
   const first = jobs[0]!
   const name = repoNameOf(node, first.repo)
-  const subject = await subjects.subjectOf(node, first.repo, first.commit)
+  const info = await commits.infoOf(node, first.repo, first.commit)
   return {
     run, repo: first.repo, ...(name === undefined ? {} : { repoName: name }), ref: first.ref, commit: first.commit,
-    ...(subject === undefined ? {} : { subject }),
+    ...(info === undefined ? {} : { subject: info.subject }),
+    ...(info === undefined || info.author === '' ? {} : { author: info.author }),
     status: runStatus(jobs), jobs: countsOf(jobs), origin: first.origin, announcedAt: first.announcedAt
   }
 }
 
 /** Everything `devq show <run>` prints. */
-export async function showRun (node: DevqNode, subjects: SubjectReader, run: string, jobs: readonly JobState[]): Promise<ShowRunOutput> {
+export async function showRun (node: DevqNode, commits: CommitReader, run: string, jobs: readonly JobState[]): Promise<ShowRunOutput> {
   const now = Date.now()
-  return { kind: 'run', run: await runLine(node, subjects, run, jobs), jobs: jobs.map((j) => ({ ...jobLine(node, j, now), needs: needsOf(node, j) })) }
+  return { kind: 'run', run: await runLine(node, commits, run, jobs), jobs: jobs.map((j) => ({ ...jobLine(node, j, now), needs: needsOf(node, j) })) }
 }

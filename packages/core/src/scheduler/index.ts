@@ -1,4 +1,4 @@
-export { createScheduler, type Scheduler, type SchedulerComponents, type SchedulerInit } from './scheduler.ts'
+export { createScheduler, type CapacityChange, type Scheduler, type SchedulerComponents, type SchedulerInit } from './scheduler.ts'
 export { defaultPolicy, resolvePolicy, priorities, FENCE_SLACK_MS, type SchedulerPolicy } from './policy.ts'
 export { PresenceInfo, JobActivity, LedgerSummary, MAX_PRESENCE_BYTES, MAX_PRESENCE_PEERS, createPresenceTable, fitPresence, presenceIntervalMs, quietPresenceIntervalMs, liveWindowMs, type PresenceTable, type PresenceTableInit } from './presence.ts'
 export { queueOrder } from './queue.ts'

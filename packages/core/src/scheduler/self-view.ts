@@ -26,10 +26,16 @@ export function asOthersSee (now: PresenceInfo, sent: PresenceInfo | undefined):
 
 /**
  * Whether `now` lends, scores or drains otherwise than `sent` says in a way the ledger does not
- * show (share mode, user at the machine, draining): then a heartbeat is due. The user's presence
- * counts even where it does not stop lending, since a `shared` peer scores lower while used.
+ * show (share mode, user at the machine, draining, slots or labels its owner changed): then a
+ * heartbeat is due. The user's presence counts even where it does not stop lending, since a
+ * `shared` peer scores lower while used.
  */
 export function lendingChanged (now: PresenceInfo, sent: PresenceInfo | undefined): boolean {
   if (sent === undefined) return false
-  return sent.shareMode !== now.shareMode || sent.userActive !== now.userActive || (sent.status === 'draining') !== (now.status === 'draining')
+  return sent.shareMode !== now.shareMode || sent.userActive !== now.userActive || (sent.status === 'draining') !== (now.status === 'draining') ||
+    sent.slots !== now.slots || !sameLabels(sent.labels, now.labels)
+}
+
+function sameLabels (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((l, i) => l === b[i])
 }

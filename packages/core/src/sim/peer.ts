@@ -141,6 +141,11 @@ export class SimPeer {
     return this.presenceTable.live(this.ctx.loop.monotonicMs(), this.scheduler.policy.leaseMs).map((p) => p.peer).filter((p) => p !== this.id)
   }
 
+  /** The last heartbeat this peer took from `peer`, as its presence table holds it. */
+  heard (peer: string): PresenceInfo | undefined {
+    return this.presenceTable.get(peer)
+  }
+
   /** Steps this peer's wall clock by `deltaMs` (an NTP step, a user setting the time). */
   stepClock (deltaMs: number): void {
     this.clockOffsetMs += deltaMs

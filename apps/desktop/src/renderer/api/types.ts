@@ -65,12 +65,12 @@ export interface JobLine {
   runner?: string
   origin: string
   mine: boolean
+  /** It succeeded on an attempt after an earlier attempt of it failed (lost or cancelled attempts do not count). */
+  flaky: boolean
   announcedAt: number
   startedAt?: number
   finishedAt?: number
   durationMs?: number
-  /** Succeeded on an attempt after an earlier one failed. */
-  flaky?: boolean
 }
 
 export interface JobCounts { total: number, succeeded: number, failed: number, cancelled: number, skipped: number, active: number }
@@ -85,7 +85,7 @@ export interface RunLine {
   ref: string
   commit: string
   subject?: string
-  /** The commit's author, when this peer holds the commit. */
+  /** The commit's author name, when the node holds the commit (as `subject`). */
   author?: string
   status: RunState
   jobs: JobCounts
