@@ -1,6 +1,7 @@
 /**
  * `npm run release`: the tarball installs with `npm install -g` into a fresh prefix, its `devq` and
- * `devq-node` commands work on this Node, and on an older Node they say which one they need.
+ * `devq-node` commands work on this Node (the node serving the dashboard the tarball carries), and
+ * on an older Node they say which one they need.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -41,12 +42,12 @@ afterAll(async () => {
 })
 
 /** Waits for devq-node's `{"event":"ready"}` line; rejects when it exits first. */
-async function ready (proc: ChildProcess): Promise<{ peerId: string }> {
+async function ready (proc: ChildProcess): Promise<{ peerId: string, api: string }> {
   let stderr = ''
   proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000) })
   return await new Promise((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (line.startsWith('{"event":"ready"')) resolve(JSON.parse(line) as { peerId: string })
+      if (line.startsWith('{"event":"ready"')) resolve(JSON.parse(line) as { peerId: string, api: string })
     })
     proc.on('exit', (code) => { reject(new Error(`devq-node exited ${String(code)} before it was ready: ${stderr}`)) })
   })
@@ -56,6 +57,9 @@ describe('the release tarball', () => {
   it('installs with npm install -g and gives working devq and devq-node commands', async () => {
     const tarball = buildRelease(join(work, 'dist'))
     expect(basename(tarball)).toBe(`devq-${version}.tgz`)
+    const files = (await run('tar', ['-tzf', tarball], { maxBuffer: 16 * 1024 * 1024 })).stdout.split('\n')
+    expect(files).toContain('package/apps/desktop/dist/renderer/index.html')
+    expect(files.some((f) => /^package\/apps\/desktop\/dist\/renderer\/assets\/[^/]+\.js$/.test(f)), 'the dashboard\'s bundle').toBe(true)
     await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { env: env(), timeout: 100_000 })
     const bin = (name: string): string => join(prefix, 'bin', name)
     expect((await run(bin('devq'), ['--version'], { env: env() })).stdout.trim()).toBe(version)
@@ -63,9 +67,12 @@ describe('the release tarball', () => {
 
     const dataDir = join(work, 'data')
     daemon = spawn(bin('devq-node'), ['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] })
-    const { peerId } = await ready(daemon)
+    const { peerId, api } = await ready(daemon)
     const status = JSON.parse((await run(bin('devq'), ['status', '--json', '--data-dir', dataDir], { env: env() })).stdout) as { peer: { id: string } }
     expect(status.peer.id).toBe(peerId)
+    const page = await fetch(`${api}/`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<div id="root">')
     const exited = new Promise<number | null>((resolve) => daemon!.on('exit', resolve))
     daemon.kill('SIGTERM')
     expect(await exited).toBe(0)

@@ -6,10 +6,12 @@
  * JavaScript: tsc compiles the four workspace packages (imports `./x.ts` become `./x.js`) into the
  * same layout as the repository (`packages/<name>/src`), `@devq/*` imports become relative paths,
  * and the workspaces' third-party dependencies become the package's own (see release-parts.ts).
- * The bins are small plain-JavaScript launchers that check the Node version first.
+ * The bins are small plain-JavaScript launchers that check the Node version first. The built web
+ * dashboard goes at the place it has in the repository (`apps/desktop/dist/renderer`), where
+ * devq-node looks for it; it is built first when it is missing or stale.
  */
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launcher, minimumNode, releaseManifest, rewriteImports, workspaceEntries } from './release-parts.ts'
@@ -40,9 +42,17 @@ function writeLaunchers (root: string, stage: string): void {
   }
 }
 
+/** The dashboard where it is in the repository, built first when stale (by running its script: scripts never import apps/). */
+function copyDashboard (root: string, stage: string): void {
+  execFileSync(process.execPath, [join(root, 'apps', 'desktop', 'scripts', 'ensure-renderer.ts')], { stdio: 'inherit' })
+  const built = join(root, 'apps', 'desktop', 'dist', 'renderer')
+  if (!existsSync(join(built, 'index.html'))) throw new Error(`${built} has no index.html after the dashboard's build`)
+  cpSync(built, join(stage, 'apps', 'desktop', 'dist', 'renderer'), { recursive: true })
+}
+
 /**
- * Builds the release tarball into `outDir` (default `dist/`) and returns its path. Runs tsc and
- * `npm pack`; takes about half a minute on two cores.
+ * Builds the release tarball into `outDir` (default `dist/`) and returns its path. Runs tsc, the
+ * dashboard's build when it is stale, and `npm pack`; takes about half a minute on two cores.
  */
 export function buildRelease (outDir: string = join(ROOT, 'dist'), root: string = ROOT): string {
   const stage = join(outDir, 'stage')
@@ -52,6 +62,7 @@ export function buildRelease (outDir: string = join(ROOT, 'dist'), root: string 
     const manifest = releaseManifest(root)
     compile(root, stage, manifest.dependencies as Record<string, string>)
     writeLaunchers(root, stage)
+    copyDashboard(root, stage)
     writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2) + '\n')
     copyFileSync(join(root, 'packages', 'node', 'README.md'), join(stage, 'README.md'))
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })

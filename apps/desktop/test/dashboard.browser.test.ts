@@ -60,6 +60,11 @@ async function signIn (page: Page, node: NodeProc): Promise<void> {
   await page.getByRole('heading', { name: 'Grid' }).waitFor()
 }
 
+/** Clicks a view's tab in the navigation bar. */
+async function nav (page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'views' }).getByRole('link', { name, exact: true }).click()
+}
+
 /** Moves to another view in the same page, as a link does (the status record stays). */
 async function go (page: Page, hash: string): Promise<void> {
   await page.evaluate((h) => { location.hash = h }, hash)
@@ -92,7 +97,7 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
 
     await writeFile(join(repo, 'NOTES'), 'louder\n')
     const commit = await commitAll(repo, 'Say hello louder')
-    await page.getByRole('link', { name: 'Runs' }).click()
+    await nav(page, 'Runs')
     const row = page.locator('tr[data-run]', { hasText: 'Say hello louder' })
     await row.waitFor()
     expect(await row.textContent()).toContain(commit.slice(0, 8))
@@ -103,7 +108,7 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     await expect.poll(async () => await jobRow('build').locator('.status').textContent()).toBe('queued')
     const [build, test, soak] = await Promise.all(['build', 'test', 'soak'].map(async (n) => (await jobRow(n).getAttribute('data-job'))!)) as [string, string, string]
     await expectAccessible(page, 'run')
-    await page.getByRole('link', { name: 'Queue' }).click()
+    await nav(page, 'Queue')
     await expect.poll(async () => await page.locator('tbody tr').count()).toBe(2)
     await expectAccessible(page, 'queue')
 
@@ -150,7 +155,7 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     const first = (await waitFor('the soak job\'s runner', async () => await runnerOf(a, soak)))
     const victim = [b, c].find((n) => n.peerId === first)!
     const other = [b, c].find((n) => n !== victim)!
-    await page.getByRole('link', { name: 'Grid' }).click()
+    await nav(page, 'Grid')
     const tile = page.locator(`.tile[data-peer="${victim.peerId}"]`)
     await expect.poll(async () => await tile.locator('.tile-head .status').textContent()).toBe('busy')
     await screenshot(page, 'grid')
@@ -163,7 +168,7 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     expect(await page.locator('.summary').first().textContent()).toContain(other.peerId.slice(-8))
 
     for (const view of ['History', 'Settings']) {
-      await page.getByRole('link', { name: view }).click()
+      await nav(page, view)
       await page.getByRole('heading', { name: view }).waitFor()
       await expectAccessible(page, view)
     }

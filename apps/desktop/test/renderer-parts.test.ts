@@ -38,20 +38,21 @@ describe('run stages', () => {
 
 describe('steps from the log', () => {
   const header = (name: string): string => stepHeaderLine(name).trimEnd()
+  const of = (lines: string[]) => ({ count: lines.length, text: (n: number) => lines[n - 1] ?? '' })
 
   it('reads each step\'s status and seconds from the lines the runner writes', () => {
     const lines = [header('configure'), 'checking...', '[devq] step configure succeeded in 0.4 s', header('build'), 'cc -c x.c', 'x.c:1: error: nope',
       '[devq] step build failed: exit code 2 after 1.3 s', header('package')]
-    expect(stepsOf(lines, false)).toEqual([
+    expect(stepsOf(of(lines), false)).toEqual([
       { name: 'configure', line: 1, status: 'succeeded', seconds: 0.4 },
       { name: 'build', line: 4, status: 'failed', seconds: 1.3, detail: 'exit code 2' },
       { name: 'package', line: 8, status: 'running' }
     ])
-    expect(stepsOf(lines, true).at(-1)!.status).toBe('stopped')
+    expect(stepsOf(of(lines), true).at(-1)!.status).toBe('stopped')
   })
 
   it('a line a build prints that looks like a step end does not end another step', () => {
-    expect(stepsOf([header('a'), '[devq] step b succeeded in 1.0 s'], false)[0]!.status).toBe('running')
-    expect(stepsOf(['[devq] step a succeeded in 1.0 s'], false)).toEqual([])
+    expect(stepsOf(of([header('a'), '[devq] step b succeeded in 1.0 s']), false)[0]!.status).toBe('running')
+    expect(stepsOf(of(['[devq] step a succeeded in 1.0 s']), false)).toEqual([])
   })
 })

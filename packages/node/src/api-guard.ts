@@ -7,8 +7,10 @@
  * - `Origin`, which browsers send on cross-origin and on non-GET requests, must be the API's own
  *   origin (the dashboard this node serves) or one the config allows. Clients that are not browsers
  *   (the CLI, curl) send none.
- * - Then the bearer token of api.token, except on routes whose config says `auth: 'ticket'` (the
- *   event stream, which browsers open without headers: it checks its own one-time ticket).
+ * - Then the bearer token of api.token, or the cookie of a browser session (api-session.ts). A
+ *   request signed in by the cookie with a method that changes something (POST, PUT, PATCH,
+ *   DELETE) must also carry an Origin naming the API itself: a defence against cross-site requests
+ *   besides the cookie's SameSite=Strict. A route's config may ask otherwise (RouteAuthConfig).
  *
  * A request over the unix socket skips all three: the socket's file mode (0600) already says who
  * may connect, as with docker.sock.
@@ -35,12 +37,22 @@ export interface GuardInit {
   allowedOrigins: readonly string[]
   /** Whether a request came over the unix socket, and so passes without checks. */
   viaSocket: (req: FastifyRequest['raw']) => boolean
+  /** Whether a request carries the cookie of a live browser session; without it only the token counts. */
+  signedIn?: (req: FastifyRequest) => boolean
 }
 
-/** Route config of a route that checks a ticket of its own instead of the bearer token. */
+/**
+ * What a route takes instead of the default `token` (the bearer token or a browser session):
+ * `bearer` the token alone (minting sign-in codes: a session must not beget sessions), `ticket` a
+ * one-time ticket the route checks itself (the event stream, which browsers open without
+ * headers), `none` no credential (the dashboard's files, the sign-in that trades a code).
+ */
 export interface RouteAuthConfig {
-  auth?: 'token' | 'ticket'
+  auth?: 'token' | 'bearer' | 'ticket' | 'none'
 }
+
+/** Methods that change nothing, which a cookie may send without an Origin. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** `name` and `port` of a Host header value (`[::1]:80` keeps its brackets); port undefined when absent. */
 function splitHost (host: string): { name: string, port: string | undefined } {
@@ -77,12 +89,19 @@ function check (req: FastifyRequest, init: GuardInit, expected: Buffer): ApiRequ
   if (host === undefined || !hostAllowed(host, port, init.allowedHosts)) return refuseHost(req.headers.host, port)
   const origin = req.headers.origin
   if (origin !== undefined && !originAllowed(origin.toLowerCase(), host, init.allowedOrigins)) return refuseOrigin(origin, host)
-  if ((req.routeOptions.config as RouteAuthConfig).auth === 'ticket') return undefined
+  const auth = (req.routeOptions.config as RouteAuthConfig).auth ?? 'token'
+  if (auth === 'ticket' || auth === 'none') return undefined
   const got = Buffer.from(req.headers.authorization ?? '')
-  if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-    return new ApiRequestError('missing or wrong bearer token (see api.token in the data dir)', { status: 401, detail: 'unauthorized' })
-  }
-  return undefined
+  if (got.length === expected.length && timingSafeEqual(got, expected)) return undefined
+  if (auth === 'token' && init.signedIn?.(req) === true) return cookieOrigin(req, host)
+  const why = auth === 'bearer' ? 'this route takes the bearer token (see api.token in the data dir) or the unix socket, never a browser session' : 'missing or wrong bearer token (see api.token in the data dir), and no browser session (devq open signs a browser in)'
+  return new ApiRequestError(why, { status: 401, detail: 'unauthorized' })
+}
+
+/** The refusal of a request signed in by its cookie that may change something and does not come from the API's own page. */
+function cookieOrigin (req: FastifyRequest, host: string): ApiRequestError | undefined {
+  if (SAFE_METHODS.has(req.method) || req.headers.origin?.toLowerCase() === `http://${host}`) return undefined
+  return new ApiRequestError(`a ${req.method} signed in by the session cookie must come from the dashboard this node serves, with Origin http://${host}`, { status: 403, detail: 'origin' })
 }
 
 /** Adds the Host, Origin and token checks to every request of `app`. */

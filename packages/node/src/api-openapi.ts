@@ -8,6 +8,7 @@ import { apiRoutes, type RouteAnswer, type RouteSpec } from './api-routes.ts'
 import * as responses from './api-responses.ts'
 import * as stream from './event-schemas.ts'
 import { DEVQ_VERSION } from './version.ts'
+import { SESSION_COOKIE } from './api-session.ts'
 
 type Json = Record<string, unknown>
 type Io = 'input' | 'output'
@@ -28,6 +29,8 @@ const named: Record<string, z.ZodType> = {
   PullAnswer: responses.PullAnswer,
   ConnectedAnswer: responses.ConnectedAnswer,
   TicketAnswer: responses.TicketAnswer,
+  SignInCodeAnswer: responses.SignInCodeAnswer,
+  SessionAnswer: responses.SessionAnswer,
   StreamStats: responses.StreamStatsAnswer,
   TeamView: responses.TeamViewAnswer,
   JoinTokenAnswer: responses.JoinTokenAnswer,
@@ -85,9 +88,10 @@ function componentsOf (registry: z.core.$ZodRegistry<{ id: string }>, io: Io): R
   }))
 }
 
-/** `GET /v1/jobs/:id` -> `getJobsId`. */
+/** `GET /v1/jobs/:id` -> `getJobsId`; `GET /` -> `getRoot`. */
 function operationId (route: RouteSpec): string {
   const words = route.path.split('/').filter((p) => p !== '' && p !== 'v1').map((p) => p.replace(/^:/, ''))
+  if (words.length === 0) words.push('root')
   return route.method.toLowerCase() + words.map((w) => w.split(/[^a-zA-Z0-9]/).map((x) => x.charAt(0).toUpperCase() + x.slice(1)).join('')).join('')
 }
 
@@ -98,9 +102,12 @@ function parameters (schema: z.ZodType | undefined, where: 'path' | 'query', toJ
 }
 
 function answer (status: number, a: RouteAnswer, toJson: (s: z.ZodType) => Json): Json {
+  if (status === 204) return { description: 'No Content' }
   if (a === 'websocket') return { description: 'Switching Protocols: the event stream (messages: ServerMessage from the node, ClientMessage to it)' }
   if (a === 'text') return { description: 'The log as text', content: { 'text/plain': { schema: { type: 'string' } } } }
   if (a === 'binary') return { description: 'The bytes, with Content-Disposition: attachment (the file name), Content-Length and the digest (Digest, devq-artifact-digest)', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }
+  if (a === 'html') return { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } }
+  if (a === 'file') return { description: 'The file, with its own content type', content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }
   return { description: status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: toJson(a) } } }
 }
 
@@ -108,6 +115,14 @@ function operation (route: RouteSpec, input: (s: z.ZodType) => Json, output: (s:
   const params = [...parameters(route.params, 'path', input), ...parameters(route.query, 'query', input)]
   const op: Json = { operationId: operationId(route), summary: route.summary }
   if (route.testOnly === true) op.description = 'Served only by a node started with --test-hooks.'
+  if (route.auth === 'none') {
+    op.security = []
+    op.description = 'Needs no credential; the Host and Origin checks still apply.'
+  }
+  if (route.auth === 'bearer') {
+    op.security = [{ bearer: [] }]
+    op.description = 'The bearer token (or the unix socket) only: a browser session cannot take it.'
+  }
   if (route.auth === 'ticket') {
     op.security = [{ ticket: [] }]
     op.description = 'A WebSocket upgrade. Over TCP it needs `ticket` (from POST /v1/events/ticket) instead of the bearer token; a missing, spent or expired ticket is a 401 before the upgrade.'
@@ -122,6 +137,11 @@ function operation (route: RouteSpec, input: (s: z.ZodType) => Json, output: (s:
   return op
 }
 
+/** A fastify path as OpenAPI spells it: `/v1/jobs/:id` -> `/v1/jobs/{id}`, `/assets/*` -> `/assets/{path}`. */
+export function openApiPath (path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\/\*$/, '/{path}')
+}
+
 /** The OpenAPI document as an object. */
 export function openApiDocument (): Json {
   const bodies = registryOf(Object.fromEntries(apiRoutes.filter((r) => r.body !== undefined && r.bodyName !== undefined).map((r) => [r.bodyName!, r.body!])))
@@ -130,7 +150,7 @@ export function openApiDocument (): Json {
   const output = converter(answers, 'output')
   const paths: Record<string, Json> = {}
   for (const route of apiRoutes) {
-    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}')
+    const path = openApiPath(route.path)
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route, input, output) }
   }
   return {
@@ -138,15 +158,16 @@ export function openApiDocument (): Json {
     info: {
       title: 'DevQ control API',
       version: DEVQ_VERSION,
-      description: 'The local control API of a devq-node, on 127.0.0.1 (bearer token from api.token) and on the unix socket api.sock in its runtime directory (no token: the socket is 0600). See packages/node/README.md for the Host and Origin checks and the event stream protocol.'
+      description: 'The local control API of a devq-node, on 127.0.0.1 (bearer token from api.token, or the session cookie of a browser signed in to the dashboard) and on the unix socket api.sock in its runtime directory (no token: the socket is 0600). See packages/node/README.md for the Host and Origin checks, the dashboard\'s sign-in and the event stream protocol.'
     },
     servers: [{ url: 'http://127.0.0.1:{port}', variables: { port: { default: '0', description: 'the API port: --api-port, or the one node.json names when it picked a free one' } } }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     paths,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'The contents of api.token in the data dir' },
-        ticket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A one-time ticket from POST /v1/events/ticket, valid once for 30 s' }
+        ticket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A one-time ticket from POST /v1/events/ticket, valid once for 30 s' },
+        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A browser session from POST /v1/session; a POST, PUT, PATCH or DELETE with it must carry the API\'s own Origin' }
       },
       schemas: { ...componentsOf(bodies, 'input'), ...componentsOf(answers, 'output') }
     }

@@ -139,6 +139,10 @@ export const PullAnswer = z.strictObject({
 })
 export const ConnectedAnswer = z.strictObject({ connected: z.array(z.string()) })
 export const TicketAnswer = z.strictObject({ ticket: z.string().regex(/^[0-9a-f]{64}$/), expiresInMs: z.number() })
+/** `POST /v1/session/code`: `url` opens the dashboard with the code in its fragment, `http://<api>/#code=<code>`. */
+export const SignInCodeAnswer = z.strictObject({ code: z.string().regex(/^[0-9a-f]{64}$/), url: z.string(), expiresInMs: z.number() })
+/** The sign-in routes' answer: whether the request's browser is signed in, and for how many ms more. */
+export const SessionAnswer = z.strictObject({ signedIn: z.boolean(), expiresInMs: z.number().optional() })
 export const StreamStatsAnswer = z.strictObject({
   stream: z.string(), seq: z.number(),
   ring: z.strictObject({ events: z.number(), bytes: z.number(), oldestSeq: z.number().optional() }),

@@ -13,7 +13,7 @@ import { LogFileQuery, LogQuery, PullRequest, RunParams, RunRequest } from './ap
 import { EventsQuery } from './api-events.ts'
 import {
   ConnectedAnswer, JobPriorityAnswer, JobStateSchema, JobStatusAnswer, JobViewSchema, JoinTokenAnswer, OutlineAnswer, PullAnswer, RunAnswer, RunJobsAnswer,
-  SettingsAnswer, SettingsChangeAnswer, StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TeamViewAnswer, TicketAnswer
+  SessionAnswer, SettingsAnswer, SettingsChangeAnswer, SignInCodeAnswer, StatusResponse, StreamStatsAnswer, SyntheticAnswer, TeamAnswer, TeamViewAnswer, TicketAnswer
 } from './api-responses.ts'
 import { DigestProvenanceAnswer, DoctorAnswer, ProvenanceAnswer, ResolveAnswer, ShareChangeAnswer, WebhookDeliveriesAnswer } from './api-responses-tools.ts'
 import { JobsViewQuery, ResolveQuery, RunsViewQuery } from './api-views.ts'
@@ -24,9 +24,14 @@ import { ActivityReport, ShareRequest } from './api-share.ts'
 import { ShareOutput } from './cli-schemas-tools.ts'
 import { ArtifactParams } from './api-artifacts.ts'
 import { SettingsRequest } from './api-manage.ts'
+import { SessionRequest } from './api-session.ts'
+import { DashboardAssetParams } from './api-dashboard.ts'
 
-/** What one status of a route answers: a JSON schema, a text body, a file's bytes (a download), or a switch to the WebSocket protocol. */
-export type RouteAnswer = z.ZodType | 'text' | 'binary' | 'websocket'
+/**
+ * What one status of a route answers: a JSON schema, a text body, a file's bytes (a download), a
+ * switch to the WebSocket protocol, an HTML page or a file of the dashboard.
+ */
+export type RouteAnswer = z.ZodType | 'text' | 'binary' | 'websocket' | 'html' | 'file'
 
 /** One route of the control API. */
 export interface RouteSpec {
@@ -42,8 +47,11 @@ export interface RouteSpec {
   body?: z.ZodType
   /** Success answers by status. Every route also answers ApiErrorBody for its 4xx and 5xx. */
   responses: Readonly<Record<number, RouteAnswer>>
-  /** `ticket`: authenticated by a one-time ticket instead of the bearer token. */
-  auth?: 'ticket'
+  /**
+   * Without it, the bearer token or a browser session; `ticket`: a one-time ticket instead;
+   * `bearer`: the bearer token only; `none`: no credential (see RouteAuthConfig in api-guard.ts).
+   */
+  auth?: 'ticket' | 'bearer' | 'none'
   /** Registered only with `--test-hooks`. */
   testOnly?: boolean
 }
@@ -67,6 +75,14 @@ export const apiRoutes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/events/ticket', summary: 'A one-time ticket for opening the event stream (valid once, for 30 s)', responses: { 201: TicketAnswer } },
   { method: 'GET', path: '/v1/events', summary: 'The event stream (WebSocket; see the stream messages in components)', query: EventsQuery, auth: 'ticket', responses: { 101: 'websocket' } },
   { method: 'GET', path: '/v1/events/stats', summary: 'How the event stream stands: seq, ring, clients, drops', responses: { 200: StreamStatsAnswer } },
+  { method: 'POST', path: '/v1/session/code', summary: 'A one-time code and the URL that signs a browser in to the dashboard (valid once, for 60 s)', auth: 'bearer', responses: { 201: SignInCodeAnswer } },
+  { method: 'POST', path: '/v1/session', summary: 'Trade a sign-in code for the dashboard\'s session cookie', body: SessionRequest, bodyName: 'SessionRequest', auth: 'none', responses: { 200: SessionAnswer } },
+  { method: 'GET', path: '/v1/session', summary: 'Whether the request\'s session cookie is a live session', auth: 'none', responses: { 200: SessionAnswer } },
+  { method: 'DELETE', path: '/v1/session', summary: 'Sign this browser out: end its session and clear the cookie', responses: { 200: SessionAnswer } },
+  { method: 'GET', path: '/', summary: 'The web dashboard (a page saying how to build it, with 404, when it is not built)', auth: 'none', responses: { 200: 'html' } },
+  { method: 'GET', path: '/index.html', summary: 'The web dashboard, as at /', auth: 'none', responses: { 200: 'html' } },
+  { method: 'GET', path: '/favicon.ico', summary: 'The dashboard\'s icon when its build has one (else 204: browsers ask for it unprompted)', auth: 'none', responses: { 200: 'file', 204: 'file' } },
+  { method: 'GET', path: '/assets/*', summary: 'A file of the built dashboard (content-hashed names, cached for a year)', params: DashboardAssetParams, auth: 'none', responses: { 200: 'file' } },
   { method: 'GET', path: '/v1/share', summary: 'How this peer is lent and whether its user is around', responses: { 200: ShareOutput } },
   { method: 'POST', path: '/v1/share', summary: 'Lend this peer another way from now on, and keep it in the config file (kept says whether that worked)', body: ShareRequest, bodyName: 'ShareRequest', responses: { 200: ShareChangeAnswer } },
   { method: 'POST', path: '/v1/activity', summary: 'The desktop app\'s report of the system\'s idle time', body: ActivityReport, bodyName: 'ActivityReport', responses: { 200: ShareOutput } },

@@ -19,6 +19,7 @@ import { answerErrors } from './api-errors.ts'
 import { guardRequests } from './api-guard.ts'
 import { webhookRoutes, type WebhookView } from './api-webhook.ts'
 import { metricsRoutes } from './api-metrics.ts'
+import { browserAccess } from './api-browser.ts'
 import { BlockRequest, CancelRequest, JobParams, JobsQuery, MemberParams, MemberRequest, noSchemaCompilers, parseRequest, PriorityRequest, SyntheticJobRequest } from './api-schemas.ts'
 
 /** Largest request body the control API reads, in bytes. */
@@ -153,6 +154,8 @@ export interface ApiInit {
   testHooks?: boolean
   /** Check the routes and every JSON answer against the route table (api-check.ts): tests only. */
   check?: boolean
+  /** The built dashboard served at `/` (api-dashboard.ts); default apps/desktop/dist/renderer of this tree. */
+  dashboardDir?: string
 }
 
 /** The running API: fastify, its TCP URL and its unix socket (when it listens on one). */
@@ -164,7 +167,8 @@ export interface RunningApi {
 
 /**
  * The local control API: fastify on loopback and on the unix socket, every route behind the Host
- * and Origin checks and the bearer token over TCP (api-guard.ts).
+ * and Origin checks and the bearer token (or a browser session) over TCP (api-guard.ts), and the
+ * web dashboard at `/` (api-browser.ts).
  */
 export async function startApi (components: ApiComponents, init: ApiInit): Promise<RunningApi> {
   const { node, logger } = components
@@ -177,7 +181,9 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
   const check = init.check === true ? checkApi(app) : undefined
   // First: @fastify/websocket's hook marks upgrade requests before the guard may refuse one.
   await eventRoutes(app, { node, logger, viaSocket: servers.viaSocket })
-  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [], viaSocket: servers.viaSocket })
+  const url = (): string => `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}`
+  const browser = browserAccess(app, { apiUrl: url, logger, ...(init.dashboardDir === undefined ? {} : { dashboardDir: init.dashboardDir }) })
+  guardRequests(app, { token: init.token, port: listening, allowedHosts: init.allowedHosts ?? [], allowedOrigins: init.allowedOrigins ?? [], viaSocket: servers.viaSocket, signedIn: browser.signedIn })
   answerErrors(app, logger)
   routes(app, node)
   buildRoutes(app, node)
@@ -200,7 +206,7 @@ export async function startApi (components: ApiComponents, init: ApiInit): Promi
     throw err
   })
   if (socket !== undefined) unix.socket = socket
-  return { app, url: `http://${init.host.includes(':') ? `[${init.host}]` : init.host}:${listening()}`, ...(socket === undefined ? {} : { socket: socket.path }) }
+  return { app, url: url(), ...(socket === undefined ? {} : { socket: socket.path }) }
 }
 
 /** The unix socket, or undefined (with a warning) when its path is too long for one: TCP still serves. */

@@ -214,6 +214,13 @@ export const ShareOutput = z.strictObject({
   kept: ShareKeptOutput.optional().describe('after a change of mode (devq share <mode>, POST /v1/share) only')
 })
 
+/** `devq open --json`: the dashboard's sign-in URL and whether a browser was started on it. */
+export const OpenOutput = z.object({
+  url: z.string().describe('http://<api host:port>/#code=<code>: opens the dashboard and signs the browser in, once'),
+  expiresInMs: z.number().describe('how long the URL signs in, from when the node made it'),
+  opened: z.boolean().describe('the platform\'s opener was started on it (never with --print)')
+})
+
 /** The shapes above, by their names in doc/cli-json.schema.json. */
 export const toolOutputs = {
   share: ShareOutput,
@@ -231,7 +238,8 @@ export const toolOutputs = {
   teamJoin: TeamJoinOutput,
   teamList: TeamListOutput,
   teamMembers: TeamMembersOutput,
-  init: InitOutput
+  init: InitOutput,
+  open: OpenOutput
 } as const
 
 export type HookInstallOutput = z.infer<typeof HookInstallOutput>

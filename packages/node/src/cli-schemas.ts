@@ -206,7 +206,7 @@ export function renderCliJsonSchema (): string {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'devq --json outputs',
     description: 'One definition per command: status, jobs, jobsWatch (jobs --watch --json prints one per line and change), runs, show, action (retry, cancel, priority), pull, run, submit, secretList (secret list); ' +
-      'share, hookInstall, hookUninstall, configList, configGet, configSet, configUnset, doctor, provenance, verify, teamInit, teamToken, teamJoin, teamList, teamMembers (team add, team remove), init. ' +
+      'share, hookInstall, hookUninstall, configList, configGet, configSet, configUnset, doctor, provenance, verify, teamInit, teamToken, teamJoin, teamList, teamMembers (team add, team remove), init, open. ' +
       'Generated from packages/node/src/cli-schemas.ts and cli-schemas-tools.ts.',
     $defs: defs
   }

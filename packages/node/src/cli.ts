@@ -13,6 +13,7 @@ import { locateNode } from './paths.ts'
 import { DEVQ_VERSION } from './version.ts'
 import { dailyCommands } from './cli-daily.ts'
 import { exitCodeOf, usageErrorOutput } from './cli-exit.ts'
+import { openCommand } from './cli-open.ts'
 
 type Out = (text: string, json: unknown) => void
 
@@ -56,6 +57,7 @@ export async function runCli (argv: string[]): Promise<void> {
   doctorCommand(program, dataDirOf)
   initCommand(program, dataDirOf)
   dailyCommands(program, dataDirOf)
+  openCommand(program, dataDirOf)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

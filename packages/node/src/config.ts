@@ -52,6 +52,8 @@ export const NodeConfig = z.strictObject({
   apiAllowHosts: z.array(ApiHost).max(64),
   /** Browser origins besides the node's own dashboard that may call the API. */
   apiAllowOrigins: z.array(ApiOrigin).max(64),
+  /** The built web dashboard the API serves at `/` (api-dashboard.ts); unset: apps/desktop/dist/renderer of the tree the node runs from. */
+  dashboardDir: z.string().min(1).max(4096).optional(),
   /**
    * The push webhook for a git forge (webhook.ts): off unless set. Its own listener, which may be a
    * LAN address since the forge calls it; it serves only `POST /hooks/push`.
@@ -121,6 +123,7 @@ export const envKeys: Record<string, keyof NodeConfig> = {
   DEVQ_API_PORT: 'apiPort',
   DEVQ_API_ALLOW_HOSTS: 'apiAllowHosts',
   DEVQ_API_ALLOW_ORIGINS: 'apiAllowOrigins',
+  DEVQ_DASHBOARD_DIR: 'dashboardDir',
   DEVQ_WEBHOOK_LISTEN: 'webhookListen',
   DEVQ_WEBHOOK_SECRET_FILE: 'webhookSecretFile',
   DEVQ_LOG_LEVEL: 'logLevel',

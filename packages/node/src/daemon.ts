@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { ShareMode } from '@devq/core'
 import { checkSettingsTogether, resolveSettings, type NodeConfig, type RawConfig } from './config.ts'
 import { startApi } from './api.ts'
+import { resolveDashboardDir } from './api-dashboard.ts'
 import { createProcessLogger } from './logger.ts'
 import { startDevqNode, type DevqNode } from './node.ts'
 import { createShareKeeper } from './share-keeper.ts'
@@ -31,8 +32,9 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
   const warnings = init.warnings ?? checkSettingsTogether(config)
   const logger = createProcessLogger(config.logLevel)
   for (const warning of warnings) logger.warn({ component: 'config' }, warning)
-  // Checked before the node starts, so a bad secret file stops nothing half-started.
+  // Checked before the node starts, so a bad secret file (or dashboard dir) stops nothing half-started.
   const hook = config.webhookListen === undefined ? undefined : { listen: config.webhookListen, secret: await readWebhookSecret(config.webhookSecretFile) }
+  const dashboardDir = config.dashboardDir === undefined ? undefined : resolveDashboardDir(config.dashboardDir)
   const node = await startDevqNode(config, logger)
   const token = await loadOrCreateToken(config.dataDir)
   const webhook = hook === undefined ? undefined : await startWebhook({ node, logger: logger.child({ component: 'webhook', peer_id: node.peerId }) }, hook)
@@ -42,6 +44,7 @@ export async function startDaemon (config: NodeConfig, init: { configFile?: stri
   const { app, url } = await startApi({ node, logger: logger.child({ component: 'api' }), shareKeeper, configKeeper, ...(webhook === undefined ? {} : { webhook }) }, {
     token, host: config.apiHost, port: config.apiPort, allowedHosts: config.apiAllowHosts, allowedOrigins: config.apiAllowOrigins, testHooks: config.testHooks,
     socketPath: apiSocketIn(config.runtimeDir),
+    ...(dashboardDir === undefined ? {} : { dashboardDir }),
     // Test-only: routes and answers checked against the route table (api-check.ts).
     check: process.env.DEVQ_API_CHECK === '1'
   })
@@ -82,6 +85,7 @@ export function daemonCommand (): Command {
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 picks one)')
     .option('--api-allow-hosts <hosts>', 'comma-separated Host names besides loopback the API answers to (name or name:port)')
     .option('--api-allow-origins <origins>', 'comma-separated browser origins besides the node\'s own that may call the API')
+    .option('--dashboard-dir <dir>', 'the built web dashboard to serve at / (default: apps/desktop/dist/renderer of this install)')
     .option('--webhook-listen <host:port>', 'serve the push webhook for a git forge there (may be a LAN address; off by default)')
     .option('--webhook-secret-file <path>', 'file (0600) holding the webhook\'s shared secret')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
@@ -104,7 +108,7 @@ export function daemonCommand (): Command {
 /** Turns parsed flags into raw config values (gossip faults become one object, clock faults another). */
 export function flagsToRaw (opts: Record<string, unknown>): RawConfig {
   const raw: RawConfig = {}
-  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'idleAfterS', 'idleLoad', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'webhookListen', 'webhookSecretFile', 'logLevel', 'leaseMs',
+  const keys = ['dataDir', 'listen', 'announce', 'bootstrap', 'mdns', 'slots', 'labels', 'shareMode', 'idleAfterS', 'idleLoad', 'apiPort', 'apiAllowHosts', 'apiAllowOrigins', 'dashboardDir', 'webhookListen', 'webhookSecretFile', 'logLevel', 'leaseMs',
     'sandbox', 'workspaceBudgetMb', 'artifactBudgetMb', 'logCapMb', 'stepMaxProcesses', 'stepMaxMemoryMb', 'testHooks', 'rebuildLedger'] as const
   for (const k of keys) if (opts[k] !== undefined) raw[k] = opts[k]
   if (opts.faultDrop !== undefined || opts.faultDuplicate !== undefined || opts.faultDelayMs !== undefined) {

@@ -19,8 +19,11 @@ export interface TicketStore {
   redeem(ticket: string): boolean
 }
 
-/** A ticket store on `now` (monotonic ms). */
-export function createTicketStore (now: () => number = () => performance.now(), ttlMs = TICKET_TTL_MS): TicketStore {
+/**
+ * A ticket store on `now` (monotonic ms): tickets valid for `ttlMs`, at most `max` unspent (past it
+ * the oldest is dropped). Browser sign-in codes are tickets of their own store (browser-sessions.ts).
+ */
+export function createTicketStore (now: () => number = () => performance.now(), ttlMs = TICKET_TTL_MS, max = MAX_TICKETS): TicketStore {
   // Keyed by the ticket's hash, so looking one up tells nothing about the tickets held. Insertion
   // order is expiry order.
   const tickets = new Map<string, number>()
@@ -28,7 +31,7 @@ export function createTicketStore (now: () => number = () => performance.now(), 
   const sweep = (): void => {
     const t = now()
     for (const [k, expires] of tickets) {
-      if (expires > t && tickets.size < MAX_TICKETS) break
+      if (expires > t && tickets.size < max) break
       tickets.delete(k)
     }
   }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { apiRoutes, openApiDocument, renderOpenApi, routeTableMismatches } from '../src/index.ts'
+import { apiRoutes, openApiDocument, openApiPath, renderOpenApi, routeTableMismatches } from '../src/index.ts'
 
 const committed = fileURLToPath(new URL('../../../doc/openapi.json', import.meta.url))
 
@@ -14,7 +14,7 @@ describe('the OpenAPI file', () => {
   it('has every route of the table, and every reference resolves', () => {
     const doc = openApiDocument() as { openapi: string, paths: Record<string, Record<string, unknown>>, components: { schemas: Record<string, unknown> } }
     expect(doc.openapi).toBe('3.1.0')
-    for (const r of apiRoutes) expect(doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.path}`).toBeDefined()
+    for (const r of apiRoutes) expect(doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()], `${r.method} ${r.path}`).toBeDefined()
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? []
     expect(refs.length).toBeGreaterThan(20)
     for (const ref of refs) expect(doc.components.schemas[ref.slice('"$ref":"#/components/schemas/'.length, -1)], ref).toBeDefined()

@@ -17,9 +17,9 @@ export function logsFollower (store: DevqStore, connection: () => EventConnectio
   const followed = new Map<string, number>()
 
   const subscribe = (job: string, attempt: number): void => {
-    const entry = store.getState().logs[`${job}:${attempt}`]
-    if (entry?.ended === true) return
-    connection()?.send({ subscribe: { logs: job, attempt, from: entry?.end ?? 0 } })
+    const snap = store.getState().logs[`${job}:${attempt}`]?.snapshot
+    if (snap?.ended === true) return
+    connection()?.send({ subscribe: { logs: job, attempt, from: snap?.end ?? 0 } })
   }
 
   return {
@@ -38,9 +38,9 @@ export function logsFollower (store: DevqStore, connection: () => EventConnectio
     resubscribe: () => { for (const [job, attempt] of followed) subscribe(job, attempt) },
     message: (m) => {
       const s = store.getState()
-      if (m.type === 'log.appended') s.logAppended(m.job, m.attempt, m.offset, m.end, m.text)
+      if (m.type === 'log.appended') s.logAppended(m)
       else if (m.type === 'log.ended') {
-        s.logEnded(m.job, m.attempt, m.end)
+        s.logEnded(m)
         if (followed.get(m.job) === m.attempt) followed.delete(m.job)
       } else if (m.error.data.status !== 409) {
         // A 409 is a log already followed on this connection: nothing is wrong.

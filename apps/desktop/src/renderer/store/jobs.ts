@@ -1,20 +1,9 @@
 /** Jobs as lists show them, updated live from `job.changed`, and the details of opened jobs. */
 import type { StateCreator } from 'zustand'
-import type { JobDetail, JobLine, JobSummary, Priority } from '../api/types.ts'
-import type { DevqState } from './store.ts'
+import type { JobSummary } from '../api/types.ts'
+import type { DevqState, JobsSlice, JobEntry } from './state.ts'
 
-/** A job line and what the stream adds to it. */
-export type JobEntry = JobLine & { priority?: Priority, failure?: string }
 
-export interface JobsSlice {
-  jobs: Record<string, JobEntry>
-  /** Details of the jobs a page opened, by id. */
-  details: Record<string, JobDetail>
-  jobsLoaded: (lines: JobLine[]) => void
-  jobChanged: (job: JobSummary) => void
-  jobRemoved: (id: string) => void
-  detailLoaded: (detail: JobDetail) => void
-}
 
 /** The line of `job` after a stream summary: what the summary says wins, the rest is kept. */
 export function mergeJob (line: JobEntry | undefined, job: JobSummary, selfId: string | undefined): JobEntry {

@@ -1,64 +1,41 @@
 /**
- * Logs the pages follow, by `<job>:<attempt>`. Each holds its lines in a mutable buffer (a 100,000-line
- * log is not copied on every chunk); `version` changes with every append so views re-render.
+ * Logs the pages follow, by `<job>:<attempt>`. Each holds its lines in a log buffer (a 100,000-line
+ * log is not copied on every chunk); the entry's snapshot changes with every append, so views
+ * re-render on new lines only.
  */
 import type { StateCreator } from 'zustand'
-import type { DevqState } from './store.ts'
-
-/** An attempt's log as far as this page has it. */
-export interface LogEntry {
-  job: string
-  attempt: number
-  /** Complete lines, then the last one when it has no newline yet. */
-  lines: string[]
-  /** Whether the last line is still open (no newline yet). */
-  open: boolean
-  /** Bytes of the log held: where a resumed subscription starts. */
-  end: number
-  ended: boolean
-  version: number
-  error?: string
-}
-
-export interface LogsSlice {
-  logs: Record<string, LogEntry>
-  logOpened: (job: string, attempt: number) => void
-  logAppended: (job: string, attempt: number, offset: number, end: number, text: string) => void
-  logEnded: (job: string, attempt: number, end: number) => void
-  logFailed: (job: string, attempt: number, message: string) => void
-}
+import { createLogBuffer } from '../log/index.ts'
+import type { DevqState, LogEntry, LogsSlice } from './state.ts'
 
 const keyOf = (job: string, attempt: number): string => `${job}:${attempt}`
 
-/** Adds `text` to `entry`'s lines in place, joining the open last line. */
-function appendText (entry: LogEntry, text: string): void {
-  const parts = text.split('\n')
-  if (entry.open && entry.lines.length > 0) entry.lines[entry.lines.length - 1] += parts.shift()!
-  const last = parts.pop()!
-  for (const p of parts) entry.lines.push(p)
-  entry.open = last !== ''
-  if (entry.open) entry.lines.push(last)
-}
-
 export const createLogsSlice: StateCreator<DevqState, [], [], LogsSlice> = (set, get) => {
-  const update = (job: string, attempt: number, change: (e: LogEntry) => void): void => {
-    const key = keyOf(job, attempt)
-    const entry = get().logs[key] ?? { job, attempt, lines: [], open: false, end: 0, ended: false, version: 0 }
-    change(entry)
-    set((s) => ({ logs: { ...s.logs, [key]: { ...entry, version: entry.version + 1 } } }))
+  const entry = (job: string, attempt: number): LogEntry => {
+    const held = get().logs[keyOf(job, attempt)]
+    if (held !== undefined) return held
+    const buffer = createLogBuffer({ job, attempt })
+    return { buffer, snapshot: buffer.snapshot() }
+  }
+  const put = (job: string, attempt: number, e: LogEntry): void => {
+    set((s) => ({ logs: { ...s.logs, [keyOf(job, attempt)]: e } }))
   }
   return {
     logs: {},
-    logOpened: (job, attempt) => { if (get().logs[keyOf(job, attempt)] === undefined) update(job, attempt, () => {}) },
-    logAppended: (job, attempt, offset, end, text) => {
-      update(job, attempt, (e) => {
-        // A chunk that does not start where the held bytes end was already taken (a replay).
-        if (offset !== e.end) return
-        appendText(e, text)
-        e.end = end
-      })
+    logOpened: (job, attempt) => { if (get().logs[keyOf(job, attempt)] === undefined) put(job, attempt, entry(job, attempt)) },
+    logAppended: (message) => {
+      const e = entry(message.job, message.attempt)
+      e.buffer.append(message)
+      put(message.job, message.attempt, { ...e, snapshot: e.buffer.snapshot() })
     },
-    logEnded: (job, attempt, end) => { update(job, attempt, (e) => { e.ended = true; e.end = Math.max(e.end, end) }) },
-    logFailed: (job, attempt, message) => { update(job, attempt, (e) => { e.error = message }) }
+    logEnded: (message) => {
+      const e = entry(message.job, message.attempt)
+      e.buffer.finish(message)
+      put(message.job, message.attempt, { ...e, snapshot: e.buffer.snapshot() })
+    },
+    outlineLoaded: (outline) => {
+      const e = entry(outline.job, outline.attempt)
+      if (e.buffer.setOutline(outline)) put(outline.job, outline.attempt, { ...e, snapshot: e.buffer.snapshot() })
+    },
+    logFailed: (job, attempt, message) => { put(job, attempt, { ...entry(job, attempt), error: message }) }
   }
 }

@@ -1,24 +1,8 @@
 /** The grid: every peer this node knows, the queue in schedule order, and the team. */
 import type { StateCreator } from 'zustand'
-import type { PeerRow, PeerSummary, QueueRow, StatusView } from '../api/types.ts'
-import type { DevqState } from './store.ts'
+import type { PeerRow, PeerSummary } from '../api/types.ts'
+import type { DevqState, PeersSlice } from './state.ts'
 
-export interface PeersSlice {
-  /** Peers by id, this peer included. */
-  peers: Record<string, PeerRow>
-  /** This peer's id, once the status view came. */
-  selfId: string | undefined
-  queue: QueueRow[]
-  /** Jobs waiting for jobs they need (not in the queue yet). */
-  waiting: number
-  teamName: string
-  /** This browser's wall ms when the status view came: queue waits count on from it. */
-  statusAt: number
-  /** Replaces the grid with a status view. */
-  statusLoaded: (view: StatusView) => void
-  /** Applies a `peer.changed` event. */
-  peerChanged: (change: 'joined' | 'updated' | 'left', peer: PeerSummary) => void
-}
 
 /** A peer row updated by what a stream summary says; what only the status view has is kept. */
 export function mergePeer (row: PeerRow | undefined, peer: PeerSummary): PeerRow {

@@ -1,16 +1,8 @@
 /** Runs (one commit's pipeline each), updated live from `run.changed`, and the runs pages opened. */
 import type { StateCreator } from 'zustand'
-import type { JobCounts, RunDetail, RunLine, RunSummary } from '../api/types.ts'
-import type { DevqState } from './store.ts'
+import type { JobCounts, RunLine, RunSummary } from '../api/types.ts'
+import type { DevqState, RunsSlice } from './state.ts'
 
-export interface RunsSlice {
-  runs: Record<string, RunLine>
-  /** Runs with their jobs and needs, for the graphs and run pages, by run id. */
-  runDetails: Record<string, RunDetail>
-  runsLoaded: (lines: RunLine[]) => void
-  runChanged: (run: RunSummary) => void
-  runDetailLoaded: (detail: RunDetail) => void
-}
 
 /** A run's job counts from a stream summary's counts by status. */
 export function countsOf (summary: RunSummary): JobCounts {

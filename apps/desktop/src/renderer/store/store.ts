@@ -4,13 +4,14 @@
  * what shows it.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import { createJobsSlice, type JobsSlice } from './jobs.ts'
-import { createLogsSlice, type LogsSlice } from './logs.ts'
-import { createPeersSlice, type PeersSlice } from './peers.ts'
-import { createRunsSlice, type RunsSlice } from './runs.ts'
-import { createSettingsSlice, type SettingsSlice } from './settings.ts'
+import { createJobsSlice } from './jobs.ts'
+import { createLogsSlice } from './logs.ts'
+import { createPeersSlice } from './peers.ts'
+import { createRunsSlice } from './runs.ts'
+import { createSettingsSlice } from './settings.ts'
+import type { DevqState } from './state.ts'
 
-export type DevqState = PeersSlice & JobsSlice & RunsSlice & LogsSlice & SettingsSlice
+export type { DevqState }
 
 export type DevqStore = StoreApi<DevqState>
 

@@ -6,7 +6,8 @@ import { useDevq } from '../app/context.tsx'
 import { ago, branchOf, duration, peerName, repoLabel, short } from '../app/format.ts'
 import { hrefOf } from '../app/router.ts'
 import { StatusBadge } from '../app/status.tsx'
-import { newestFirst, type JobEntry } from '../store/jobs.ts'
+import { newestFirst } from '../store/jobs.ts'
+import type { JobEntry } from '../store/state.ts'
 
 /** Rows drawn at most; the filters narrow the rest. */
 const SHOWN = 300

@@ -5,13 +5,14 @@ import { useAction, useDevqContext } from '../app/context.tsx'
 import { bytes, duration, peerName } from '../app/format.ts'
 import type { StepRow } from './steps.ts'
 
-export function Steps ({ steps, onJump }: { steps: StepRow[], onJump: (line: number) => void }): React.JSX.Element {
+export function Steps ({ steps }: { steps: StepRow[] }): React.JSX.Element {
   if (steps.length === 0) return <p className="muted">No step has started.</p>
   return (
     <ol className="steps" aria-label="steps">
       {steps.map((s) => (
         <li key={`${s.line}`} className={`step step-${s.status.replace(' ', '-')}`}>
-          <button type="button" className="link-button" onClick={() => { onJump(s.line) }} aria-label={`step ${s.name}: ${s.status}, go to its log`}>{s.name}</button>
+          <span className="step-name">{s.name}</span>
+          <span className="muted">line {s.line}</span>
           <span className={`status status-${s.status === 'timed out' ? 'failed' : s.status === 'stopped' ? 'cancelled' : s.status}`}>{s.status}</span>
           {s.seconds !== undefined && <span className="muted">{duration(s.seconds * 1000)}</span>}
           {s.detail !== undefined && <span className="step-detail">{s.detail}</span>}

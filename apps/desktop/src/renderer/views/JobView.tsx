@@ -1,5 +1,5 @@
 /** One job: what it is, its actions, steps, live log, artifacts, attempts and provenance. */
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo } from 'react'
 import type { Priority } from '../api/types.ts'
 import { useAction, useDevq, useDevqContext } from '../app/context.tsx'
 import { branchOf, duration, peerName, repoLabel, short } from '../app/format.ts'
@@ -66,17 +66,16 @@ export function JobView ({ job, attempt }: { job: string, attempt?: number | und
   const shown = attempt ?? current ?? 1
   const status = useDevq((s) => s.jobs[job]?.status)
   const started = shown < (current ?? 1) || (status !== undefined && !NOT_STARTED.has(status)) || (detail?.attempts.some((a) => a.n === shown && a.startedAt !== undefined) ?? false)
-  const log = useDevq((s) => s.logs[`${job}:${shown}`])
-  const [jump, setJump] = useState<{ line: number } | undefined>(undefined)
-  const steps = log === undefined ? [] : stepsOf(log.lines, log.ended)
+  const log = useDevq((s) => s.logs[`${job}:${shown}`]?.snapshot)
+  const steps = useMemo(() => (log === undefined ? [] : stepsOf({ count: log.lineCount, text: log.text }, log.ended)), [log])
   return (
     <section aria-labelledby="job-title" className="job">
       <Header job={job} />
       <Actions job={job} />
       <h2>Steps</h2>
-      <Steps steps={steps} onJump={(line) => { setJump({ line }) }} />
+      <Steps steps={steps} />
       <h2>Log{shown !== current && current !== undefined ? ` of attempt ${shown}` : ''}</h2>
-      {started || log !== undefined ? <JobLog job={job} attempt={shown} jump={jump} /> : <p className="muted">The log starts when a runner starts the job.</p>}
+      {started || log !== undefined ? <JobLog job={job} attempt={shown} /> : <p className="muted">The log starts when a runner starts the job.</p>}
       <h2>Artifacts</h2>
       {detail === undefined ? <p className="muted">Loading…</p> : <Artifacts artifacts={detail.artifacts} />}
       <h2>Attempts</h2>

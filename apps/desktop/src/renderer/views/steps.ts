@@ -26,11 +26,15 @@ function outcome (word: string): StepStatus {
   return 'cancelled'
 }
 
+/** A log's lines: how many, and line `n` (1-based). */
+export interface Lines { count: number, text: (n: number) => string }
+
 /** The steps in `lines`; a step without an end line is running, or `stopped` once the log ended. */
-export function stepsOf (lines: readonly string[], ended: boolean): StepRow[] {
+export function stepsOf (lines: Lines, ended: boolean): StepRow[] {
   const steps: StepRow[] = []
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!
+  for (let i = 0; i < lines.count; i++) {
+    const l = lines.text(i + 1)
+    if (l.charCodeAt(0) !== 0x2b && l.charCodeAt(0) !== 0x5b) continue
     if (l.startsWith(HEADER)) {
       steps.push({ name: l.slice(HEADER.length), line: i + 1, status: 'running' })
       continue
