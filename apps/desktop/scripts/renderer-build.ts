@@ -29,5 +29,14 @@ export function rendererStale (): boolean {
 /** Builds the renderer with Vite into dist/renderer. */
 export async function buildRenderer (): Promise<void> {
   const { build } = await import('vite')
-  await build({ configFile: join(APP, 'vite.config.ts'), logLevel: 'warn' })
+  // Vite builds for the NODE_ENV it finds, and test runners set `test`: React's development build
+  // would be what the node serves.
+  const before = process.env.NODE_ENV
+  process.env.NODE_ENV = 'production'
+  try {
+    await build({ configFile: join(APP, 'vite.config.ts'), logLevel: 'warn', mode: 'production' })
+  } finally {
+    if (before === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = before
+  }
 }
