@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { hrefOf, parseRoute, type Route } from '../src/renderer/app/router.ts'
 import { stagesOf } from '../src/renderer/views/run-graph.ts'
 import { stepsOf } from '../src/renderer/views/steps.ts'
-import { stepHeaderLine } from '../../../packages/runner/src/logs/groups.ts'
+import { parseGroups, stepHeaderLine } from '../../../packages/runner/src/logs/groups.ts'
 
 const id = fc.stringMatching(/^[0-9a-f]{64}$/)
 
@@ -38,7 +38,7 @@ describe('run stages', () => {
 
 describe('steps from the log', () => {
   const header = (name: string): string => stepHeaderLine(name).trimEnd()
-  const of = (lines: string[]) => ({ count: lines.length, text: (n: number) => lines[n - 1] ?? '' })
+  const of = (lines: string[]) => ({ groups: parseGroups(lines.join('\n')).groups, text: (n: number) => lines[n - 1] ?? '' })
 
   it('reads each step\'s status and seconds from the lines the runner writes', () => {
     const lines = [header('configure'), 'checking...', '[devq] step configure succeeded in 0.4 s', header('build'), 'cc -c x.c', 'x.c:1: error: nope',

@@ -7,8 +7,7 @@
  * Both are kept by the sha256 of their value: a lookup compares hashes, never the secret itself,
  * so timing tells nothing about a value held.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { createTicketStore } from './event-tickets.ts'
+import { createSecretStore, createTicketStore } from './event-tickets.ts'
 
 /** How long a sign-in code is valid, in ms. */
 export const CODE_TTL_MS = 60_000
@@ -33,20 +32,10 @@ export interface BrowserSessions {
   end(value: string): void
 }
 
-const hashOf = (value: string): string => createHash('sha256').update(value).digest('hex')
-
 /** Codes and sessions on `now` (monotonic ms). */
 export function createBrowserSessions (now: () => number = () => performance.now()): BrowserSessions {
   const codes = createTicketStore(now, CODE_TTL_MS, MAX_CODES)
-  // By hash; insertion order is expiry order, since every session lasts as long.
-  const sessions = new Map<string, number>()
-  const sweep = (): void => {
-    const t = now()
-    for (const [key, expires] of sessions) {
-      if (expires > t && sessions.size < MAX_SESSIONS) break
-      sessions.delete(key)
-    }
-  }
+  const sessions = createSecretStore(now, SESSION_TTL_MS, MAX_SESSIONS)
   return {
     issueCode () {
       const { ticket, expiresInMs } = codes.issue()
@@ -54,19 +43,10 @@ export function createBrowserSessions (now: () => number = () => performance.now
     },
     redeem (code) {
       if (!codes.redeem(code)) return undefined
-      sweep()
-      const session = randomBytes(32).toString('hex')
-      sessions.set(hashOf(session), now() + SESSION_TTL_MS)
-      return { session, expiresInMs: SESSION_TTL_MS }
+      const { value, expiresInMs } = sessions.issue()
+      return { session: value, expiresInMs }
     },
-    remainingMs (value) {
-      if (!SECRET_PATTERN.test(value)) return undefined
-      const expires = sessions.get(hashOf(value))
-      const left = expires === undefined ? 0 : expires - now()
-      return left > 0 ? left : undefined
-    },
-    end (value) {
-      sessions.delete(hashOf(value))
-    }
+    remainingMs: (value) => (SECRET_PATTERN.test(value) ? sessions.remainingMs(value) : undefined),
+    end: (value) => { sessions.drop(value) }
   }
 }

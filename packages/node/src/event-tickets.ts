@@ -20,33 +20,57 @@ export interface TicketStore {
 }
 
 /**
- * A ticket store on `now` (monotonic ms): tickets valid for `ttlMs`, at most `max` unspent (past it
- * the oldest is dropped). Browser sign-in codes are tickets of their own store (browser-sessions.ts).
+ * Secrets of 32 random bytes in hex, each valid for `ttlMs` on `now` (monotonic ms), at most `max`
+ * held (past it the oldest is dropped). Kept by sha256, so a lookup compares hashes, never the
+ * secret: timing tells nothing about the values held. Insertion order is expiry order. Sign-in
+ * codes and browser sessions (browser-sessions.ts) are stores of their own.
  */
-export function createTicketStore (now: () => number = () => performance.now(), ttlMs = TICKET_TTL_MS, max = MAX_TICKETS): TicketStore {
-  // Keyed by the ticket's hash, so looking one up tells nothing about the tickets held. Insertion
-  // order is expiry order.
-  const tickets = new Map<string, number>()
-  const key = (ticket: string): string => createHash('sha256').update(ticket).digest('hex')
+export interface SecretStore {
+  issue(): { value: string, expiresInMs: number }
+  /** The ms `value` has left, or undefined when it is not held or has expired. */
+  remainingMs(value: string): number | undefined
+  /** Forgets `value`; idempotent. */
+  drop(value: string): void
+}
+
+export function createSecretStore (now: () => number, ttlMs: number, max: number): SecretStore {
+  const held = new Map<string, number>()
+  const key = (value: string): string => createHash('sha256').update(value).digest('hex')
   const sweep = (): void => {
     const t = now()
-    for (const [k, expires] of tickets) {
-      if (expires > t && tickets.size < max) break
-      tickets.delete(k)
+    for (const [k, expires] of held) {
+      if (expires > t && held.size < max) break
+      held.delete(k)
     }
   }
   return {
     issue () {
       sweep()
-      const ticket = randomBytes(32).toString('hex')
-      tickets.set(key(ticket), now() + ttlMs)
-      return { ticket, expiresInMs: ttlMs }
+      const value = randomBytes(32).toString('hex')
+      held.set(key(value), now() + ttlMs)
+      return { value, expiresInMs: ttlMs }
+    },
+    remainingMs (value) {
+      const expires = held.get(key(value))
+      const left = expires === undefined ? 0 : expires - now()
+      return left > 0 ? left : undefined
+    },
+    drop (value) { held.delete(key(value)) }
+  }
+}
+
+/** A ticket store on `now` (monotonic ms): tickets valid for `ttlMs`, at most `max` unspent. */
+export function createTicketStore (now: () => number = () => performance.now(), ttlMs = TICKET_TTL_MS, max = MAX_TICKETS): TicketStore {
+  const tickets = createSecretStore(now, ttlMs, max)
+  return {
+    issue () {
+      const { value, expiresInMs } = tickets.issue()
+      return { ticket: value, expiresInMs }
     },
     redeem (ticket) {
-      const k = key(ticket)
-      const expires = tickets.get(k)
-      tickets.delete(k)
-      return expires !== undefined && expires > now()
+      const valid = tickets.remainingMs(ticket) !== undefined
+      tickets.drop(ticket)
+      return valid
     }
   }
 }

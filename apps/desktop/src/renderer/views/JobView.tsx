@@ -1,15 +1,14 @@
 /** One job: what it is, its actions, steps, live log, artifacts, attempts and provenance. */
 import { useEffect, useMemo } from 'react'
-import type { Priority } from '../api/types.ts'
 import { useAction, useDevq, useDevqContext } from '../app/context.tsx'
 import { branchOf, duration, peerName, repoLabel, short } from '../app/format.ts'
 import { hrefOf } from '../app/router.ts'
 import { StatusBadge } from '../app/status.tsx'
 import { Artifacts, Attempts, ProvenanceFacts, Steps } from './JobParts.tsx'
 import { JobLog } from './JobLog.tsx'
+import { PrioritySelect } from './PrioritySelect.tsx'
 import { stepsOf } from './steps.ts'
 
-const PRIORITIES: Priority[] = ['critical', 'high', 'normal', 'low']
 const ENDED = new Set(['succeeded', 'failed', 'cancelled', 'skipped', 'superseded', 'cached'])
 /** Statuses before any runner started the current attempt: no log yet. */
 const NOT_STARTED = new Set(['waiting', 'queued', 'awarded', 'skipped', 'cached'])
@@ -27,9 +26,7 @@ function Actions ({ job }: { job: string }): React.JSX.Element | null {
       {RETRYABLE.has(status) && <button type="button" onClick={() => { void act('retrying', async () => { await client.retryJob(job) }) }}>Retry</button>}
       {!ENDED.has(status) && priority !== undefined && (
         <label>priority{' '}
-          <select value={priority} onChange={(e) => { void act('changing the priority', async () => { await client.setPriority(job, e.target.value as Priority) }) }}>
-            {PRIORITIES.map((p) => <option key={p} value={p}>{p}</option>)}
-          </select>
+          <PrioritySelect job={job} priority={priority} />
         </label>
       )}
     </div>
@@ -67,7 +64,7 @@ export function JobView ({ job, attempt }: { job: string, attempt?: number | und
   const status = useDevq((s) => s.jobs[job]?.status)
   const started = shown < (current ?? 1) || (status !== undefined && !NOT_STARTED.has(status)) || (detail?.attempts.some((a) => a.n === shown && a.startedAt !== undefined) ?? false)
   const log = useDevq((s) => s.logs[`${job}:${shown}`]?.snapshot)
-  const steps = useMemo(() => (log === undefined ? [] : stepsOf({ count: log.lineCount, text: log.text }, log.ended)), [log])
+  const steps = useMemo(() => (log === undefined ? [] : stepsOf(log, log.ended)), [log])
   return (
     <section aria-labelledby="job-title" className="job">
       <Header job={job} />

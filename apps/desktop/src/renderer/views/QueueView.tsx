@@ -1,11 +1,10 @@
 /** Queued jobs in schedule order: priority, wait, position, estimated start; change priority, cancel. */
 import { useShallow } from 'zustand/react/shallow'
-import type { Priority, QueueRow } from '../api/types.ts'
+import type { QueueRow } from '../api/types.ts'
 import { useAction, useDevq, useDevqContext, useNow } from '../app/context.tsx'
 import { duration, short } from '../app/format.ts'
 import { hrefOf } from '../app/router.ts'
-
-const PRIORITIES: Priority[] = ['critical', 'high', 'normal', 'low']
+import { PrioritySelect } from './PrioritySelect.tsx'
 
 function Row ({ row, elapsed }: { row: QueueRow, elapsed: number }): React.JSX.Element {
   const { client } = useDevqContext()
@@ -18,9 +17,7 @@ function Row ({ row, elapsed }: { row: QueueRow, elapsed: number }): React.JSX.E
       <td><a href={hrefOf({ view: 'job', job: row.id })}>{row.pipelineJob}</a> <span className="muted">{short(row.id)}</span></td>
       <td>{job?.repoName ?? short(row.repo)}</td>
       <td>
-        <select aria-label={`priority of ${name}`} value={row.priority} onChange={(e) => { void act('changing the priority', async () => { await client.setPriority(row.id, e.target.value as Priority) }) }}>
-          {PRIORITIES.map((p) => <option key={p} value={p}>{p}</option>)}
-        </select>
+        <PrioritySelect job={row.id} priority={row.priority} label={`priority of ${name}`} />
       </td>
       <td>{duration(row.waitMs + elapsed)}</td>
       <td>{startText(row.startsInMs, elapsed)}</td>

@@ -1,6 +1,6 @@
 /**
- * A job's steps as its log tells them: the runner opens each with `+++ [devq] step: <name>` and ends
- * it with `[devq] step <name> succeeded in 1.2 s` (or failed, timed out, was cancelled).
+ * A job's steps as its log tells them: the runner opens each with `+++ [devq] step: <name>` (a
+ * group) and ends it with `[devq] step <name> succeeded in 1.2 s` (or failed, timed out, was cancelled).
  */
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'timed out' | 'cancelled' | 'stopped'
@@ -16,7 +16,8 @@ export interface StepRow {
   detail?: string
 }
 
-const HEADER = '+++ [devq] step: '
+/** The name of the group a step header opens. */
+const STEP_GROUP = '[devq] step: '
 const END = /^\[devq\] step (.+?) (succeeded in|failed: (.*) after|timed out after|was cancelled after) (\d+(?:\.\d+)?) s/
 
 function outcome (word: string): StepStatus {
@@ -26,27 +27,25 @@ function outcome (word: string): StepStatus {
   return 'cancelled'
 }
 
-/** A log's lines: how many, and line `n` (1-based). */
-export interface Lines { count: number, text: (n: number) => string }
+/** What steps are read from: the log's groups (the log buffer keeps them) and its lines by number. */
+export interface StepSource {
+  groups: readonly { name: string, line: number, end: number, collapsed: boolean }[]
+  text: (n: number) => string
+}
 
-/** The steps in `lines`; a step without an end line is running, or `stopped` once the log ended. */
-export function stepsOf (lines: Lines, ended: boolean): StepRow[] {
-  const steps: StepRow[] = []
-  for (let i = 0; i < lines.count; i++) {
-    const l = lines.text(i + 1)
-    if (l.charCodeAt(0) !== 0x2b && l.charCodeAt(0) !== 0x5b) continue
-    if (l.startsWith(HEADER)) {
-      steps.push({ name: l.slice(HEADER.length), line: i + 1, status: 'running' })
-      continue
-    }
-    if (!l.startsWith('[devq] step ')) continue
-    const m = END.exec(l)
-    const open = steps.at(-1)
-    if (m === null || open === undefined || open.status !== 'running' || m[1] !== open.name) continue
-    open.status = outcome(m[2]!)
-    open.seconds = Number(m[4])
-    if (m[3] !== undefined) open.detail = m[3]
-  }
-  if (ended) for (const s of steps) if (s.status === 'running') s.status = 'stopped'
-  return steps
+/**
+ * The steps of a log: each step header opens an expanded group that runs to the line before the
+ * next header, and the runner's note ending the step is that group's last line. Reads one line
+ * per step, not the whole log. A step without its note is running, or `stopped` once the log ended.
+ */
+export function stepsOf (log: StepSource, ended: boolean): StepRow[] {
+  return log.groups.filter((g) => !g.collapsed && g.name.startsWith(STEP_GROUP)).map((g) => {
+    const step: StepRow = { name: g.name.slice(STEP_GROUP.length), line: g.line, status: ended ? 'stopped' : 'running' }
+    const m = END.exec(log.text(g.end))
+    if (g.end === g.line || m === null || m[1] !== step.name) return step
+    step.status = outcome(m[2]!)
+    step.seconds = Number(m[4])
+    if (m[3] !== undefined) step.detail = m[3]
+    return step
+  })
 }
