@@ -51,8 +51,26 @@ describe('steps from the log', () => {
     expect(stepsOf(of(lines), true).at(-1)!.status).toBe('stopped')
   })
 
+  it('the last step ends even when notes on artifacts follow its end note', () => {
+    const lines = [header('package'), 'tar ...', '[devq] step package succeeded in 0.2 s', '[devq] artifact hello (binary, hello): 10 bytes, sha256:00', '[devq] collected 1 artifact(s) in 3 ms']
+    expect(stepsOf(of(lines), true)).toEqual([{ name: 'package', line: 1, status: 'succeeded', seconds: 0.2 }])
+  })
+
   it('a line a build prints that looks like a step end does not end another step', () => {
     expect(stepsOf(of([header('a'), '[devq] step b succeeded in 1.0 s']), false)[0]!.status).toBe('running')
     expect(stepsOf(of(['[devq] step a succeeded in 1.0 s']), false)).toEqual([])
+  })
+})
+
+describe('the store', () => {
+  it('a job detail read before a later event but answered after it does not take the job\'s status back', async () => {
+    const { createDevqStore } = await import('../src/renderer/store/store.ts')
+    const store = createDevqStore()
+    const id = 'a'.repeat(64)
+    const base = { id, origin: 'o', repo: 'r', ref: 'refs/heads/main', commit: 'c'.repeat(40), pipelineJob: 'build', priority: 'normal' as const, attempt: 1, announcedAt: 1 }
+    store.getState().jobChanged({ ...base, status: 'running', runner: 'p', startedAt: 5 })
+    const old = { ...base, status: 'awarded' as const, mine: true, flaky: false, repoName: 'demo', runner: 'p' }
+    store.getState().detailLoaded({ kind: 'job', job: old, needs: [], attempts: [], artifacts: [], provenance: { origin: 'o', repo: 'r', ref: 'refs/heads/main', commit: base.commit, inputs: { pipelineJob: 'build', labels: [], priority: 'normal', timeoutMs: 1, retry: { max: 0, when: [] }, sensitive: false } } })
+    expect(store.getState().jobs[id]).toMatchObject({ status: 'running', startedAt: 5, repoName: 'demo' })
   })
 })

@@ -1,6 +1,6 @@
 /** Jobs as lists show them, updated live from `job.changed`, and the details of opened jobs. */
 import type { StateCreator } from 'zustand'
-import type { JobSummary } from '../api/types.ts'
+import type { JobLine, JobSummary } from '../api/types.ts'
 import type { DevqState, JobsSlice, JobEntry } from './state.ts'
 
 
@@ -35,6 +35,20 @@ export function mergeJob (line: JobEntry | undefined, job: JobSummary, selfId: s
   return next
 }
 
+/** What the stream keeps current on a job line: a detail read earlier but answered later must not take it back. */
+const LIVE = ['status', 'attempt', 'runner', 'startedAt', 'finishedAt', 'durationMs', 'priority', 'failure'] as const
+
+/** `line` (from a GET) under what the store already has live for the job. */
+function withLive (live: JobEntry | undefined, line: JobLine): JobEntry {
+  if (live === undefined) return line
+  const next: JobEntry = { ...live, ...line }
+  for (const k of LIVE) {
+    if (live[k] === undefined) delete next[k]
+    else (next as unknown as Record<string, unknown>)[k] = live[k]
+  }
+  return next
+}
+
 export const createJobsSlice: StateCreator<DevqState, [], [], JobsSlice> = (set) => ({
   jobs: {},
   details: {},
@@ -55,7 +69,7 @@ export const createJobsSlice: StateCreator<DevqState, [], [], JobsSlice> = (set)
     })
   },
   detailLoaded: (detail) => {
-    set((s) => ({ details: { ...s.details, [detail.job.id]: detail }, jobs: { ...s.jobs, [detail.job.id]: { ...s.jobs[detail.job.id], ...detail.job } } }))
+    set((s) => ({ details: { ...s.details, [detail.job.id]: detail }, jobs: { ...s.jobs, [detail.job.id]: withLive(s.jobs[detail.job.id], detail.job) } }))
   }
 })
 

@@ -17,6 +17,11 @@ export function mergeRun (line: RunLine | undefined, run: RunSummary, announcedA
   return { ...line, run: run.run, repo: run.repo, ref: run.ref, commit: run.commit, origin: run.origin, status: run.status, jobs: countsOf(run), announcedAt: line?.announcedAt ?? announcedAt }
 }
 
+/** `line` (from a GET) under the status and counts the stream keeps current (see jobs.ts). */
+function withLive (live: RunLine | undefined, line: RunLine): RunLine {
+  return live === undefined ? line : { ...live, ...line, status: live.status, jobs: live.jobs }
+}
+
 export const createRunsSlice: StateCreator<DevqState, [], [], RunsSlice> = (set) => ({
   runs: {},
   runDetails: {},
@@ -34,7 +39,7 @@ export const createRunsSlice: StateCreator<DevqState, [], [], RunsSlice> = (set)
     })
   },
   runDetailLoaded: (detail) => {
-    set((s) => ({ runDetails: { ...s.runDetails, [detail.run.run]: detail }, runs: { ...s.runs, [detail.run.run]: { ...s.runs[detail.run.run], ...detail.run } } }))
+    set((s) => ({ runDetails: { ...s.runDetails, [detail.run.run]: detail }, runs: { ...s.runs, [detail.run.run]: withLive(s.runs[detail.run.run], detail.run) } }))
   }
 })
 

@@ -33,16 +33,28 @@ export interface StepSource {
   text: (n: number) => string
 }
 
+/** The note ending the step of group `g`, among the runner's notes at the group's end. */
+function endNote (log: StepSource, g: StepSource['groups'][number]): RegExpExecArray | undefined {
+  for (let n = g.end; n > g.line; n--) {
+    const text = log.text(n)
+    if (!text.startsWith('[devq] ')) return undefined
+    const m = END.exec(text)
+    if (m !== null) return m
+  }
+  return undefined
+}
+
 /**
  * The steps of a log: each step header opens an expanded group that runs to the line before the
- * next header, and the runner's note ending the step is that group's last line. Reads one line
- * per step, not the whole log. A step without its note is running, or `stopped` once the log ended.
+ * next header, and the runner's note ending the step is among the notes that close that group
+ * (after the last step, notes on artifacts follow it). Reads only those notes, not the whole log.
+ * A step without its note is running, or `stopped` once the log ended.
  */
 export function stepsOf (log: StepSource, ended: boolean): StepRow[] {
   return log.groups.filter((g) => !g.collapsed && g.name.startsWith(STEP_GROUP)).map((g) => {
     const step: StepRow = { name: g.name.slice(STEP_GROUP.length), line: g.line, status: ended ? 'stopped' : 'running' }
-    const m = END.exec(log.text(g.end))
-    if (g.end === g.line || m === null || m[1] !== step.name) return step
+    const m = endNote(log, g)
+    if (m === undefined || m[1] !== step.name) return step
     step.status = outcome(m[2]!)
     step.seconds = Number(m[4])
     if (m[3] !== undefined) step.detail = m[3]
