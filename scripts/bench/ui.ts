@@ -64,6 +64,7 @@ async function noisyJob (origin: NodeProc, work: string): Promise<string> {
 async function logOpen (page: Page, job: string, times: number): Promise<number[]> {
   const out: number[] = []
   for (let i = 0; i < times; i++) {
+    await page.evaluate(() => { location.hash = '#/grid' })
     await page.reload()
     await page.getByRole('heading', { name: 'Grid' }).waitFor()
     await page.waitForFunction(() => document.querySelector('.link-live') !== null)
@@ -92,8 +93,8 @@ async function eventToScreen (page: Page, origin: NodeProc, jobs: number): Promi
   for (let i = 0; i < jobs; i++) {
     const { id } = await origin.post<{ id: string }>('/v1/jobs/synthetic', { durationMs: 300 })
     const job = await waitFor(`synthetic job ${i}`, async () => {
-      const j = await origin.get<{ status: string, startedAt?: number, finishedAt?: number }>(`/v1/jobs/${id}`)
-      return j.status === 'succeeded' ? j : undefined
+      const j = await origin.get<{ status: string, attempts: { startedAt?: number, finishedAt?: number }[] }>(`/v1/jobs/${id}`)
+      return j.status === 'succeeded' ? j.attempts.at(-1)! : undefined
     }, 30_000, 100)
     const drawn = await waitFor('the dashboard to draw it', async () => {
       const d = await page.evaluate((jid) => (window as unknown as { __drawn: Record<string, Record<string, number>> }).__drawn[jid], id)

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli, waitMeshed, type NodeProc } from '../../../packages/node/test/harness.ts'
 import { gridFixture } from '../../../packages/node/test/grid-fixture.ts'
 import { commitAll, createCProject } from '../../../packages/node/test/fixtures/c-project.ts'
+import { peerName } from '../src/renderer/app/format.ts'
 import { browserAvailable, launchBrowser } from './browser.ts'
-import { recordStatuses, screenshot, seriousViolations, statusesOf } from './page-tools.ts'
+import { recordStatuses, screenshot, seriousViolations, signIn, statusesOf } from './page-tools.ts'
 
 /** The sample C project's build, a job that streams its output, and one that runs until cancelled. */
 const PIPELINE = `version: 1
@@ -48,11 +49,15 @@ jobs:
 const fx = gridFixture()
 const run = browserAvailable()
 
-async function signIn (page: Page, node: NodeProc): Promise<void> {
-  const open = JSON.parse(await cli(['open', '--print', '--json', '--data-dir', node.dataDir])) as { url: string }
-  expect(open.url).not.toContain((await readFile(join(node.dataDir, 'api.token'), 'utf8')).trim())
-  await page.goto(open.url)
-  await page.getByRole('heading', { name: 'Grid' }).waitFor()
+/** The runner of a job's latest attempt, as the ledger has it. */
+async function runnerOf (node: NodeProc, job: string): Promise<string> {
+  const { attempts } = await node.get<{ attempts: { runner: string }[] }>(`/v1/jobs/${job}`)
+  return attempts.at(-1)!.runner
+}
+
+/** The text of a peer's state on its grid tile. */
+async function tileState (grid: Page, peer: string): Promise<string | null> {
+  return await grid.locator(`[data-peer="${peer}"] > .tile-head .status`).textContent()
 }
 
 /** Clicks a view's tab in the navigation bar. */
@@ -74,7 +79,7 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
   beforeAll(async () => { browser = await launchBrowser() })
   afterAll(async () => { await browser?.close() })
 
-  it('shows a commit from queued to succeeded with its live log and artifacts; cancel and retry work from the page', async () => {
+  it('shows a commit from queued to succeeded with its live log and artifacts; cancel and retry work from the page; a killed runner turns offline and its job moves', async () => {
     // A announces and shows the dashboard; B and C lend nothing until the run is on screen.
     const cluster = await fx.grid(3, (i) => ['--slots', i === 0 ? '0' : '1', '--lease-ms', '3000', ...(i === 0 ? [] : ['--share-mode', 'off'])])
     const [a, b, c] = cluster.nodes as [NodeProc, NodeProc, NodeProc]
@@ -83,12 +88,18 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     await createCProject(repo, 3, PIPELINE)
     await cli(['hook', 'install', '--data-dir', a.dataDir], undefined, { cwd: repo })
 
-    const page = await browser.newPage()
+    // One browser, two tabs: the grid stays open in one while the other follows the commit.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const page = await context.newPage()
     await recordStatuses(page)
-    await signIn(page, a)
+    const origin = await signIn(page, a)
     await expect.poll(async () => await page.locator('.tile').count()).toBe(3)
     await expect.poll(async () => await page.locator('.tile', { hasText: 'this peer' }).getAttribute('data-peer')).toBe(a.peerId)
     await expectAccessible(page, 'grid')
+    const grid = await context.newPage()
+    await recordStatuses(grid)
+    await grid.goto(`${origin}/#/grid`)
+    await expect.poll(async () => await grid.locator('.tile').count()).toBe(3)
 
     await writeFile(join(repo, 'NOTES'), 'louder\n')
     const commit = await commitAll(repo, 'Say hello louder')
@@ -121,6 +132,12 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     await expect.poll(async () => await page.getByRole('list', { name: 'steps' }).locator('.status-succeeded').count()).toBe(2)
     await expectAccessible(page, 'job')
     await screenshot(page, 'job')
+    // The grid drew the build's runner busy while it ran, then idle again.
+    const builder = await runnerOf(a, build)
+    await expect.poll(async () => await tileState(grid, builder), { timeout: 60_000 }).toBe('idle')
+    const drawnStates = await statusesOf(grid, builder)
+    expect(drawnStates.indexOf('busy'), drawnStates.join(' -> ')).toBeGreaterThanOrEqual(0)
+    expect(drawnStates.lastIndexOf('idle'), drawnStates.join(' -> ')).toBeGreaterThan(drawnStates.indexOf('busy'))
 
     // The binary downloads through the page with the digest it lists.
     const artifact = page.locator('tr[data-digest]', { hasText: 'hello-tarball' })
@@ -147,6 +164,19 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     await expect.poll(async () => await page.locator('h1[data-job] .status').textContent(), { timeout: 60_000 }).toBe('cancelled')
     await page.getByRole('button', { name: 'Retry' }).click()
     await expect.poll(async () => await page.locator('h1[data-job] .status').textContent(), { timeout: 60_000 }).toBe('running')
+
+    // Its runner dies without a word: the grid shows it offline and the job runs on the other peer.
+    const soaker = await runnerOf(a, soak)
+    const other = [b, c].find((n) => n.peerId !== soaker)!
+    await expect.poll(async () => await tileState(grid, soaker), { timeout: 30_000 }).toBe('busy')
+    await [b, c].find((n) => n.peerId === soaker)!.kill()
+    await expect.poll(async () => await tileState(grid, soaker), { timeout: 60_000 }).toBe('offline')
+    await expect.poll(async () => await tileState(grid, other.peerId), { timeout: 60_000 }).toBe('busy')
+    await expect.poll(async () => await grid.locator(`[data-peer="${other.peerId}"] .current`).textContent(), { timeout: 30_000 }).toContain('soak')
+    await screenshot(grid, 'grid')
+    const attempts = page.getByRole('table', { name: 'attempts' })
+    await expect.poll(async () => await attempts.locator('tbody tr').last().textContent(), { timeout: 60_000 }).toContain(peerName(other.peerId))
+    expect(await page.locator('h1[data-job] .status').textContent()).toBe('running')
     for (const view of ['History', 'Settings']) {
       await nav(page, view)
       await page.getByRole('heading', { name: view }).waitFor()
@@ -154,6 +184,6 @@ describe.runIf(run)('the dashboard in Chromium on a grid of three peers', () => 
     }
     await page.emulateMedia({ colorScheme: 'dark' })
     await expectAccessible(page, 'settings, dark')
-    await page.close()
+    await context.close()
   }, 300_000)
 })

@@ -4,9 +4,20 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { cli, type NodeProc } from '../../../packages/node/test/harness.ts'
 
 /** Where screenshots go (git-ignored). */
 export const TEST_OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url))
+
+/** Signs the page's browser context in with `devq open`; returns the dashboard's address. */
+export async function signIn (page: Page, node: NodeProc): Promise<string> {
+  const open = JSON.parse(await cli(['open', '--print', '--json', '--data-dir', node.dataDir])) as { url: string }
+  expect(open.url).not.toContain((await readFile(join(node.dataDir, 'api.token'), 'utf8')).trim())
+  await page.goto(open.url)
+  await page.getByRole('heading', { name: 'Grid' }).waitFor()
+  return new URL(open.url).origin
+}
 
 /** Saves a full-page screenshot as test-output/<name>.png and returns its path. */
 export async function screenshot (page: Page, name: string): Promise<string> {
@@ -17,9 +28,9 @@ export async function screenshot (page: Page, name: string): Promise<string> {
 }
 
 /**
- * Records, in the page, every status the dashboard draws for each job (`[data-job] .status`), in
- * order and without repeats, so a test can see that a job went queued -> running -> succeeded on
- * screen even when a state lasted only a moment.
+ * Records, in the page, every status the dashboard draws for each job (`[data-job] .status`) and
+ * each peer's tile (`[data-peer] .status`), in order and without repeats, so a test can see that a
+ * job went queued -> running -> succeeded on screen even when a state lasted only a moment.
  */
 export async function recordStatuses (page: Page): Promise<void> {
   await page.addInitScript(() => {
@@ -27,9 +38,9 @@ export async function recordStatuses (page: Page): Promise<void> {
     const w = window as unknown as { __statuses: Record<string, string[]> }
     w.__statuses = seen
     const take = (): void => {
-      for (const el of document.querySelectorAll<HTMLElement>('[data-job] .status')) {
-        const job = el.closest<HTMLElement>('[data-job]')!.dataset.job!
-        const list = (seen[job] ??= [])
+      for (const el of document.querySelectorAll<HTMLElement>('[data-job] .status, [data-peer] > .tile-head .status')) {
+        const owner = el.closest<HTMLElement>('[data-job], [data-peer]')!
+        const list = (seen[owner.dataset.job ?? owner.dataset.peer!] ??= [])
         const text = el.textContent ?? ''
         if (list.at(-1) !== text) list.push(text)
       }
@@ -38,9 +49,9 @@ export async function recordStatuses (page: Page): Promise<void> {
   })
 }
 
-/** The statuses the page has drawn for `job`, in order. */
-export async function statusesOf (page: Page, job: string): Promise<string[]> {
-  return await page.evaluate((id) => (window as unknown as { __statuses: Record<string, string[]> }).__statuses[id] ?? [], job)
+/** The statuses the page has drawn for `id` (a job or a peer), in order. */
+export async function statusesOf (page: Page, id: string): Promise<string[]> {
+  return await page.evaluate((id) => (window as unknown as { __statuses: Record<string, string[]> }).__statuses[id] ?? [], id)
 }
 
 interface AxeResult { violations: { id: string, impact: string | null, help: string, nodes: { target: unknown[] }[] }[] }

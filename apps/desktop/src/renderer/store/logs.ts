@@ -1,7 +1,9 @@
 /**
  * Logs the pages follow, by `<job>:<attempt>`. Each holds its lines in a log buffer (a 100,000-line
- * log is not copied on every chunk); the entry's snapshot changes with every append, so views
- * re-render on new lines only.
+ * log is not copied on every chunk); the entry's snapshot changes when lines were added, so views
+ * re-render on new lines only. A log arriving fast comes as dozens of chunks a second: the buffer
+ * takes each at once, but a new snapshot goes out at most once per animation frame, so the page
+ * draws once per frame instead of once per chunk.
  */
 import type { StateCreator } from 'zustand'
 import { createLogBuffer } from '../log/index.ts'
@@ -19,15 +21,30 @@ export const createLogsSlice: StateCreator<DevqState, [], [], LogsSlice> = (set,
   const put = (job: string, attempt: number, e: LogEntry): void => {
     set((s) => ({ logs: { ...s.logs, [keyOf(job, attempt)]: e } }))
   }
+  /** Logs with lines not yet in their snapshot. */
+  const unpublished = new Map<string, [job: string, attempt: number]>()
+  const publish = (): void => {
+    for (const [job, attempt] of unpublished.values()) {
+      const e = entry(job, attempt)
+      put(job, attempt, { ...e, snapshot: e.buffer.snapshot() })
+    }
+    unpublished.clear()
+  }
+  const later = (job: string, attempt: number): void => {
+    if (unpublished.size === 0) (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible' ? requestAnimationFrame : queueMicrotask)(publish)
+    unpublished.set(keyOf(job, attempt), [job, attempt])
+  }
   return {
     logs: {},
     logOpened: (job, attempt) => { if (get().logs[keyOf(job, attempt)] === undefined) put(job, attempt, entry(job, attempt)) },
     logAppended: (message) => {
       const e = entry(message.job, message.attempt)
-      e.buffer.append(message)
-      put(message.job, message.attempt, { ...e, snapshot: e.buffer.snapshot() })
+      if (get().logs[keyOf(message.job, message.attempt)] === undefined) put(message.job, message.attempt, e)
+      const took = e.buffer.append(message)
+      if (took === 'appended' || took === 'gap') later(message.job, message.attempt)
     },
     logEnded: (message) => {
+      publish()
       const e = entry(message.job, message.attempt)
       e.buffer.finish(message)
       put(message.job, message.attempt, { ...e, snapshot: e.buffer.snapshot() })

@@ -18,7 +18,9 @@ export function JobLog ({ job, attempt }: { job: string, attempt: number }): Rea
   return (
     <>
       {error !== undefined && <p className="failure" role="alert">The log could not be followed: {error}</p>}
-      <LogView buffer={snapshot} onDownload={() => { void act('downloading the log', async () => { await client.downloadLog(job, attempt) }) }} />
+      <div className="job-log">
+        <LogView buffer={snapshot} onDownload={() => { void act('downloading the log', async () => { await client.downloadLog(job, attempt) }) }} />
+      </div>
     </>
   )
 }
