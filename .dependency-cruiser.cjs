@@ -25,6 +25,34 @@ module.exports = {
       comment: 'The renderer imports only core types and its own API client.',
       from: { path: '^apps/desktop/src/renderer' },
       to: { path: ['^packages/(p2p|runner|node)', '^apps/desktop/src/(main|preload)'] }
+    },
+    {
+      name: 'desktop-main-node-core-only', severity: 'error',
+      comment: 'The main process and the channel map embed a node through @devq/node and use core; never p2p or runner directly.',
+      from: { path: '^apps/desktop/src/(main|shared)' },
+      to: { path: '^packages/(p2p|runner)' }
+    },
+    {
+      name: 'desktop-main-renderer-types-only', severity: 'error',
+      comment: 'Main and the channel map read the renderer API\'s types, never renderer code.',
+      from: { path: '^apps/desktop/src/(main|shared)' },
+      to: { path: '^apps/desktop/src/renderer', dependencyTypesNot: ['type-only'] }
+    },
+    {
+      name: 'shared-not-main-or-preload', severity: 'error',
+      from: { path: '^apps/desktop/src/shared' },
+      to: { path: '^apps/desktop/src/(main|preload)' }
+    },
+    {
+      name: 'preload-electron-channels-types', severity: 'error',
+      comment: 'The sandboxed preload requires only electron at run time; it reads the channel map and the renderer API as types.',
+      from: { path: '^apps/desktop/src/preload' },
+      to: { pathNot: ['^apps/desktop/src/(preload|shared)/', '^apps/desktop/src/renderer/api/(client|types)\\.ts$', '^node_modules/electron/'] }
+    },
+    {
+      name: 'preload-types-only', severity: 'error',
+      from: { path: '^apps/desktop/src/preload' },
+      to: { path: '^apps/desktop/src/(shared|renderer)/', dependencyTypesNot: ['type-only'] }
     }
   ],
   options: {

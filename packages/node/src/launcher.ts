@@ -38,8 +38,14 @@ export interface LaunchedNode {
 export interface LaunchOptions {
   /** Its `--data-dir`; without one the node finds its directories itself (paths.ts: platform or systemd). */
   dataDir?: string
-  /** More devq-node flags; the default listens on 127.0.0.1 with a free port for both mesh and API. */
+  /** More devq-node flags, after the launcher's own (a later flag wins). */
   args?: readonly string[]
+  /**
+   * Where the mesh listens: these multiaddrs, or `config` for what the node's config file,
+   * environment (`DEVQ_LISTEN`) or defaults say, so that a desktop app's node can join the LAN.
+   * Default 127.0.0.1 with a free port, which is what tests and benches want.
+   */
+  listen?: readonly string[] | 'config'
   /** The child's environment (default this process's), over DEVQ_NODE_ENV. */
   env?: NodeJS.ProcessEnv
   /** Flags for the Node runtime itself, before the script; default DEVQ_NODE_FLAGS. */
@@ -54,7 +60,11 @@ export interface LaunchOptions {
  * it does not get ready in time.
  */
 export async function launchDevqNode (options: LaunchOptions): Promise<LaunchedNode> {
-  const args = [...(options.nodeArgs ?? DEVQ_NODE_FLAGS), BIN, ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]), '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])]
+  const listen = options.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  const args = [
+    ...(options.nodeArgs ?? DEVQ_NODE_FLAGS), BIN, ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
+    ...(listen === 'config' ? [] : ['--listen', listen.join(',')]), '--api-port', '0', '--log-level', 'warn', ...(options.args ?? [])
+  ]
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...DEVQ_NODE_ENV, ...(options.env ?? process.env) } })
   let stderr = ''
   proc.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8_000) })
