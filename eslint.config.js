@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', '**/node_modules/**', '**/dist/**', '.devq/**', 'coverage/**', 'schema/**'] },
+  { ignores: ['.dependency-cruiser.cjs', '**/node_modules/**', '**/dist/**', 'apps/desktop/build/**', '.devq/**', 'coverage/**', 'schema/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,8 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, delimiter, dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type * as DevqNode from '../packages/node/src/index.ts'
 import { buildRelease } from './release.ts'
 import { minimumNode } from './release-parts.ts'
 
@@ -77,6 +79,21 @@ describe('the release tarball', () => {
     daemon.kill('SIGTERM')
     expect(await exited).toBe(0)
   }, 150_000)
+
+  it('works as the library the packaged desktop app loads: its compiled @devq/node launches a node', async () => {
+    const installed = join(prefix, 'lib', 'node_modules', 'devq')
+    expect(existsSync(installed), 'the install above ran').toBe(true)
+    // As the desktop app's devq-node-package.ts loads it from the release staged in its resources.
+    const lib = await import(pathToFileURL(join(installed, 'packages', 'node', 'src', 'index.js')).href) as typeof DevqNode
+    const node = await lib.launchDevqNode({ dataDir: join(work, 'lib-data') })
+    try {
+      expect(node.ready.peerId).toMatch(/^12D3Koo/)
+      const api = await lib.connectApi(join(work, 'lib-data'))
+      expect((await api.get<{ peer: { id: string } }>('/v1/views/status')).peer.id).toBe(node.ready.peerId)
+    } finally {
+      expect(await node.stop()).toBe(0)
+    }
+  }, 60_000)
 
   it.runIf(oldNode !== undefined)('tells an older Node which version it needs instead of failing on syntax', () => {
     expect(existsSync(join(prefix, 'bin', 'devq')), 'the install above ran').toBe(true)

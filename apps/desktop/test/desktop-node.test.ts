@@ -15,8 +15,12 @@ import { openEventStream } from '../src/main/event-stream.ts'
 import { createHandlers } from '../src/main/ipc-handlers.ts'
 import { createIpcRouter, ownRenderer } from '../src/main/ipc-router.ts'
 import { linkNode, type NodeLink } from '../src/main/node-link.ts'
+import { loadDevqNode } from '../src/main/devq-node-package.ts'
 import { createIpcClient } from '../src/preload/ipc-client.ts'
 import { createMemoryIpc } from './memory-ipc.ts'
+
+/** @devq/node as the app loads it from the repository. */
+const devqNode = await loadDevqNode()
 
 const INDEX_URL = pathToFileURL('/opt/DevQ/resources/app/dist/renderer/index.html').href
 
@@ -29,7 +33,7 @@ describe('desktop main with a real node', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'devq-desktop-'))
     node = await launchDevqNode({ dataDir: dir })
-    link = await linkNode({ logger: silentLogger, launch: async () => { throw new Error('a node runs already: no launch') } }, { dataDir: dir })
+    link = await linkNode({ logger: silentLogger, node: devqNode, launch: async () => { throw new Error('a node runs already: no launch') } }, { dataDir: dir })
     const openStream = async (resume: Parameters<typeof openEventStream>[1], handlers: Parameters<typeof openEventStream>[2]) => await openEventStream({ api: link.api, apiUrl: link.apiUrl }, resume, handlers)
     const saved: string[] = []
     const handlers = createHandlers({ api: link.api, openStream, save: async (name) => { saved.push(name) } })

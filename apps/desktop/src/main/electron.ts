@@ -11,8 +11,8 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, powerMonitor, shell, Tray, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
-import { createProcessLogger, locateNode } from '@devq/node'
 import type { Logger } from '@devq/core'
+import { loadDevqNode, STAGED_RELEASE, type DevqNodePackage } from './devq-node-package.ts'
 import type { IpcMainPort, IpcSender } from '../shared/ipc-ports.ts'
 import { createAutostart, launchCommand } from './autostart.ts'
 import { openEventStream } from './event-stream.ts'
@@ -107,9 +107,9 @@ function trayView (tray: Tray, act: (a: MenuAction) => void): TrayView {
   }
 }
 
-async function start (log: Logger): Promise<void> {
-  const location = locateNode(undefined, process.env, homedir())
-  const link: NodeLink = await linkNode({ logger: log }, {
+async function start (node: DevqNodePackage, log: Logger): Promise<void> {
+  const location = node.locateNode(undefined, process.env, homedir())
+  const link: NodeLink = await linkNode({ logger: log, node }, {
     dataDir: location.dataDir,
     passDataDir: location.foundBy !== 'default',
     // The app's own binary runs the node: Electron as plain Node.
@@ -159,19 +159,23 @@ async function start (log: Logger): Promise<void> {
   if (!process.argv.includes('--hidden')) windows.open('#/grid')
 }
 
-function main (): void {
-  const log = createProcessLogger(process.env.DEVQ_LOG_LEVEL ?? 'info').child({ app: 'desktop' })
+async function main (): Promise<void> {
+  const node = await loadDevqNode(app.isPackaged ? join(process.resourcesPath, STAGED_RELEASE) : undefined)
+  const log = node.createProcessLogger(process.env.DEVQ_LOG_LEVEL ?? 'info').child({ app: 'desktop' })
   if (!app.requestSingleInstanceLock()) {
     app.quit()
     return
   }
   // A tray app: closing the window does not end it; Quit in the tray does.
   app.on('window-all-closed', () => {})
-  app.whenReady().then(async () => { await start(log) }).catch((err: unknown) => {
+  app.whenReady().then(async () => { await start(node, log) }).catch((err: unknown) => {
     log.error({ err }, 'the desktop app could not start')
     dialog.showErrorBox('DevQ could not start', (err as Error).message)
     app.exit(1)
   })
 }
 
-main()
+main().catch((err: unknown) => {
+  dialog.showErrorBox('DevQ could not start', (err as Error).message)
+  app.exit(1)
+})

@@ -2,8 +2,9 @@
  * How the desktop app reaches its devq-node: the one already running for the user's data dir when
  * there is one that answers (started by the CLI, systemd or an earlier app), else one it launches.
  */
-import { connectApi, launchDevqNode, readRuntime, type ApiClient, type LaunchedNode, type LaunchOptions, type RuntimeInfo } from '@devq/node'
+import type { ApiClient, LaunchedNode, LaunchOptions, RuntimeInfo } from '@devq/node'
 import type { Logger } from '@devq/core'
+import type { DevqNodePackage } from './devq-node-package.ts'
 import { NodeLinkError } from './errors.ts'
 
 /** A node the app talks to. */
@@ -19,11 +20,11 @@ export interface NodeLink {
   close(): Promise<void>
 }
 
-/** What the link uses of @devq/node; tests and the app pass the real functions. */
+/** What the link needs: @devq/node as main loaded it (devq-node-package.ts), and a logger. */
 export interface NodeLinkComponents {
   logger: Logger
-  readRuntime?: (dataDir: string) => Promise<RuntimeInfo | undefined>
-  connect?: (dataDir: string) => Promise<ApiClient>
+  node: Pick<DevqNodePackage, 'readRuntime' | 'connectApi' | 'launchDevqNode'>
+  /** Launches a node (default `node.launchDevqNode`; a test wraps it to count launches). */
   launch?: (options: LaunchOptions) => Promise<LaunchedNode>
 }
 
@@ -45,7 +46,13 @@ export interface NodeLinkInit {
 }
 
 /** The API of the node running on `dataDir` when its runtime file names one and it answers, else undefined. */
-async function findRunning (c: Required<Omit<NodeLinkComponents, 'launch'>>, dataDir: string): Promise<{ api: ApiClient, info: RuntimeInfo } | undefined> {
+interface Finder {
+  logger: Logger
+  readRuntime: (dataDir: string) => Promise<RuntimeInfo | undefined>
+  connect: (dataDir: string) => Promise<ApiClient>
+}
+
+async function findRunning (c: Finder, dataDir: string): Promise<{ api: ApiClient, info: RuntimeInfo } | undefined> {
   const info = await c.readRuntime(dataDir)
   if (info === undefined) return undefined
   try {
@@ -65,8 +72,8 @@ async function findRunning (c: Required<Omit<NodeLinkComponents, 'launch'>>, dat
  */
 export async function linkNode (components: NodeLinkComponents, init: NodeLinkInit): Promise<NodeLink> {
   const logger = components.logger.child({ component: 'node-link' })
-  const c = { logger, readRuntime: components.readRuntime ?? readRuntime, connect: components.connect ?? connectApi }
-  const launch = components.launch ?? launchDevqNode
+  const c: Finder = { logger, readRuntime: components.node.readRuntime, connect: components.node.connectApi }
+  const launch = components.launch ?? components.node.launchDevqNode
   const running = await findRunning(c, init.dataDir)
   if (running !== undefined) {
     logger.info({ api: running.info.api, pid: running.info.pid }, 'connected to the running node')
