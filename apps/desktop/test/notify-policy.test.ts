@@ -27,6 +27,20 @@ describe('notification policy', () => {
     expect(await p.observe(seen(run))).toBeUndefined()
   })
 
+  it('a run retried after its notice earns one more when it ends again, also one that ended before the app started', async () => {
+    const run = runLine({ status: 'failed' })
+    const old = runLine({ status: 'failed' })
+    const { p, byRun } = policy([runDetail(run, [{ id: 'j-bad', pipelineJob: 'test', status: 'failed' }]), runDetail(old)])
+    p.baseline([seen(old)])
+    expect(await p.observe(seen(run))).toMatchObject({ title: 'Build failed: app main' })
+    for (const r of [run, old]) {
+      expect(await p.observe({ ...seen(r), status: 'running' })).toBeUndefined()
+      byRun.set(r.run, runDetail({ ...r, status: 'succeeded' }))
+      expect(await p.observe({ ...seen(r), status: 'succeeded' })).toMatchObject({ run: r.run, title: 'Build passed: app main' })
+      expect(await p.observe({ ...seen(r), status: 'succeeded' })).toBeUndefined()
+    }
+  })
+
   it('a failure opens its first failed job', async () => {
     const run = runLine({ status: 'failed' })
     const { p } = policy([runDetail(run, [{ id: 'j-ok', pipelineJob: 'build', status: 'succeeded' }, { id: 'j-bad', pipelineJob: 'test', status: 'failed' }])])

@@ -5,18 +5,9 @@
  */
 import type { ApiClient } from '@devq/node'
 import type { ClientMessage, ServerMessage } from '../renderer/api/types.ts'
+import { overSocket, type SocketLike } from '../shared/event-socket.ts'
 
-/** The little of a WebSocket the stream needs; Node's global WebSocket fits. */
-export interface SocketLike {
-  readonly readyState: number
-  send(text: string): void
-  close(code?: number): void
-  addEventListener(type: 'message', fn: (e: { data: unknown }) => void): void
-  addEventListener(type: 'close', fn: (e: { code: number, reason: string }) => void): void
-}
-
-/** WebSocket's OPEN readyState. */
-const OPEN = 1
+export type { SocketLike }
 
 export interface StreamHandlers {
   message: (message: ServerMessage) => void
@@ -54,20 +45,5 @@ export function streamUrl (apiUrl: string, ticket: string, resume?: { stream: st
 export async function openEventStream (c: EventStreamComponents, resume: { stream: string, since: number } | undefined, handlers: StreamHandlers): Promise<OpenStream> {
   const { ticket } = await c.api.post<{ ticket: string }>('/v1/events/ticket', {})
   const open = c.socket ?? ((url: string) => new WebSocket(url) as SocketLike)
-  const socket = open(streamUrl(c.apiUrl, ticket, resume))
-  socket.addEventListener('message', (e) => {
-    if (typeof e.data !== 'string') return
-    let message: ServerMessage
-    try {
-      message = JSON.parse(e.data) as ServerMessage
-    } catch {
-      return
-    }
-    handlers.message(message)
-  })
-  socket.addEventListener('close', (e) => { handlers.closed({ code: e.code, reason: e.reason }) })
-  return {
-    send: (m) => { if (socket.readyState === OPEN) socket.send(JSON.stringify(m)) },
-    close: () => { socket.close(1000) }
-  }
+  return overSocket(open(streamUrl(c.apiUrl, ticket, resume)), handlers)
 }

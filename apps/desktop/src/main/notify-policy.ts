@@ -1,7 +1,7 @@
 /**
- * Which finished runs become a desktop notification: yours only (own-runs.ts), one per run, none
- * for runs that had ended before the app started, whatever the event stream replays or how often
- * it reconnects. Clicking one opens the run, or for a failure its first failed job.
+ * Which finished runs become a desktop notification: yours only (own-runs.ts), one per end of a
+ * run (a retried run that ends again earns another), none for runs that had ended before the app
+ * started, whatever the event stream replays or how often it reconnects. Clicking one opens the run, or for a failure its first failed job.
  */
 import type { Logger } from '@devq/core'
 import type { RunDetail, RunLine } from '../renderer/api/types.ts'
@@ -61,7 +61,12 @@ export function createNotificationPolicy (components: PolicyComponents, init: { 
       started = true
     },
     async observe (r) {
-      if (!FINAL_RUN_STATES.has(r.status) || seen.has(r.run)) return undefined
+      // A run seen going again was retried (from here or by a teammate): its next end counts.
+      if (!FINAL_RUN_STATES.has(r.status)) {
+        if (started) seen.delete(r.run)
+        return undefined
+      }
+      if (seen.has(r.run)) return undefined
       // Marked before the lookup, so a second sighting while it runs cannot announce it twice.
       seen.add(r.run)
       if (!started) return undefined

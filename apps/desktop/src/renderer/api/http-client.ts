@@ -5,7 +5,8 @@
  */
 import type { Answer, DevqClient, EventConnection, EventHandlers, JobsQuery, RunsQuery, StreamResume } from './client.ts'
 import { ApiError } from './errors.ts'
-import type { JobDetail, JobLine, LogOutline, NodeSettings, RunDetail, RunLine, ServerMessage, ShareView, StatusView, TeamView } from './types.ts'
+import { overSocket } from '../../shared/event-socket.ts'
+import type { JobDetail, JobLine, LogOutline, NodeSettings, RunDetail, RunLine, ShareView, StatusView, TeamView } from './types.ts'
 
 /** Largest answer the dashboard reads, in bytes: far above any view, far below a tab's memory. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -69,21 +70,7 @@ async function openEvents (resume: StreamResume | undefined, handlers: EventHand
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
   const q = query({ ticket, since: resume?.since, stream: resume?.stream })
   const socket = new WebSocket(`${scheme}://${location.host}/v1/events${q}`)
-  socket.addEventListener('message', (e) => {
-    if (typeof e.data !== 'string') return
-    let message: ServerMessage
-    try {
-      message = JSON.parse(e.data) as ServerMessage
-    } catch {
-      return
-    }
-    handlers.message(message)
-  })
-  socket.addEventListener('close', (e) => { handlers.closed({ code: e.code, reason: e.reason }) })
-  return {
-    send: (m) => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m)) },
-    close: () => { socket.close(1000) }
-  }
+  return overSocket(socket, handlers)
 }
 
 /** The DevqClient of a page the node served. */
