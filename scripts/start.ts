@@ -1,14 +1,20 @@
 /**
  * `npm start`: one devq-node on an embedded default: data under the project's `.devq/` (git-ignored),
  * a new single-peer team, loopback only. Prints where its control API answers and a sign-in link
- * for its dashboard (prestart has built the dashboard when it was stale); Ctrl-C stops it.
+ * for its dashboard, built first when missing or stale; Ctrl-C stops it.
  */
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connectApi, runDaemon, type ReadyInfo } from '../packages/node/src/index.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dataDir = join(root, '.devq', 'node')
+
+// Here, not in prestart: prestart runs on the machine's own Node (npm start on a fresh clone finds
+// no node_modules/.bin/node before ensure-deps installs it), which may be too old to run TypeScript.
+// A script, as release.ts runs it: nothing outside apps/ imports apps/.
+execFileSync(process.execPath, [join(root, 'apps', 'desktop', 'scripts', 'ensure-renderer.ts')], { stdio: 'inherit' })
 
 /** The dashboard's line: a fresh one-time sign-in URL, or where the dashboard is when none could be had. */
 async function dashboardLine (ready: ReadyInfo): Promise<string> {

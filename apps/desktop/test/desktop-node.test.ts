@@ -12,7 +12,7 @@ import { silentLogger } from '@devq/core'
 import { launchDevqNode, type LaunchedNode } from '@devq/node'
 import type { ServerMessage } from '../src/renderer/api/types.ts'
 import { openEventStream } from '../src/main/event-stream.ts'
-import { createHandlers } from '../src/main/ipc-handlers.ts'
+import { createHandlers, plainFileName } from '../src/main/ipc-handlers.ts'
 import { createIpcRouter, ownRenderer } from '../src/main/ipc-router.ts'
 import { linkNode, type NodeLink } from '../src/main/node-link.ts'
 import { loadDevqNode } from '../src/main/devq-node-package.ts'
@@ -103,11 +103,31 @@ describe('desktop main with a real node', () => {
     expect(closed?.code).toBe(1000)
   })
 
+  it('an artifact download asks the node for the digest as the views spell it', async () => {
+    const client = createIpcClient(ipc.window(INDEX_URL).ipc)
+    const digest = `sha256:${'ab'.repeat(32)}`
+    const err = await client.downloadArtifact(digest, 'app.tar').catch((e: unknown) => e) as Error & { data: Record<string, unknown> }
+    expect(err.name).toBe('ApiRequestError')
+    expect(err.message).toContain(`no job in the ledger lists ${digest}`)
+    expect(err.data.status).toBe(404)
+  })
+
   it('refuses a foreign frame, a bad payload and an unknown channel', async () => {
     const foreign = createIpcClient(ipc.window('https://evil.example/index.html').ipc)
     await expect(foreign.status()).rejects.toMatchObject({ name: 'IpcSenderError' })
     const own = ipc.window(INDEX_URL).ipc
     expect(await own.invoke('devq:setShareMode', { mode: 'always' })).toMatchObject({ ok: false, error: { name: 'IpcPayloadError', message: expect.stringContaining('mode') } })
     await expect(own.invoke('devq:shell', {})).rejects.toThrow(/No handler/)
+  })
+})
+
+describe('the name a download is saved under', () => {
+  it('is one plain file name, whatever the ledger named the artifact', () => {
+    expect(plainFileName('app-1.2.tar.gz')).toBe('app-1.2.tar.gz')
+    expect(plainFileName('../.bashrc')).toBe('.._.bashrc')
+    expect(plainFileName('..\\..\\startup.bat')).toBe('.._.._startup.bat')
+    expect(plainFileName('/etc/cron.d/x')).toBe('_etc_cron.d_x')
+    expect(plainFileName('..')).toBe('_..')
+    expect(plainFileName('a\nb\u0000c')).toBe('a_b_c')
   })
 })

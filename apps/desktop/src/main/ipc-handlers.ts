@@ -32,10 +32,21 @@ async function answer<T> (api: ApiClient, path: string): Promise<Answer<T>> {
   return { value: await res.json() as T, seq: Number(res.headers.get('devq-event-seq') ?? '0') }
 }
 
+/**
+ * `name` as one plain file name: an artifact's name comes from another peer's ledger event and
+ * may hold `/`, `..` or control characters, and the save dialog would otherwise start in the
+ * directory it points to (`../.bashrc`: the home directory's).
+ */
+export function plainFileName (name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what a file name must not hold
+  const safe = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+  return /^\.*$/.test(safe) ? `_${safe}` : safe
+}
+
 async function saveFrom (c: HandlerComponents, path: string, name: string): Promise<void> {
   const res = await c.api.raw(path)
   if (res.body === null) throw new Error(`${path} answered no body`)
-  await c.save(name, res.body)
+  await c.save(plainFileName(name), res.body)
 }
 
 /** The handler of every channel, over the node's API. */

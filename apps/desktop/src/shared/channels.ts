@@ -4,7 +4,7 @@
  * for types only (it is bundled without zod); main's router validates with the schemas.
  */
 import { z } from 'zod'
-import { jobStatuses, Priority, ShareMode, type JobStatus } from '@devq/core'
+import { Digest, jobStatuses, Priority, ShareMode, type JobStatus } from '@devq/core'
 import type { Answer } from '../renderer/api/client.ts'
 import type {
   ClientMessage, JobDetail, JobLine, LogOutline, NodeSettings, RunDetail, RunLine, ServerMessage, ShareView, StatusView, TeamView
@@ -54,7 +54,8 @@ export const channels = {
   'devq:team': channel<TeamView>()(None),
   'devq:joinToken': channel<string>()(None),
   'devq:downloadLog': channel<void>()(z.strictObject({ job: Id, attempt: Attempt })),
-  'devq:downloadArtifact': channel<void>()(z.strictObject({ digest: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 digest in hex'), name: z.string().min(1).max(255) })),
+  /** `digest` as the views spell it (`sha256:<hex>`); `name` is only a suggestion: main saves under a plain file name made of it. */
+  'devq:downloadArtifact': channel<void>()(z.strictObject({ digest: Digest, name: z.string().min(1).max(255) })),
   /** Opens the node's event stream for the sending window; its messages come on `devq:events.message`. */
   'devq:events.subscribe': channel<void>()(z.strictObject({
     /** Chosen by the window (unique among its own), so its handlers are in place before the first message. */
