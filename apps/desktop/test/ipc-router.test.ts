@@ -47,11 +47,13 @@ describe('renderer check', () => {
   })
 })
 
+const J1 = 'a1'.repeat(32)
+
 describe('IPC router', () => {
   const router = createIpcRouter({ handlers: echoHandlers(), logger: silentLogger }, { isOwnRenderer: ownRenderer(INDEX) })
 
   it('answers a valid message from the app\'s window', async () => {
-    expect(await router.dispatch('devq:setPriority', sender(INDEX), { job: 'j1', priority: 'high' })).toEqual({ ok: true, value: { channel: 'devq:setPriority', payload: { job: 'j1', priority: 'high' } } })
+    expect(await router.dispatch('devq:setPriority', sender(INDEX), { job: J1, priority: 'high' })).toEqual({ ok: true, value: { channel: 'devq:setPriority', payload: { job: J1, priority: 'high' } } })
   })
 
   it('rejects a message from a foreign frame before reading it', async () => {
@@ -61,10 +63,13 @@ describe('IPC router', () => {
   })
 
   it('a bad payload gets IpcPayloadError naming the field', async () => {
-    const answer = await router.dispatch('devq:outline', sender(INDEX), { job: 'j1', attempt: 0 })
+    const answer = await router.dispatch('devq:outline', sender(INDEX), { job: J1, attempt: 0 })
     expect(answer).toMatchObject({ ok: false, error: { name: 'IpcPayloadError', data: { channel: 'devq:outline', field: 'attempt' } } })
     expect(!answer.ok && answer.error.message).toMatch(/^devq:outline: attempt: /)
     expect(await router.dispatch('devq:status', sender(INDEX), { extra: 1 })).toMatchObject({ ok: false, error: { name: 'IpcPayloadError' } })
+    // An id is a job's or run's id, never a path: `..` would name another route of the node.
+    expect(await router.dispatch('devq:job', sender(INDEX), { job: '..' })).toMatchObject({ ok: false, error: { name: 'IpcPayloadError', data: { field: 'job' } } })
+    expect(await router.dispatch('devq:retryRun', sender(INDEX), { run: J1 })).toMatchObject({ ok: false, error: { name: 'IpcPayloadError', data: { field: 'run' } } })
     expect(await router.dispatch('devq:jobs', sender(INDEX), undefined)).toMatchObject({ ok: false, error: { name: 'IpcPayloadError', data: { field: '' } } })
   })
 

@@ -108,6 +108,8 @@ function cookieOrigin (req: FastifyRequest, host: string): ApiRequestError | und
 export function guardRequests (app: FastifyInstance, init: GuardInit): void {
   const expected = Buffer.from(`Bearer ${init.token}`)
   app.addHook('onRequest', async (req, reply) => {
+    // No answer of this API is to be read as anything but its declared type (a log is text/plain).
+    void reply.header('x-content-type-options', 'nosniff')
     if (init.viaSocket(req.raw)) return
     const refusal = check(req, init, expected)
     if (refusal !== undefined) await reply.code(refusal.data.status).send(refusal.toJSON())

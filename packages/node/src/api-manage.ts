@@ -25,7 +25,8 @@ export const SettingsRequest = z.strictObject({
 function parseSettings (body: unknown): z.infer<typeof SettingsRequest> {
   const given: unknown = body ?? {}
   const r = SettingsRequest.safeParse(given)
-  if (r.success) return r.data
+  // A label named twice is one label: kept and echoed once.
+  if (r.success) return r.data.labels === undefined ? r.data : { ...r.data, labels: [...new Set(r.data.labels)] }
   const issue = r.error.issues[0]!
   const key = issue.path[0]
   const field = issue.code === 'unrecognized_keys' ? issue.keys[0] ?? '' : issue.path.join('.')

@@ -95,7 +95,8 @@ describe('slots, labels and the team through the control API (real processes)', 
     expect(await b.post('/v1/settings', { slots: 1 })).toMatchObject({ slots: 1, kept: { file } })
     expect(await running(b)).toHaveLength(2)
     // New labels reach the peers with the next heartbeat, sent at once.
-    expect(await b.post('/v1/settings', { labels: [...OWN, 'gpu'] })).toEqual({ slots: 1, labels: [...OWN, 'gpu'], kept: { file } })
+    expect(await b.post('/v1/settings', { labels: [...OWN, 'gpu', 'gpu'] })).toEqual({ slots: 1, labels: [...OWN, 'gpu'], kept: { file } })
+    expect((await readFile(file, 'utf8')).match(/gpu/g)).toHaveLength(1)
     await waitFor('A to see the gpu label on B', async () => (await rowOf(a, b.peerId))?.labels?.includes('gpu') === true, 30_000)
     g.open()
     const jobs = await waitRun(a, run.run)

@@ -178,6 +178,8 @@ describe('signing a browser in', () => {
     const none = await browser('GET', '/v1/views/status')
     expect(none.status).toBe(401)
     expect(await detailOf(none)).toBe('unauthorized')
+    // Every answer of the API, a refusal too, is read only as its declared type.
+    expect(none.headers.get('x-content-type-options')).toBe('nosniff')
     const forged = await browser('GET', '/v1/views/status', { cookie: `devq_session=${'cd'.repeat(32)}` })
     expect(forged.status).toBe(401)
     expect(await (await browser('GET', '/v1/session', { cookie: `devq_session=${'cd'.repeat(32)}` })).json()).toEqual({ signedIn: false })

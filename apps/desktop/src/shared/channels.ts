@@ -4,7 +4,7 @@
  * for types only (it is bundled without zod); main's router validates with the schemas.
  */
 import { z } from 'zod'
-import { Digest, jobStatuses, Priority, ShareMode, type JobStatus } from '@devq/core'
+import { Digest, EventId, jobStatuses, Priority, RunId, ShareMode, type JobStatus } from '@devq/core'
 import type { Answer } from '../renderer/api/client.ts'
 import type {
   ClientMessage, JobDetail, JobLine, LogOutline, NodeSettings, RunDetail, RunLine, ServerMessage, ShareView, StatusView, TeamView
@@ -19,15 +19,14 @@ export interface Channel<P extends z.ZodType, R> {
 
 const channel = <R>() => <P extends z.ZodType>(payload: P): Channel<P, R> => ({ payload })
 
-const Id = z.string().min(1).max(256)
 const Attempt = z.number().int().min(1).max(10_000)
 const None = z.strictObject({})
 const Subscription = z.string().regex(/^[0-9a-f]{16}$/, '16 hex digits naming one of the window\'s streams')
 
 /** What the renderer may send on its event stream (ClientMessage). */
 export const ClientMessageSchema: z.ZodType<ClientMessage> = z.union([
-  z.strictObject({ subscribe: z.strictObject({ logs: Id, attempt: Attempt.optional(), from: z.number().int().min(0).optional() }) }),
-  z.strictObject({ unsubscribe: z.strictObject({ logs: Id }) })
+  z.strictObject({ subscribe: z.strictObject({ logs: EventId, attempt: Attempt.optional(), from: z.number().int().min(0).optional() }) }),
+  z.strictObject({ unsubscribe: z.strictObject({ logs: EventId }) })
 ])
 
 /** The invoke channels (renderer asks, main answers), by name. */
@@ -39,21 +38,21 @@ export const channels = {
     limit: z.number().int().min(1).max(10_000).optional(),
     mine: z.boolean().optional()
   })),
-  'devq:job': channel<JobDetail>()(z.strictObject({ job: Id })),
+  'devq:job': channel<JobDetail>()(z.strictObject({ job: EventId })),
   'devq:runs': channel<Answer<RunLine[]>>()(z.strictObject({ repo: z.string().max(256).optional(), limit: z.number().int().min(1).max(10_000).optional() })),
-  'devq:run': channel<RunDetail>()(z.strictObject({ run: Id })),
-  'devq:outline': channel<LogOutline>()(z.strictObject({ job: Id, attempt: Attempt })),
-  'devq:cancelJob': channel<void>()(z.strictObject({ job: Id })),
-  'devq:retryJob': channel<void>()(z.strictObject({ job: Id })),
-  'devq:setPriority': channel<void>()(z.strictObject({ job: Id, priority: Priority })),
-  'devq:retryRun': channel<void>()(z.strictObject({ run: Id })),
+  'devq:run': channel<RunDetail>()(z.strictObject({ run: RunId })),
+  'devq:outline': channel<LogOutline>()(z.strictObject({ job: EventId, attempt: Attempt })),
+  'devq:cancelJob': channel<void>()(z.strictObject({ job: EventId })),
+  'devq:retryJob': channel<void>()(z.strictObject({ job: EventId })),
+  'devq:setPriority': channel<void>()(z.strictObject({ job: EventId, priority: Priority })),
+  'devq:retryRun': channel<void>()(z.strictObject({ run: RunId })),
   'devq:share': channel<ShareView>()(None),
   'devq:setShareMode': channel<ShareView>()(z.strictObject({ mode: ShareMode })),
   'devq:settings': channel<NodeSettings>()(None),
   'devq:setSettings': channel<NodeSettings>()(z.strictObject({ slots: z.number().int().min(0).max(1024).optional(), labels: z.array(z.string().max(64)).max(64).optional() })),
   'devq:team': channel<TeamView>()(None),
   'devq:joinToken': channel<string>()(None),
-  'devq:downloadLog': channel<void>()(z.strictObject({ job: Id, attempt: Attempt })),
+  'devq:downloadLog': channel<void>()(z.strictObject({ job: EventId, attempt: Attempt })),
   /** `digest` as the views spell it (`sha256:<hex>`); `name` is only a suggestion: main saves under a plain file name made of it. */
   'devq:downloadArtifact': channel<void>()(z.strictObject({ digest: Digest, name: z.string().min(1).max(255) })),
   /** Opens the node's event stream for the sending window; its messages come on `devq:events.message`. */
