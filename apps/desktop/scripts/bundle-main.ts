@@ -1,8 +1,9 @@
 /**
  * Bundles the Electron main process and the preload with rolldown (vite's bundler, already
  * installed): dist/main/electron.js (ESM) and dist/preload/preload.cjs (one CommonJS file: a
- * sandboxed preload can only `require('electron')`). @devq/node stays outside the main bundle: it
- * launches its own bin from beside its sources, so the app ships the package as it is.
+ * sandboxed preload can only `require('electron')`). @devq/node stays outside the main bundle: main
+ * loads it at run time, from the workspace or, packaged, from the staged release
+ * (src/main/devq-node-package.ts), and devq-node runs from beside its modules.
  * Run by `npm run dist` after the renderer's build.
  */
 import { join } from 'node:path'

@@ -101,8 +101,7 @@ export function artifactRoutes (app: FastifyInstance, node: DevqNode, logger: Lo
       // RFC 3230's form (base64 of the sha256), and the digest as the ledger spells it.
       digest: `sha-256=${Buffer.from(hex, 'hex').toString('base64')}`,
       'devq-artifact-digest': digest,
-      'devq-artifact-kind': ref.kind,
-      'x-content-type-options': 'nosniff'
+      'devq-artifact-kind': ref.kind
     }).send(Readable.from(resumed(first, rest)))
   })
 }

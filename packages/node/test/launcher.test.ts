@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { launchDevqNode, type LaunchedNode } from '../src/index.ts'
+import { launchDevqNode, type LaunchedNode, type LaunchOptions } from '../src/index.ts'
 import { removeDir, tempDataDir } from './harness.ts'
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -24,33 +24,31 @@ describe('launchDevqNode listen', () => {
     await Promise.all(dirs.splice(0).map(removeDir))
   })
 
-  it('with listen "config" the node listens where its config file says', async () => {
-    const dir = await tempDataDir('launch-config')
+  /** A node launched with `options` on a new data dir whose config file, if given, listens on `port`; its mesh addresses. */
+  async function launched (name: string, port: number, options: Omit<LaunchOptions, 'dataDir'>, config: boolean): Promise<string[]> {
+    const dir = await tempDataDir(name)
     dirs.push(dir)
-    const port = await freePort()
-    await writeFile(join(dir, 'config.yml'), `listen:\n  - /ip4/127.0.0.1/tcp/${port}\n`)
-    const node = await launchDevqNode({ dataDir: dir, listen: 'config' })
+    if (config) await writeFile(join(dir, 'config.yml'), `listen:\n  - /ip4/127.0.0.1/tcp/${port}\n`)
+    const node = await launchDevqNode({ dataDir: dir, ...options })
     started.push(node)
-    expect(node.ready.addresses.some((a) => a.startsWith(`/ip4/127.0.0.1/tcp/${port}/`))).toBe(true)
+    return node.ready.addresses
+  }
+  const on = (port: number) => (a: string): boolean => a.startsWith(`/ip4/127.0.0.1/tcp/${port}/`)
+
+  it('with listen "config" the node listens where its config file says', async () => {
+    const port = await freePort()
+    expect((await launched('launch-config', port, { listen: 'config' }, true)).some(on(port))).toBe(true)
   })
 
   it('with listen "config" the environment is part of the config', async () => {
-    const dir = await tempDataDir('launch-env')
-    dirs.push(dir)
     const port = await freePort()
-    const node = await launchDevqNode({ dataDir: dir, listen: 'config', env: { ...process.env, DEVQ_LISTEN: `/ip4/127.0.0.1/tcp/${port}` } })
-    started.push(node)
-    expect(node.ready.addresses.some((a) => a.startsWith(`/ip4/127.0.0.1/tcp/${port}/`))).toBe(true)
+    expect((await launched('launch-env', port, { listen: 'config', env: { ...process.env, DEVQ_LISTEN: `/ip4/127.0.0.1/tcp/${port}` } }, false)).some(on(port))).toBe(true)
   })
 
   it('an explicit listen list wins over the config file', async () => {
-    const dir = await tempDataDir('launch-default')
-    dirs.push(dir)
     const port = await freePort()
-    await writeFile(join(dir, 'config.yml'), `listen:\n  - /ip4/127.0.0.1/tcp/${port}\n`)
-    const node = await launchDevqNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'] })
-    started.push(node)
-    expect(node.ready.addresses.length).toBeGreaterThan(0)
-    expect(node.ready.addresses.every((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !a.includes(`/tcp/${port}/`))).toBe(true)
+    const addresses = await launched('launch-default', port, { listen: ['/ip4/127.0.0.1/tcp/0'] }, true)
+    expect(addresses.length).toBeGreaterThan(0)
+    expect(addresses.every((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !on(port)(a))).toBe(true)
   })
 })

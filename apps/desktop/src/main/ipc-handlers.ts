@@ -1,10 +1,9 @@
 /**
- * What each IPC channel does: the control API call behind each DevqClient method, as the browser's
- * http-client makes it, answered to the window that asked.
+ * What each IPC channel does: the DevqClient method of its name (shared/client-over.ts, the same
+ * calls as the browser's client makes), over the node's API, answered to the window that asked.
  */
 import type { ApiClient } from '@devq/node'
-import type { Answer } from '../renderer/api/client.ts'
-import type { JobLine, RunLine } from '../renderer/api/types.ts'
+import { clientOver, type ApiTransport } from '../shared/client-over.ts'
 import type { IpcHandlers } from './ipc-router.ts'
 import { createStreamHandlers, type StreamOpener } from './ipc-streams.ts'
 
@@ -15,21 +14,6 @@ export interface HandlerComponents {
   api: ApiClient
   openStream: StreamOpener
   save: SaveFile
-}
-
-const id = encodeURIComponent
-
-function query (params: Record<string, string | number | boolean | undefined>): string {
-  const q = new URLSearchParams()
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v))
-  const s = q.toString()
-  return s === '' ? '' : `?${s}`
-}
-
-/** A GET's value and the stream seq its state includes (`devq-event-seq`). */
-async function answer<T> (api: ApiClient, path: string): Promise<Answer<T>> {
-  const res = await api.raw(path)
-  return { value: await res.json() as T, seq: Number(res.headers.get('devq-event-seq') ?? '0') }
 }
 
 /**
@@ -43,40 +27,45 @@ export function plainFileName (name: string): string {
   return /^\.*$/.test(safe) ? `_${safe}` : safe
 }
 
-async function saveFrom (c: HandlerComponents, path: string, name: string): Promise<void> {
-  const res = await c.api.raw(path)
-  if (res.body === null) throw new Error(`${path} answered no body`)
-  await c.save(plainFileName(name), res.body)
+/** The node's API as the shared client's transport; a download is saved where the user picks. */
+function transportOf (c: HandlerComponents): ApiTransport {
+  return {
+    answer: async <T>(path: string) => {
+      const res = await c.api.raw(path)
+      return { value: await res.json() as T, seq: Number(res.headers.get('devq-event-seq') ?? '0') }
+    },
+    get: async (path) => await c.api.get(path),
+    post: async (path, body) => await c.api.post(path, body),
+    save: async (path, name) => {
+      const res = await c.api.raw(path)
+      if (res.body === null) throw new Error(`${path} answered no body`)
+      await c.save(plainFileName(name), res.body)
+    }
+  }
 }
 
-/** The handler of every channel, over the node's API. */
+/** The handler of every channel: the shared client's method of the same name, over the node's API. */
 export function createHandlers (c: HandlerComponents): IpcHandlers {
-  const { api } = c
+  const client = clientOver(transportOf(c), 'the desktop app')
   return {
-    'devq:status': async () => await answer(api, '/v1/views/status'),
-    'devq:jobs': async (q) => {
-      const a = await answer<{ jobs: JobLine[] }>(api, `/v1/views/jobs${query({ repo: q.repo, status: q.status?.join(','), limit: q.limit, mine: q.mine })}`)
-      return { value: a.value.jobs, seq: a.seq }
-    },
-    'devq:job': async ({ job }) => await api.get(`/v1/views/jobs/${id(job)}`),
-    'devq:runs': async (q) => {
-      const a = await answer<{ runs: RunLine[] }>(api, `/v1/views/runs${query({ repo: q.repo, limit: q.limit })}`)
-      return { value: a.value.runs, seq: a.seq }
-    },
-    'devq:run': async ({ run }) => await api.get(`/v1/views/runs/${id(run)}`),
-    'devq:outline': async ({ job, attempt }) => await api.get(`/v1/jobs/${id(job)}/outline${query({ attempt })}`),
-    'devq:cancelJob': async ({ job }) => { await api.post(`/v1/jobs/${id(job)}/cancel`, { reason: 'cancelled from the desktop app' }) },
-    'devq:retryJob': async ({ job }) => { await api.post(`/v1/jobs/${id(job)}/retry`) },
-    'devq:setPriority': async ({ job, priority }) => { await api.post(`/v1/jobs/${id(job)}/priority`, { priority }) },
-    'devq:retryRun': async ({ run }) => { await api.post(`/v1/runs/${id(run)}/retry`) },
-    'devq:share': async () => await api.get('/v1/share'),
-    'devq:setShareMode': async ({ mode }) => await api.post('/v1/share', { mode }),
-    'devq:settings': async () => await api.get('/v1/settings'),
-    'devq:setSettings': async (change) => await api.post('/v1/settings', change),
-    'devq:team': async () => await api.get('/v1/team'),
-    'devq:joinToken': async () => (await api.post<{ token: string }>('/v1/team/token', {})).token,
-    'devq:downloadLog': async ({ job, attempt }) => { await saveFrom(c, `/v1/jobs/${id(job)}/log${query({ attempt, download: true })}`, `${job.slice(0, 8)}-${attempt}.log`) },
-    'devq:downloadArtifact': async ({ digest, name }) => { await saveFrom(c, `/v1/artifacts/${id(digest)}`, name) },
+    'devq:status': async () => await client.status(),
+    'devq:jobs': async (q) => await client.jobs(q),
+    'devq:job': async ({ job }) => await client.job(job),
+    'devq:runs': async (q) => await client.runs(q),
+    'devq:run': async ({ run }) => await client.run(run),
+    'devq:outline': async ({ job, attempt }) => await client.outline(job, attempt),
+    'devq:cancelJob': async ({ job }) => { await client.cancelJob(job) },
+    'devq:retryJob': async ({ job }) => { await client.retryJob(job) },
+    'devq:setPriority': async ({ job, priority }) => { await client.setPriority(job, priority) },
+    'devq:retryRun': async ({ run }) => { await client.retryRun(run) },
+    'devq:share': async () => await client.share(),
+    'devq:setShareMode': async ({ mode }) => await client.setShareMode(mode),
+    'devq:settings': async () => await client.settings(),
+    'devq:setSettings': async (change) => await client.setSettings(change),
+    'devq:team': async () => await client.team(),
+    'devq:joinToken': async () => await client.joinToken(),
+    'devq:downloadLog': async ({ job, attempt }) => { await client.downloadLog(job, attempt) },
+    'devq:downloadArtifact': async ({ digest, name }) => { await client.downloadArtifact(digest, name) },
     ...createStreamHandlers({ open: c.openStream })
   }
 }

@@ -3,10 +3,10 @@
  * signed in by the session cookie (HttpOnly: this code never sees it). The event stream takes a
  * one-time ticket first, as the node asks of every browser.
  */
-import type { Answer, DevqClient, EventConnection, EventHandlers, JobsQuery, RunsQuery, StreamResume } from './client.ts'
+import type { Answer, DevqClient, EventConnection, EventHandlers, StreamResume } from './client.ts'
 import { ApiError } from './errors.ts'
+import { clientOver, query, type ApiTransport } from '../../shared/client-over.ts'
 import { overSocket } from '../../shared/event-socket.ts'
-import type { JobDetail, JobLine, LogOutline, NodeSettings, RunDetail, RunLine, ShareView, StatusView, TeamView } from './types.ts'
 
 /** Largest answer the dashboard reads, in bytes: far above any view, far below a tab's memory. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -47,13 +47,6 @@ async function json<T> (path: string, init?: { method: string, body?: unknown })
 const value = async <T>(path: string, init?: { method: string, body?: unknown }): Promise<T> => (await json<T>(path, init)).value
 const post = async (path: string, body: unknown = {}): Promise<void> => { await request(path, { method: 'POST', body }) }
 
-function query (params: Record<string, string | number | boolean | undefined>): string {
-  const q = new URLSearchParams()
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v))
-  const s = q.toString()
-  return s === '' ? '' : `?${s}`
-}
-
 /** Makes the browser save `path` (same origin, so the cookie goes along) under `name`. */
 function saveFrom (path: string, name: string): void {
   const a = document.createElement('a')
@@ -75,34 +68,13 @@ async function openEvents (resume: StreamResume | undefined, handlers: EventHand
 
 /** The DevqClient of a page the node served. */
 export function createHttpClient (): DevqClient {
-  const id = encodeURIComponent
-  return {
-    status: async () => await json<StatusView>('/v1/views/status'),
-    jobs: async (q: JobsQuery = {}) => {
-      const a = await json<{ jobs: JobLine[] }>(`/v1/views/jobs${query({ repo: q.repo, status: q.status?.join(','), limit: q.limit, mine: q.mine })}`)
-      return { value: a.value.jobs, seq: a.seq }
-    },
-    job: async (job) => await value<JobDetail>(`/v1/views/jobs/${id(job)}`),
-    runs: async (q: RunsQuery = {}) => {
-      const a = await json<{ runs: RunLine[] }>(`/v1/views/runs${query({ repo: q.repo, limit: q.limit })}`)
-      return { value: a.value.runs, seq: a.seq }
-    },
-    run: async (run) => await value<RunDetail>(`/v1/views/runs/${id(run)}`),
-    outline: async (job, attempt) => await value<LogOutline>(`/v1/jobs/${id(job)}/outline${query({ attempt })}`),
-    cancelJob: async (job) => { await post(`/v1/jobs/${id(job)}/cancel`, { reason: 'cancelled from the dashboard' }) },
-    retryJob: async (job) => { await post(`/v1/jobs/${id(job)}/retry`) },
-    setPriority: async (job, priority) => { await post(`/v1/jobs/${id(job)}/priority`, { priority }) },
-    retryRun: async (run) => { await post(`/v1/runs/${id(run)}/retry`) },
-    share: async () => await value<ShareView>('/v1/share'),
-    setShareMode: async (mode) => await value<ShareView>('/v1/share', { method: 'POST', body: { mode } }),
-    settings: async () => await value<NodeSettings>('/v1/settings'),
-    setSettings: async (change) => await value<NodeSettings>('/v1/settings', { method: 'POST', body: change }),
-    team: async () => await value<TeamView>('/v1/team'),
-    joinToken: async () => (await value<{ token: string }>('/v1/team/token', { method: 'POST', body: {} })).token,
-    downloadLog: async (job, attempt) => { saveFrom(`/v1/jobs/${id(job)}/log${query({ attempt, download: true })}`, `${job.slice(0, 8)}-${attempt}.log`) },
-    downloadArtifact: async (digest, name) => { saveFrom(`/v1/artifacts/${id(digest)}`, name) },
-    openEvents
+  const transport: ApiTransport = {
+    answer: json,
+    get: value,
+    post: async (path, body = {}) => await value(path, { method: 'POST', body }),
+    save: async (path, name) => { saveFrom(path, name) }
   }
+  return { ...clientOver(transport, 'the dashboard'), openEvents }
 }
 
 /** Exchanges a one-time sign-in code (from `devq open`) for the session cookie. */

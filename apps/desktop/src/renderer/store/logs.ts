@@ -44,7 +44,8 @@ export const createLogsSlice: StateCreator<DevqState, [], [], LogsSlice> = (set,
       if (took === 'appended' || took === 'gap') later(message.job, message.attempt)
     },
     logEnded: (message) => {
-      publish()
+      // The ended snapshot below has every line: nothing of this log is left to publish.
+      unpublished.delete(keyOf(message.job, message.attempt))
       const e = entry(message.job, message.attempt)
       e.buffer.finish(message)
       put(message.job, message.attempt, { ...e, snapshot: e.buffer.snapshot() })
