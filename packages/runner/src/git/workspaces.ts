@@ -127,13 +127,27 @@ class RunnerWorkspaces implements Workspaces {
   }
 
   /**
+   * Runs a git command that changes a mirror's list of worktrees, one at a time per mirror:
+   * `worktree prune` drops every admin dir whose worktree is missing, and a `worktree add` in
+   * flight has made its admin dir before its worktree and lock, so the two must never overlap
+   * (a clean job ending while another of the same repo starts failed the second one).
+   */
+  private async changeWorktreeList (repo: string, args: string[]): Promise<void> {
+    const unlock = await this.locks.acquire(`worktrees:${repo}`)
+    try {
+      await this.git(['--git-dir', this.mirrors.pathOf(repo), 'worktree', ...args])
+    } finally {
+      unlock()
+    }
+  }
+
+  /**
    * Removes a worktree without asking git to look inside it (its `.git` is the job's to change):
    * the directory goes, then `worktree prune` drops the admin dir whose worktree is gone.
    */
   private async removeWorktree (repo: string, dir: string): Promise<void> {
-    const gitdir = this.mirrors.pathOf(repo)
     await rm(dir, { recursive: true, force: true })
-    if (await exists(join(gitdir, 'HEAD')) && await this.hasGit()) await this.git(['--git-dir', gitdir, 'worktree', 'prune']).catch(() => {})
+    if (await exists(join(this.mirrors.pathOf(repo), 'HEAD')) && await this.hasGit()) await this.changeWorktreeList(repo, ['prune']).catch(() => {})
   }
 
   /**
@@ -150,13 +164,12 @@ class RunnerWorkspaces implements Workspaces {
   }
 
   private async checkout (req: PrepareRequest, dir: string): Promise<void> {
-    const gitdir = this.mirrors.pathOf(req.repo)
     if (await this.hasGit()) {
-      await this.git(['--git-dir', gitdir, 'worktree', 'add', '--detach', '--force', '-q', dir, req.commit])
+      await this.changeWorktreeList(req.repo, ['add', '--detach', '--force', '-q', dir, req.commit])
       return
     }
     await mkdir(dir, { recursive: true })
-    await exportTree(gitdir, req.commit, dir)
+    await exportTree(this.mirrors.pathOf(req.repo), req.commit, dir)
   }
 
   private async prepareClean (req: PrepareRequest): Promise<Workspace> {

@@ -122,6 +122,25 @@ describe('workspaces', () => {
     expect(await workspaces.warmWorkspaces()).toEqual([])
   })
 
+  it('clean: jobs of one repo starting while others end all get their checkout', async () => {
+    const root = await dirs.make('ws')
+    const workspaces = createWorkspaces({ root, mirrors, budgetBytes: 1 << 30, logger: silentLogger })
+    // Eight slots, each running short jobs back to back: every release prunes while others add.
+    const slot = async (): Promise<number> => {
+      let done = 0
+      for (let round = 0; round < 25; round++) {
+        const ws = await workspaces.prepare({ repo, commit: round % 2 === 0 ? c1 : c2, key: 'build', mode: 'clean' })
+        expect((await readdir(ws.dir)).sort()).toEqual(['.git', 'Makefile', 'a.c', 'b.c'])
+        await ws.release()
+        done++
+      }
+      return done
+    }
+    expect(await Promise.all(Array.from({ length: 8 }, slot))).toEqual(Array(8).fill(25))
+    const list = (await runGit(['--git-dir', mirrors.pathOf(repo), 'worktree', 'list', '--porcelain'])).stdout.toString()
+    expect(list).not.toContain(root)
+  }, 60_000)
+
   it('budget: after a release the least recently used incremental worktrees go, never one in use', async () => {
     const probe = createWorkspaces({ root: await dirs.make('ws'), mirrors, budgetBytes: 1 << 30, logger: silentLogger })
     const sample = await probe.prepare({ repo, commit: c1, key: 'probe', mode: 'incremental' })
