@@ -214,6 +214,7 @@ export function createMirrors (init: MirrorsInit): Mirrors {
     const dir = pathOf(repoId)
     const packs = (await readdir(join(dir, 'objects', 'pack')).catch(() => [] as string[])).filter((n) => n.endsWith('.pack'))
     if (packs.length <= MAX_MIRROR_PACKS || !await useGit()) return false
+    // Geometric: it walks no refs, so it never reads the admin dirs of worktrees being added or pruned.
     await runGit(['--git-dir', dir, 'repack', '--geometric=2', '-d', '-q'], { gitPath })
     return true
   }

@@ -127,18 +127,23 @@ class RunnerWorkspaces implements Workspaces {
   }
 
   /**
-   * Runs a git command that changes a mirror's list of worktrees, one at a time per mirror:
-   * `worktree prune` drops every admin dir whose worktree is missing, and a `worktree add` in
-   * flight has made its admin dir before its worktree and lock, so the two must never overlap
-   * (a clean job ending while another of the same repo starts failed the second one).
+   * Runs `fn` while no other change to the mirror's list of worktrees runs. `worktree prune`
+   * drops every admin dir whose worktree or its `.git` is missing, and `worktree add` reads every
+   * other admin dir and makes its own before the worktree: overlapping, either one fails. Hold it
+   * briefly, never around a checkout of files, so jobs of one repo start together.
    */
-  private async changeWorktreeList (repo: string, args: string[]): Promise<void> {
+  private async withWorktreeList<T> (repo: string, fn: () => Promise<T>): Promise<T> {
     const unlock = await this.locks.acquire(`worktrees:${repo}`)
     try {
-      await this.git(['--git-dir', this.mirrors.pathOf(repo), 'worktree', ...args])
+      return await fn()
     } finally {
       unlock()
     }
+  }
+
+  /** Checks `commit` out into the worktree at `dir` whose admin dir is `admin`, no hook or fsmonitor of the worktree's own. */
+  private async checkoutAt (admin: string, dir: string, commit: string): Promise<void> {
+    await this.git(['--git-dir', admin, '--work-tree', dir, '-c', 'core.fsmonitor=false', 'checkout', '-f', '-q', '--detach', commit], dir)
   }
 
   /**
@@ -147,7 +152,9 @@ class RunnerWorkspaces implements Workspaces {
    */
   private async removeWorktree (repo: string, dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true })
-    if (await exists(join(this.mirrors.pathOf(repo), 'HEAD')) && await this.hasGit()) await this.changeWorktreeList(repo, ['prune']).catch(() => {})
+    if (await exists(join(this.mirrors.pathOf(repo), 'HEAD')) && await this.hasGit()) {
+      await this.withWorktreeList(repo, async () => { await this.git(['--git-dir', this.mirrors.pathOf(repo), 'worktree', 'prune']) }).catch(() => {})
+    }
   }
 
   /**
@@ -165,7 +172,12 @@ class RunnerWorkspaces implements Workspaces {
 
   private async checkout (req: PrepareRequest, dir: string): Promise<void> {
     if (await this.hasGit()) {
-      await this.changeWorktreeList(req.repo, ['add', '--detach', '--force', '-q', dir, req.commit])
+      const gitdir = this.mirrors.pathOf(req.repo)
+      // Only the registration needs the list; the files are written after, outside it.
+      await this.withWorktreeList(req.repo, async () => { await this.git(['--git-dir', gitdir, 'worktree', 'add', '--detach', '--force', '--no-checkout', '-q', dir, req.commit]) })
+      const admin = await this.adminDirOf(req.repo, dir)
+      if (admin === undefined) throw new Error(`git registered no worktree at ${dir}`)
+      await this.checkoutAt(admin, dir, req.commit)
       return
     }
     await mkdir(dir, { recursive: true })
@@ -197,9 +209,12 @@ class RunnerWorkspaces implements Workspaces {
     const admin = await this.adminDirOf(req.repo, dir)
     if (admin !== undefined) {
       try {
-        await rm(join(dir, '.git'), { recursive: true, force: true })
-        await writeFile(join(dir, '.git'), `gitdir: ${admin}\n`)
-        await this.git(['--git-dir', admin, '--work-tree', dir, '-c', 'core.fsmonitor=false', 'checkout', '-f', '-q', '--detach', req.commit], dir)
+        // A prune seeing `.git` missing would drop this worktree's admin dir and its build outputs.
+        await this.withWorktreeList(req.repo, async () => {
+          await rm(join(dir, '.git'), { recursive: true, force: true })
+          await writeFile(join(dir, '.git'), `gitdir: ${admin}\n`)
+        })
+        await this.checkoutAt(admin, dir, req.commit)
         return true
       } catch (err) {
         this.log.warn({ repo: req.repo, dir, err }, 'incremental worktree unusable; making it again')

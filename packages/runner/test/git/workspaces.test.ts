@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { lstat, readdir, writeFile } from 'node:fs/promises'
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { PresenceInfo, silentLogger, workspaceKey } from '@devq/core'
@@ -122,23 +122,29 @@ describe('workspaces', () => {
     expect(await workspaces.warmWorkspaces()).toEqual([])
   })
 
-  it('clean: jobs of one repo starting while others end all get their checkout', async () => {
+  it('jobs of one repo starting while others end all get their checkout, and incremental ones stay warm', async () => {
     const root = await dirs.make('ws')
     const workspaces = createWorkspaces({ root, mirrors, budgetBytes: 1 << 30, logger: silentLogger })
-    // Eight slots, each running short jobs back to back: every release prunes while others add.
-    const slot = async (): Promise<number> => {
+    // Slots running short jobs back to back: every clean release prunes while others add or move.
+    const slot = async (mode: 'clean' | 'incremental', key: string): Promise<number> => {
       let done = 0
       for (let round = 0; round < 25; round++) {
-        const ws = await workspaces.prepare({ repo, commit: round % 2 === 0 ? c1 : c2, key: 'build', mode: 'clean' })
-        expect((await readdir(ws.dir)).sort()).toEqual(['.git', 'Makefile', 'a.c', 'b.c'])
+        const commit = round % 2 === 0 ? c1 : c2
+        const ws = await workspaces.prepare({ repo, commit, key, mode })
+        expect(ws.warm).toBe(mode === 'incremental' && round > 0)
+        expect(await readFile(join(ws.dir, 'a.c'), 'utf8')).toContain(commit === c1 ? 'return 1' : 'return 2')
         await ws.release()
         done++
       }
       return done
     }
-    expect(await Promise.all(Array.from({ length: 8 }, slot))).toEqual(Array(8).fill(25))
+    const modes = [...Array<'clean'>(6).fill('clean'), 'incremental', 'incremental'] as const
+    // Settled, so a slot that failed leaves none of the others running into the next test.
+    const slots = await Promise.allSettled(modes.map(async (mode, i) => await slot(mode, `job-${i}`)))
+    expect(slots.map((s) => s.status === 'fulfilled' ? s.value : String(s.reason))).toEqual(Array(8).fill(25))
     const list = (await runGit(['--git-dir', mirrors.pathOf(repo), 'worktree', 'list', '--porcelain'])).stdout.toString()
-    expect(list).not.toContain(root)
+    expect(list).not.toContain(join(root, 'clean'))
+    expect(list.match(new RegExp(join(root, 'inc'), 'g'))).toHaveLength(2)
   }, 60_000)
 
   it('budget: after a release the least recently used incremental worktrees go, never one in use', async () => {
