@@ -151,9 +151,10 @@ class RunnerWorkspaces implements Workspaces {
    * the directory goes, then `worktree prune` drops the admin dir whose worktree is gone.
    */
   private async removeWorktree (repo: string, dir: string): Promise<void> {
+    const gitdir = this.mirrors.pathOf(repo)
     await rm(dir, { recursive: true, force: true })
-    if (await exists(join(this.mirrors.pathOf(repo), 'HEAD')) && await this.hasGit()) {
-      await this.withWorktreeList(repo, async () => { await this.git(['--git-dir', this.mirrors.pathOf(repo), 'worktree', 'prune']) }).catch(() => {})
+    if (await exists(join(gitdir, 'HEAD')) && await this.hasGit()) {
+      await this.withWorktreeList(repo, async () => { await this.git(['--git-dir', gitdir, 'worktree', 'prune']) }).catch(() => {})
     }
   }
 
@@ -171,8 +172,8 @@ class RunnerWorkspaces implements Workspaces {
   }
 
   private async checkout (req: PrepareRequest, dir: string): Promise<void> {
+    const gitdir = this.mirrors.pathOf(req.repo)
     if (await this.hasGit()) {
-      const gitdir = this.mirrors.pathOf(req.repo)
       // Only the registration needs the list; the files are written after, outside it.
       await this.withWorktreeList(req.repo, async () => { await this.git(['--git-dir', gitdir, 'worktree', 'add', '--detach', '--force', '--no-checkout', '-q', dir, req.commit]) })
       const admin = await this.adminDirOf(req.repo, dir)
@@ -181,7 +182,7 @@ class RunnerWorkspaces implements Workspaces {
       return
     }
     await mkdir(dir, { recursive: true })
-    await exportTree(this.mirrors.pathOf(req.repo), req.commit, dir)
+    await exportTree(gitdir, req.commit, dir)
   }
 
   private async prepareClean (req: PrepareRequest): Promise<Workspace> {
